@@ -1,0 +1,25 @@
+"""Perennial: subscribe-and-save for any store, speaking Ordergroove's contracts."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app import assets, cli, extensions, views
+from app.config import Config
+
+
+def create_app(config: type[Config] = Config) -> Flask:
+    """Build the web app: configuration, extensions, assets, blueprints and commands."""
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_path=config.INSTANCE_PATH,
+    )
+    app.config.from_object(config)
+    app.config.from_prefixed_env("PERENNIAL")
+    extensions.init_app(app)
+    assets.init_app(app)
+    views.register_blueprints(app)
+    cli.init_app(app)
+    return app

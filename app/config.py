@@ -1,0 +1,87 @@
+"""Settings from the environment, with embedded defaults for development."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("PERENNIAL_INSTANCE", ROOT / "instance"))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _secret_key(production: bool) -> str:
+    """Return SECRET_KEY; in development generate one once and keep it in instance/."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if production:
+        raise RuntimeError("SECRET_KEY must be set when PERENNIAL_ENV=production")
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'perennial.db'}"
+    # Accept the common "postgresql://" / "postgres://" forms; we ship psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    """Defaults plus environment; read once when the app is built."""
+
+    ENV_NAME = os.environ.get("PERENNIAL_ENV", "development")
+    PRODUCTION = ENV_NAME == "production"
+    SECRET_KEY = _secret_key(PRODUCTION)
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    RQ_QUEUES = ("default",)
+    PLATFORM_URL = os.environ.get("PLATFORM_URL", "http://127.0.0.1:5000")
+    DEMO_STORE_URL = os.environ.get("DEMO_STORE_URL", "http://127.0.0.1:5001")
+    WEB_PORT = int(os.environ.get("WEB_PORT", "5000"))
+    DEMO_PORT = int(os.environ.get("DEMO_PORT", "5001"))
+    SFTP_PORT = int(os.environ.get("SFTP_PORT", "2222"))
+    INSTANCE_PATH = str(INSTANCE)
+
+    SESSION_COOKIE_NAME = "perennial_console"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # Secure cookies everywhere but plain-http development on loopback.
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+    LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
+    HEARTBEAT_INTERVAL_SECONDS = 15
+    ASSETS_DEBUG = False
+    ASSETS_AUTO_BUILD = True
+
+
+class TestConfig(Config):
+    """Settings for the test suite: its own database and Redis db, no CSRF shortcuts."""
+
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "TEST_DATABASE_URL", f"sqlite:///{INSTANCE / 'test.db'}"
+    )
+    REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    SERVER_NAME = None

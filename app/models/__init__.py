@@ -1,0 +1,27 @@
+"""Every model, imported here so Alembic and the app see the whole schema."""
+
+from app.models.customer import Address, Customer, PaymentMethod
+from app.models.event import AppendOnlyError, Event
+from app.models.heartbeat import Heartbeat
+from app.models.merchant import ApiKey, Merchant, StaffUser
+from app.models.order import Order, OrderItem, OrderStatus
+from app.models.product import Product, ProductGroup
+from app.models.subscription import Subscription
+
+__all__ = [
+    "Address",
+    "ApiKey",
+    "AppendOnlyError",
+    "Customer",
+    "Event",
+    "Heartbeat",
+    "Merchant",
+    "Order",
+    "OrderItem",
+    "OrderStatus",
+    "PaymentMethod",
+    "Product",
+    "ProductGroup",
+    "StaffUser",
+    "Subscription",
+]

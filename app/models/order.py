@@ -1,0 +1,90 @@
+"""Orders the platform places for subscribers, and their items."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import IntEnum
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.customer import Address, Customer, PaymentMethod
+from app.models.product import Product
+from app.models.types import UTCDateTime, new_public_id, utcnow
+
+
+class OrderStatus(IntEnum):
+    """Ordergroove's order status codes (contracts §4.3)."""
+
+    UNSENT = 1
+    REJECTED = 3
+    CANCELLED = 4
+    SUCCESS = 5
+    SEND_NOW = 6
+    PENDING_BATCH_RESPONSE = 9
+    PENDING_VERIFICATION = 10
+    PENDING_PLACEMENT = 11
+    EXCEPTION_DURING_PREPARATION = 12
+    CONNECTION_ERROR = 13
+    RESPONSE_PROCESSING_ERROR = 14
+    GENERIC_ERROR = 15
+    MERGED = 17
+    CREDIT_CARD_RETRY = 18
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    shipping_address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment_methods.id"))
+    place_date: Mapped[date] = mapped_column(Date, index=True)  # merchant-local calendar date
+    status: Mapped[int] = mapped_column(Integer, default=OrderStatus.UNSENT, index=True)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    sub_total_minor: Mapped[int] = mapped_column(Integer, default=0)
+    tax_total_minor: Mapped[int] = mapped_column(Integer, default=0)
+    shipping_total_minor: Mapped[int] = mapped_column(Integer, default=0)
+    discount_total_minor: Mapped[int] = mapped_column(Integer, default=0)
+    total_minor: Mapped[int] = mapped_column(Integer, default=0)
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    generic_error_count: Mapped[int] = mapped_column(Integer, default=0)
+    order_merchant_id: Mapped[str | None] = mapped_column(String(200))
+    rejected_message: Mapped[str | None] = mapped_column(Text)
+    extra_data: Mapped[dict] = mapped_column(JSON, default=dict)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    placed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    customer: Mapped[Customer] = relationship()
+    shipping_address: Mapped[Address | None] = relationship()
+    payment: Mapped[PaymentMethod | None] = relationship()
+    items: Mapped[list[OrderItem]] = relationship(
+        back_populates="order", cascade="all, delete-orphan"
+    )
+
+
+class OrderItem(db.Model):
+    __tablename__ = "order_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    offer_id: Mapped[str | None] = mapped_column(String(32))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    price_minor: Mapped[int] = mapped_column(Integer, default=0)
+    extra_cost_minor: Mapped[int] = mapped_column(Integer, default=0)
+    total_price_minor: Mapped[int] = mapped_column(Integer, default=0)
+    one_time: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_placed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="items")
+    product: Mapped[Product] = relationship()

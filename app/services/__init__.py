@@ -1,0 +1,1 @@
+"""Use cases, one module per feature. Services own the commit."""

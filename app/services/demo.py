@@ -1,0 +1,61 @@
+"""The demo merchant used by ``make run`` and the browser tests; idempotent."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import ApiKey, Merchant
+from app.models.merchant import hash_api_key
+from app.services import accounts, api_keys, events, merchants
+
+DEMO_NAME = "Fern & Fable (demo)"
+DEMO_EMAIL = "owner@demo.perennial.test"
+ACTOR = events.Actor("system", "seed-demo", "cli")
+
+
+def _derive(secret: str, label: str, length: int) -> str:
+    """Derive a stable per-installation value, so re-running the seed changes nothing."""
+    digest = hmac.new(secret.encode(), f"perennial-demo:{label}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:length]
+
+
+def seed(*, secret: str, platform_url: str, store_url: str) -> dict[str, Any]:
+    """Create (once) the demo merchant, owner login, API key and store origin; return them."""
+    public_id = _derive(secret, "merchant", 32)
+    password = "demo-" + _derive(secret, "password", 12)
+    raw_key = "pk_demo_" + _derive(secret, "api-key", 40)
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(store_url)).lower()
+
+    merchant = merchants.get_by_public_id(public_id)
+    if merchant is None:
+        merchant = merchants.create(DEMO_NAME, timezone="America/New_York")
+        merchant.public_id = public_id
+        events.record(merchant.id, "merchant.create", ACTOR,
+                      object_type="merchant", object_id=public_id)
+    if origin not in (merchant.allowed_origins or []):
+        merchant.allowed_origins = [*(merchant.allowed_origins or []), origin]
+    if accounts.get_by_email(DEMO_EMAIL) is None:
+        accounts.create_staff(merchant.id, DEMO_EMAIL, password, role="owner", name="Demo Owner")
+    db.session.commit()
+    if db.session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_api_key(raw_key))) is None:
+        api_keys.create_with_value(merchant.id, "Demo store", raw_key, actor=ACTOR)
+    return _credentials(merchant, password, raw_key, platform_url, store_url)
+
+
+def _credentials(merchant: Merchant, password: str, raw_key: str, platform_url: str,
+                 store_url: str) -> dict[str, Any]:
+    return {
+        "merchant_public_id": merchant.public_id,
+        "hash_key": merchant.hash_key,
+        "api_key": raw_key,
+        "console_email": DEMO_EMAIL,
+        "console_password": password,
+        "platform_url": platform_url.rstrip("/"),
+        "store_url": store_url.rstrip("/"),
+    }

@@ -1,0 +1,21 @@
+"""Blueprints, one per surface, registered by the factory."""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, url_for
+
+from app.views import console, errors, security
+
+
+def register_blueprints(app: Flask) -> None:
+    app.register_blueprint(console.bp)
+    errors.init_app(app)
+    security.init_app(app)
+
+    @app.get("/")
+    def index():
+        return redirect(url_for("console.overview"))
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}

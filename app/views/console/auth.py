@@ -1,0 +1,79 @@
+"""Staff login, logout, and the decorators that load the signed-in user and merchant."""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
+
+from app.services import accounts, events, merchants
+from app.views.console import bp
+
+
+def actor() -> events.Actor:
+    """The signed-in staff member, as recorded in the event log."""
+    return events.Actor("staff", str(g.staff.id), request.remote_addr)
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        user_id = session.get("staff_id")
+        user = accounts.get_active(user_id) if user_id else None
+        if user is None:
+            session.clear()
+            return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
+        g.staff = user
+        g.merchant = merchants.get(user.merchant_id)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def owner_required(view):
+    @login_required
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not g.staff.is_owner:
+            abort(403, "Only the account owner can do that.")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _safe_next(target: str | None) -> str:
+    parts = urlsplit(target or "")
+    if parts.scheme or parts.netloc or not parts.path.startswith("/console/"):
+        return url_for("console.overview")
+    return target
+
+
+@bp.get("/login")
+def login():
+    return render_template("console/auth/login.html", next=request.args.get("next", ""))
+
+
+@bp.post("/login")
+def login_post():
+    email = request.form.get("email", "")
+    try:
+        user = accounts.authenticate(email, request.form.get("password", ""),
+                                     source=request.remote_addr)
+    except accounts.LoginThrottled:
+        flash("Too many failed attempts. Try again in a few minutes.", "error")
+        return render_template("console/auth/login.html", email=email), 429
+    if user is None:
+        flash("Invalid email or password.", "error")
+        return render_template("console/auth/login.html", email=email), 401
+    session.clear()  # a fresh session (and CSRF token) on every login
+    session.permanent = True
+    session["staff_id"] = user.id
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("console.login"))

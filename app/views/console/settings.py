@@ -1,0 +1,76 @@
+"""Merchant settings: identity, hash key on demand, API keys, timezone, endpoint, origins."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, request, url_for
+
+from app.services import api_keys, merchants
+from app.services.errors import ValidationError
+from app.views import htmx
+from app.views.console import bp
+from app.views.console.auth import actor, login_required, owner_required
+
+
+def _page(status: int = 200, errors: dict | None = None, form: dict | None = None, **ctx):
+    return htmx.render(
+        "console/settings/index.html",
+        status=status,
+        merchant=g.merchant,
+        form=form or merchants.snapshot(g.merchant),
+        errors=errors or {},
+        keys=api_keys.list_for(g.merchant.id),
+        can_edit=g.staff.is_owner,
+        **ctx,
+    )
+
+
+@bp.get("/settings")
+@login_required
+def settings():
+    return _page()
+
+
+@bp.post("/settings")
+@owner_required
+def update_settings():
+    form = {f: request.form.get(f, "") for f in merchants.SETTINGS_FIELDS}
+    try:
+        merchants.update_settings(g.merchant.id, form, actor=actor())
+    except ValidationError as exc:
+        flash(exc.message, "error")
+        return _page(400, errors=exc.fields, form=form)
+    flash("Settings saved.", "success")
+    return redirect(url_for("console.settings"))
+
+
+@bp.post("/settings/hash-key")
+@owner_required
+def reveal_hash_key():
+    key = merchants.reveal_hash_key(g.merchant.id, actor=actor())
+    return htmx.render("console/settings/index.html", fragment="console/settings/_hash_key.html",
+                       merchant=g.merchant, form=merchants.snapshot(g.merchant), errors={},
+                       keys=api_keys.list_for(g.merchant.id), can_edit=True, hash_key=key)
+
+
+@bp.post("/settings/api-keys")
+@owner_required
+def create_api_key():
+    try:
+        key, raw = api_keys.create(g.merchant.id, request.form.get("name", ""), actor=actor(),
+                                   created_by_id=g.staff.id)
+    except ValidationError as exc:
+        return _keys_fragment(error=exc.message, status=400)
+    return _keys_fragment(new_key=raw, new_key_id=key.id)
+
+
+@bp.post("/settings/api-keys/<int:key_id>/revoke")
+@owner_required
+def revoke_api_key(key_id: int):
+    api_keys.revoke(g.merchant.id, key_id, actor=actor())
+    return _keys_fragment()
+
+
+def _keys_fragment(status: int = 200, **ctx):
+    return htmx.render("console/settings/index.html", fragment="console/settings/_api_keys.html",
+                       status=status, merchant=g.merchant, form=merchants.snapshot(g.merchant),
+                       errors={}, keys=api_keys.list_for(g.merchant.id), can_edit=True, **ctx)

@@ -1,0 +1,58 @@
+"""Commands: seed-demo is idempotent and prints the credentials object."""
+
+import json
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import ApiKey, Event, Merchant, StaffUser
+from app.services import accounts, api_keys
+
+KEYS = {"merchant_public_id", "hash_key", "api_key", "console_email", "console_password",
+        "platform_url", "store_url"}
+
+
+def _counts():
+    return [db.session.scalar(select(func.count()).select_from(m))
+            for m in (Merchant, StaffUser, ApiKey, Event)]
+
+
+def test_seed_demo_json_prints_working_credentials(app, runner):
+    result = runner.invoke(args=["seed-demo", "--json"])
+    assert result.exit_code == 0, result.output
+    creds = json.loads(result.output)
+    assert set(creds) >= KEYS
+    merchant = db.session.scalar(select(Merchant))
+    assert creds["merchant_public_id"] == merchant.public_id and creds["hash_key"] == merchant.hash_key
+    assert accounts.authenticate(creds["console_email"], creds["console_password"], source="test")
+    assert api_keys.authenticate(creds["api_key"]).merchant_id == merchant.id
+    assert "http://127.0.0.1:5001" in merchant.allowed_origins
+
+
+def test_seed_demo_twice_changes_nothing(app, runner):
+    first = runner.invoke(args=["seed-demo", "--json"]).output
+    counts = _counts()
+    second = runner.invoke(args=["seed-demo", "--json"]).output
+    assert json.loads(first) == json.loads(second)
+    assert _counts() == counts
+
+
+def test_seed_demo_plain_output_names_the_console(app, runner):
+    result = runner.invoke(args=["seed-demo"])
+    assert "/console/" in result.output and "hash" not in result.output.lower()
+
+
+def test_create_merchant_command(app, runner):
+    result = runner.invoke(args=["create-merchant", "Acme", "--owner-email", "boss@acme.test",
+                                 "--owner-password", "a-long-password", "--timezone",
+                                 "Europe/Berlin"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(Merchant).where(Merchant.name == "Acme")).timezone == (
+        "Europe/Berlin")
+
+
+def test_create_merchant_refuses_a_short_password(app, runner):
+    result = runner.invoke(args=["create-merchant", "Acme", "--owner-email", "boss@acme.test",
+                                 "--owner-password", "short"])
+    assert result.exit_code != 0 and "at least" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Merchant)) == 0
