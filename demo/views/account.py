@@ -1,0 +1,56 @@
+"""Customer login/logout, the My Account page and order pages."""
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+
+from demo import customers, orders, platform
+from demo.seed import DEMO_CUSTOMERS, DEMO_PASSWORD
+from demo.views import csrf
+from demo.views.guards import login_required, safe_next
+
+bp = Blueprint("account", __name__)
+
+
+@bp.get("/login")
+def login():
+    return render_template("account/login.html", demo_customers=DEMO_CUSTOMERS,
+                           demo_password=DEMO_PASSWORD, next=request.args.get("next", ""))
+
+
+@bp.post("/login")
+def authenticate():
+    form = request.form
+    customer = customers.authenticate(form.get("email", ""), form.get("password", ""))
+    if customer is None:
+        flash("That email and password don't match an account.", "error")
+        return render_template("account/login.html", demo_customers=DEMO_CUSTOMERS,
+                               demo_password=DEMO_PASSWORD, next=form.get("next", ""),
+                               email=form.get("email", "")), 401
+    session["user_id"] = customer["user_id"]
+    csrf.rotate()
+    response = redirect(safe_next(form.get("next"), url_for("account.index")))
+    platform.sign_in(response, customer["user_id"])
+    return response
+
+
+@bp.post("/logout")
+def logout():
+    session.pop("user_id", None)
+    csrf.rotate()
+    response = redirect(url_for("shop.index"))
+    platform.sign_out(response)
+    return response
+
+
+@bp.get("/account")
+@login_required
+def index():
+    return render_template("account/index.html", orders=orders.for_customer(
+        g.customer["user_id"]), msi_js=platform.script_url("msi.js"))
+
+
+@bp.get("/orders/<order_number>")
+@login_required
+def order(order_number: str):
+    found = orders.get(order_number, g.customer["user_id"]) or abort(404)
+    return render_template("account/order.html", order=found, lines=orders.lines(found["id"]),
+                           just_placed=request.args.get("placed") == "1")

@@ -1,0 +1,20 @@
+"""Map errors to pages a shopper can act on."""
+
+from flask import Flask, flash, redirect, render_template, url_for
+
+from demo.cart import CartError
+
+
+def cart_error(error: CartError):
+    flash(str(error), "error")
+    return redirect(url_for("cart.index"))
+
+
+def http_error(error):
+    return render_template("error.html", error=error), error.code
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CartError, cart_error)
+    for code in (400, 404, 405):
+        app.register_error_handler(code, http_error)
