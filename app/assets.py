@@ -8,7 +8,9 @@ from flask_assets import Bundle, Environment
 HTMX = "vendor/htmx-2.0.11.min.js"
 
 BUNDLES = {
-    "console_css": Bundle("css/console.css", filters="rcssmin", output="gen/console.%(version)s.css"),
+    "console_css": Bundle(
+        "css/console.css", filters="rcssmin", output="gen/console.%(version)s.css"
+    ),
     "console_js": Bundle(
         HTMX, Bundle("js/console.js", filters="rjsmin"), output="gen/console.%(version)s.js"
     ),

@@ -136,7 +136,9 @@ def _origins(value: Any) -> list[str]:
         parts = urlsplit(item)
         local = parts.hostname in LOCAL_HOSTS
         if parts.scheme not in ("https", "http") or (parts.scheme == "http" and not local):
-            raise ValueError(f"{item!r}: origins are https://host[:port] (http only for localhost).")
+            raise ValueError(
+                f"{item!r}: origins are https://host[:port] (http only for localhost)."
+            )
         if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.username:
             raise ValueError(f"{item!r}: give only scheme, host and port, e.g. https://shop.example.")
         origin = f"{parts.scheme}://{parts.netloc}".lower()

@@ -23,7 +23,8 @@ def test_seed_demo_json_prints_working_credentials(app, runner):
     creds = json.loads(result.output)
     assert set(creds) >= KEYS
     merchant = db.session.scalar(select(Merchant))
-    assert creds["merchant_public_id"] == merchant.public_id and creds["hash_key"] == merchant.hash_key
+    assert creds["merchant_public_id"] == merchant.public_id
+    assert creds["hash_key"] == merchant.hash_key
     assert accounts.authenticate(creds["console_email"], creds["console_password"], source="test")
     assert api_keys.authenticate(creds["api_key"]).merchant_id == merchant.id
     assert "http://127.0.0.1:5001" in merchant.allowed_origins
