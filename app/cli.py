@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -11,7 +12,7 @@ from flask.cli import with_appcontext
 
 from app.extensions import db
 from app.jobs import queue
-from app.services import accounts, demo, merchants
+from app.services import accounts, demo, feeds, merchants
 from app.services.errors import ValidationError
 
 
@@ -27,6 +28,7 @@ def seed_demo(as_json: bool, platform_url: str | None, store_url: str | None) ->
         secret=config["SECRET_KEY"],
         platform_url=platform_url or config["PLATFORM_URL"],
         store_url=store_url or config["DEMO_STORE_URL"],
+        sftp_port=config["SFTP_PORT"],
     )
     if as_json:
         click.echo(json.dumps(creds))
@@ -35,6 +37,8 @@ def seed_demo(as_json: bool, platform_url: str | None, store_url: str | None) ->
     click.echo(f"  console:  {creds['platform_url']}/console/")
     click.echo(f"  login:    {creds['console_email']} / {creds['console_password']}")
     click.echo(f"  API key:  {creds['api_key']}")
+    click.echo(f"  SFTP:     {creds['sftp_username']} / {creds['sftp_password']}"
+               f" on port {creds['sftp_port']}")
     click.echo(f"  store:    {creds['store_url']}/")
 
 
@@ -62,12 +66,8 @@ def create_merchant(name: str, owner_email: str, timezone: str, owner_password: 
 @with_appcontext
 def worker(burst: bool, queues: tuple[str, ...]) -> None:
     """Run an RQ worker (with the scheduler) inside the app context."""
-    from rq import Worker
-
     names = list(queues) or list(current_app.config["RQ_QUEUES"])
-    # The engine must not carry connections into forked work-horses.
-    db.engine.dispose()
-    w = Worker([queue.get_queue(n) for n in names], connection=queue.redis())
+    w = queue.AppWorker([queue.get_queue(n) for n in names], connection=queue.redis())
     ok = w.work(burst=burst, with_scheduler=True)
     sys.exit(0 if ok or not burst else 1)
 
@@ -88,6 +88,49 @@ def cron() -> None:
     scheduler.start()
 
 
+feeds_cli = click.Group("feeds", help="Product feed ingestion.")
+
+
+@feeds_cli.command("run")
+@click.option("--merchant", "merchant_id", default=None, help="Merchant public id (default: all).")
+@with_appcontext
+def feeds_run(merchant_id: str | None) -> None:
+    """Ingest every pending feed file now and print each run's report."""
+    if merchant_id:
+        merchant = merchants.get_by_public_id(merchant_id)
+        if merchant is None:
+            raise click.ClickException(f"no merchant {merchant_id!r}")
+        ids = [merchant.id]
+    else:
+        ids = feeds.merchants_with_accounts()
+    runs = [run for mid in ids for run in feeds.run_now(mid, requested_by="cli")]
+    if not runs:
+        click.echo("No new feed files.")
+    for run in runs:
+        click.echo(feeds.describe(run))
+    if any(run.status != "succeeded" for run in runs):
+        sys.exit(1)
+
+
+@click.command("sftp")
+@with_appcontext
+def sftp() -> None:
+    """Serve the SFTP drop site (one chrooted home per merchant)."""
+    from app.integrations.sftp import SftpServer, SftpSettings
+    from app.services.sftp_accounts import DatabaseAuthenticator
+
+    config = current_app.config
+    settings = SftpSettings(
+        host=config["SFTP_HOST"], port=config["SFTP_PORT"], root=Path(config["SFTP_ROOT"]),
+        host_key_path=Path(config["SFTP_HOST_KEY"]),
+        max_file_bytes=config["SFTP_MAX_FILE_BYTES"],
+        max_connections=config["SFTP_MAX_CONNECTIONS"],
+    )
+    server = SftpServer(settings, DatabaseAuthenticator(current_app._get_current_object()))
+    click.echo(f"SFTP drop site on {settings.host}:{settings.port}, homes in {settings.root}")
+    server.serve_forever()
+
+
 def init_app(app: Flask) -> None:
-    for command in (seed_demo, create_merchant, worker, cron):
+    for command in (seed_demo, create_merchant, worker, cron, feeds_cli, sftp):
         app.cli.add_command(command)

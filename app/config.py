@@ -59,6 +59,15 @@ class Config:
     DEMO_PORT = int(os.environ.get("DEMO_PORT", "5001"))
     SFTP_PORT = int(os.environ.get("SFTP_PORT", "2222"))
     INSTANCE_PATH = str(INSTANCE)
+    SFTP_HOST = os.environ.get("SFTP_HOST", "127.0.0.1")  # the address the server binds
+    SFTP_PUBLIC_HOST = os.environ.get("SFTP_PUBLIC_HOST", SFTP_HOST)  # what merchants connect to
+    SFTP_ROOT = os.environ.get("SFTP_ROOT", str(INSTANCE / "sftp"))
+    SFTP_HOST_KEY = os.environ.get("SFTP_HOST_KEY", str(INSTANCE / "sftp_host_key"))
+    SFTP_MAX_FILE_BYTES = int(os.environ.get("SFTP_MAX_FILE_BYTES", str(512 * 1024 * 1024)))
+    SFTP_MAX_CONNECTIONS = int(os.environ.get("SFTP_MAX_CONNECTIONS", "32"))
+    FEEDS_DIR = os.environ.get("FEEDS_DIR", str(INSTANCE / "feeds"))
+    FEED_MAX_BYTES = int(os.environ.get("FEED_MAX_BYTES", str(512 * 1024 * 1024)))
+    FEED_BATCH_SIZE = 1000
 
     SESSION_COOKIE_NAME = "perennial_console"
     SESSION_COOKIE_HTTPONLY = True

@@ -10,6 +10,7 @@ import contextvars
 import os
 import secrets
 import shutil
+import tempfile
 
 import pytest
 from flask.testing import FlaskClient
@@ -24,8 +25,11 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/
 
 
 def make_config(database_url: str, **extra) -> type[TestConfig]:
+    scratch = tempfile.mkdtemp(prefix="perennial-test-")
     attrs = {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": secrets.token_hex(16),
-             **extra}
+             "SFTP_ROOT": os.path.join(scratch, "sftp"),
+             "FEEDS_DIR": os.path.join(scratch, "feeds"),
+             "SFTP_HOST_KEY": os.path.join(scratch, "sftp_host_key"), **extra}
     return type("RunConfig", (TestConfig,), attrs)
 
 

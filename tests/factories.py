@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import date, timedelta
 
 from app.extensions import db
-from app.models import Merchant, StaffUser
+from app.models import (
+    Customer,
+    Merchant,
+    Order,
+    OrderItem,
+    Product,
+    StaffUser,
+    Subscription,
+)
 from app.services import accounts, api_keys, events, merchants
 
 PASSWORD = "correct-horse-battery"
@@ -48,3 +57,30 @@ def login(client, user: StaffUser, password: str = PASSWORD):
     token = csrf_token(client)
     return client.post("/console/login", data={"email": user.email, "password": password,
                                                "csrf_token": token})
+
+
+def make_customer(merchant: Merchant, user_id: str | None = None) -> Customer:
+    user_id = user_id or f"cust-{next(_seq)}"
+    customer = Customer(merchant_id=merchant.id, merchant_user_id=user_id,
+                        email=f"{user_id}@example.com", first_name="Sam")
+    db.session.add(customer)
+    db.session.commit()
+    return customer
+
+
+def make_subscription(merchant: Merchant, product: Product, customer: Customer | None = None,
+                      *, place_in_days: int = 7) -> Subscription:
+    """A live subscription with its one upcoming (unsent) order."""
+    customer = customer or make_customer(merchant)
+    sub = Subscription(merchant_id=merchant.id, customer_id=customer.id, product_id=product.id,
+                       quantity=1, every=4, every_period=2, start_date=date.today())
+    db.session.add(sub)
+    db.session.flush()
+    order = Order(merchant_id=merchant.id, customer_id=customer.id,
+                  place_date=date.today() + timedelta(days=place_in_days))
+    order.items.append(OrderItem(subscription_id=sub.id, product_id=product.id, quantity=1,
+                                 price_minor=product.price_minor,
+                                 total_price_minor=product.price_minor))
+    db.session.add(order)
+    db.session.commit()
+    return sub

@@ -2,13 +2,17 @@
 
 Every scheduled job is idempotent: cron does not catch up missed runs, and a second
 cron process would double-fire (``flask cron`` refuses to start beside a live one).
+Feed sweeps claim each uploaded file atomically, so a double fire ingests nothing twice.
 """
 
 from rq import cron
 
+from app.jobs.feeds import ingest_all
 from app.jobs.health import heartbeat
 
 HEARTBEAT_SECONDS = 15
+FEED_SCHEDULE = "0,30 * * * *"  # on the hour and the half-hour
 
 cron.register(heartbeat, queue_name="default", interval=HEARTBEAT_SECONDS, name="heartbeat",
               result_ttl=60, ttl=120)
+cron.register(ingest_all, queue_name="default", cron=FEED_SCHEDULE, name="feeds")

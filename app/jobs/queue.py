@@ -9,6 +9,8 @@ from redis import Redis
 from rq import Queue, Worker
 from rq.job import Job
 
+from app.extensions import db
+
 
 def redis() -> Redis:
     return current_app.extensions["rq"]["redis"]
@@ -35,3 +37,13 @@ def stats() -> dict[str, Any]:
     except Exception:  # noqa: BLE001 - any Redis failure is shown as "unreachable"
         current_app.logger.warning("Redis unreachable for queue stats")
         return {"queued": None, "workers": None, "redis": False}
+
+
+class AppWorker(Worker):
+    """An RQ worker whose forked work-horses never share the parent's database connections."""
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        # SQLAlchemy's recipe for os.fork(): the child drops the inherited pool without closing
+        # the parent's sockets, and opens its own connections.
+        db.engine.dispose(close=False)
+        super().main_work_horse(job, queue)

@@ -2,8 +2,10 @@
 
 from app.models.customer import Address, Customer, PaymentMethod
 from app.models.event import AppendOnlyError, Event
+from app.models.feed import FeedRun, FeedRunError, SftpAccount
 from app.models.heartbeat import Heartbeat
 from app.models.merchant import ApiKey, Merchant, StaffUser
+from app.models.notification import OutboundEmail
 from app.models.order import Order, OrderItem, OrderStatus
 from app.models.product import Product, ProductGroup
 from app.models.subscription import Subscription
@@ -14,14 +16,18 @@ __all__ = [
     "AppendOnlyError",
     "Customer",
     "Event",
+    "FeedRun",
+    "FeedRunError",
     "Heartbeat",
     "Merchant",
     "Order",
     "OrderItem",
     "OrderStatus",
+    "OutboundEmail",
     "PaymentMethod",
     "Product",
     "ProductGroup",
+    "SftpAccount",
     "StaffUser",
     "Subscription",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -19,8 +19,8 @@ class Product(db.Model):
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
     product_id: Mapped[str] = mapped_column(String(64))  # the merchant's id (feed product_id)
     sku: Mapped[str | None] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(300))
-    price_minor: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(1024))
+    price_minor: Mapped[int] = mapped_column(BigInteger)  # up to 99999999.99 (contracts §1.3)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     details_url: Mapped[str | None] = mapped_column(String(2000))
     image_url: Mapped[str | None] = mapped_column(String(2000))
@@ -32,6 +32,7 @@ class Product(db.Model):
     product_type: Mapped[str | None] = mapped_column(String(32))
     extra_data: Mapped[dict] = mapped_column(JSON, default=dict)
     replacement_product_id: Mapped[str | None] = mapped_column(String(64))
+    replacement_silent: Mapped[bool] = mapped_column(Boolean, default=False)
     # Merchant overrides from the console (None = follow the feed).
     eligible_override: Mapped[bool | None] = mapped_column(Boolean)
     upsell_eligible: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -39,6 +40,9 @@ class Product(db.Model):
     default_every_period: Mapped[int | None] = mapped_column(Integer)
     allowed_frequencies: Mapped[list | None] = mapped_column(JSON)
     in_latest_feed: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Digest of the feed values last ingested, so an unchanged product costs no write.
+    feed_hash: Mapped[str | None] = mapped_column(String(40))
+    last_feed_run_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -48,7 +52,8 @@ class Product(db.Model):
 
     @property
     def subscription_eligible(self) -> bool:
-        eligible = self.autoship_eligible if self.eligible_override is None else self.eligible_override
+        override = self.eligible_override
+        eligible = self.autoship_eligible if override is None else override
         return bool(eligible) and not self.discontinued
 
 

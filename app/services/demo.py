@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ApiKey, Merchant
 from app.models.merchant import hash_api_key
-from app.services import accounts, api_keys, events, merchants
+from app.services import accounts, api_keys, events, merchants, sftp_accounts
 
 DEMO_NAME = "Fern & Fable (demo)"
 DEMO_EMAIL = "owner@demo.perennial.test"
@@ -25,11 +25,13 @@ def _derive(secret: str, label: str, length: int) -> str:
     return digest.hexdigest()[:length]
 
 
-def seed(*, secret: str, platform_url: str, store_url: str) -> dict[str, Any]:
-    """Create (once) the demo merchant, owner login, API key and store origin; return them."""
+def seed(*, secret: str, platform_url: str, store_url: str,
+         sftp_port: int = 2222) -> dict[str, Any]:
+    """Create (once) the demo merchant, logins, API key and store origin; return them."""
     public_id = _derive(secret, "merchant", 32)
     password = "demo-" + _derive(secret, "password", 12)
     raw_key = "pk_demo_" + _derive(secret, "api-key", 40)
+    sftp_password = "sftp-" + _derive(secret, "sftp-password", 20)
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(store_url)).lower()
 
     merchant = merchants.get_by_public_id(public_id)
@@ -45,7 +47,14 @@ def seed(*, secret: str, platform_url: str, store_url: str) -> dict[str, Any]:
     db.session.commit()
     if db.session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_api_key(raw_key))) is None:
         api_keys.create_with_value(merchant.id, "Demo store", raw_key, actor=ACTOR)
-    return _credentials(merchant, password, raw_key, platform_url, store_url)
+    account = sftp_accounts.ensure(merchant.id, merchant.public_id)
+    if not sftp_accounts.password_matches(account, sftp_password):
+        sftp_accounts.set_password(merchant.id, merchant.public_id, actor=ACTOR,
+                                   password=sftp_password)
+    db.session.commit()
+    return {**_credentials(merchant, password, raw_key, platform_url, store_url),
+            "sftp_username": account.username, "sftp_password": sftp_password,
+            "sftp_port": sftp_port}
 
 
 def _credentials(merchant: Merchant, password: str, raw_key: str, platform_url: str,

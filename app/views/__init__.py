@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from flask import Flask, redirect, url_for
 
-from app.views import console, errors, security
+from app.extensions import csrf
+from app.views import api, console, errors, security
 
 
 def register_blueprints(app: Flask) -> None:
+    csrf.exempt(api.bp)  # server-to-server: authenticated by key or signature, not cookies
+    app.register_blueprint(api.bp)
     app.register_blueprint(console.bp)
     errors.init_app(app)
     security.init_app(app)

@@ -1,13 +1,12 @@
 """core model: merchants, staff, api keys, catalog, customers, subscriptions, orders, events
 
 Revision ID: c82124da8aa3
-Revises: 
+Revises:
 Create Date: 2026-11-28 04:41:56.495147
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c82124da8aa3'
@@ -64,7 +63,7 @@ def upgrade():
     sa.Column('merchant_id', sa.Integer(), nullable=False),
     sa.Column('product_id', sa.String(length=64), nullable=False),
     sa.Column('sku', sa.String(length=64), nullable=True),
-    sa.Column('name', sa.String(length=300), nullable=False),
+    sa.Column('name', sa.String(length=1024), nullable=False),
     sa.Column('price_minor', sa.Integer(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('details_url', sa.String(length=2000), nullable=True),

@@ -5,16 +5,17 @@ import json
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import ApiKey, Event, Merchant, StaffUser
+from app.models import ApiKey, Event, Merchant, SftpAccount, StaffUser
 from app.services import accounts, api_keys
+from app.services.sftp_accounts import DatabaseAuthenticator
 
 KEYS = {"merchant_public_id", "hash_key", "api_key", "console_email", "console_password",
-        "platform_url", "store_url"}
+        "platform_url", "store_url", "sftp_username", "sftp_password", "sftp_port"}
 
 
 def _counts():
     return [db.session.scalar(select(func.count()).select_from(m))
-            for m in (Merchant, StaffUser, ApiKey, Event)]
+            for m in (Merchant, StaffUser, ApiKey, Event, SftpAccount)]
 
 
 def test_seed_demo_json_prints_working_credentials(app, runner):
@@ -28,6 +29,10 @@ def test_seed_demo_json_prints_working_credentials(app, runner):
     assert accounts.authenticate(creds["console_email"], creds["console_password"], source="test")
     assert api_keys.authenticate(creds["api_key"]).merchant_id == merchant.id
     assert "http://127.0.0.1:5001" in merchant.allowed_origins
+    sftp = DatabaseAuthenticator(app)
+    assert creds["sftp_username"] == merchant.public_id and creds["sftp_port"] == 2222
+    assert sftp.check_password(creds["sftp_username"], creds["sftp_password"])
+    assert not sftp.check_password(creds["sftp_username"], creds["console_password"])
 
 
 def test_seed_demo_twice_changes_nothing(app, runner):

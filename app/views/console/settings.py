@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, request, url_for
+from flask import current_app, flash, g, redirect, request, url_for
 
-from app.services import api_keys, merchants
+from app.services import api_keys, merchants, sftp_accounts
 from app.services.errors import ValidationError
 from app.views import htmx
 from app.views.console import bp
@@ -20,8 +20,42 @@ def _page(status: int = 200, errors: dict | None = None, form: dict | None = Non
         errors=errors or {},
         keys=api_keys.list_for(g.merchant.id),
         can_edit=g.staff.is_owner,
+        **_sftp_ctx(),
         **ctx,
     )
+
+
+def _sftp_ctx() -> dict:
+    config = current_app.config
+    return {"sftp": sftp_accounts.get(g.merchant.id), "sftp_username": g.merchant.public_id,
+            "sftp_host": config["SFTP_PUBLIC_HOST"], "sftp_port": config["SFTP_PORT"],
+            "sftp_fingerprint": sftp_accounts.host_key_fingerprint()}
+
+
+def _sftp_fragment(status: int = 200, **ctx):
+    return htmx.render("console/settings/index.html", fragment="console/settings/_sftp.html",
+                       status=status, merchant=g.merchant, form=merchants.snapshot(g.merchant),
+                       errors={}, keys=api_keys.list_for(g.merchant.id),
+                       can_edit=g.staff.is_owner, **{**_sftp_ctx(), **ctx})
+
+
+@bp.post("/settings/sftp/password")
+@owner_required
+def reset_sftp_password():
+    password = sftp_accounts.set_password(g.merchant.id, g.merchant.public_id, actor=actor())
+    return _sftp_fragment(new_password=password)
+
+
+@bp.post("/settings/sftp/keys")
+@owner_required
+def update_sftp_keys():
+    text = request.form.get("authorized_keys", "")
+    try:
+        sftp_accounts.set_authorized_keys(g.merchant.id, g.merchant.public_id, text,
+                                          actor=actor())
+    except ValidationError as exc:
+        return _sftp_fragment(400, sftp_error=exc.message, keys_text=text)
+    return _sftp_fragment(sftp_saved=True)
 
 
 @bp.get("/settings")

@@ -1,0 +1,226 @@
+"""Product feed runs: claim uploaded files, ingest them atomically, report and archive."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import time
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.integrations.sftp import is_published
+from app.integrations.xml.feed import FeedFileError, ProductError, check_file_name, parse_feed
+from app.jobs import queue
+from app.models import FeedRun, FeedRunError, Merchant, SftpAccount
+from app.models.types import utcnow
+from app.services import catalog, discontinued, events
+from app.services.errors import NotFound
+
+MAX_STORED_ERRORS = 1000
+REPORT_HEADER = ("line", "product_id", "field", "reason")
+
+
+def _root() -> Path:
+    return Path(current_app.config["SFTP_ROOT"])
+
+
+def _work_dir() -> Path:
+    """Claimed files wait here; it sits beside the homes so a claim is an atomic rename."""
+    path = _root() / ".perennial-work"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _feeds_dir(*parts: str) -> Path:
+    path = Path(current_app.config["FEEDS_DIR"]).joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def home(account: SftpAccount) -> Path:
+    return _root() / account.username
+
+
+def pending_files(account: SftpAccount) -> list[Path]:
+    """Complete uploads waiting in the merchant's ``incoming/``, oldest first."""
+    incoming = home(account) / "incoming"
+    if not incoming.is_dir():
+        return []
+    files = [p for p in incoming.iterdir() if is_published(p.name) and p.is_file()
+             and not p.is_symlink()]
+    return sorted(files, key=lambda p: p.stat().st_mtime)
+
+
+def get_run(merchant_id: int, public_id: str) -> FeedRun:
+    run = db.session.scalar(select(FeedRun).where(FeedRun.merchant_id == merchant_id,
+                                                  FeedRun.public_id == public_id))
+    if run is None:
+        raise NotFound()
+    return run
+
+
+def list_runs(merchant_id: int, *, limit: int = 50) -> list[FeedRun]:
+    query = (select(FeedRun).where(FeedRun.merchant_id == merchant_id)
+             .order_by(FeedRun.created_at.desc(), FeedRun.id.desc()).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def claim(merchant_id: int, *, trigger: str, requested_by: str | None = None) -> list[FeedRun]:
+    """Turn each pending file into a queued run; a file is claimed by exactly one caller."""
+    account = db.session.scalar(select(SftpAccount).where(SftpAccount.merchant_id == merchant_id))
+    if account is None:
+        return []
+    runs = []
+    for path in pending_files(account):
+        run = FeedRun(merchant_id=merchant_id, trigger=trigger, requested_by=requested_by,
+                      file_name=path.name, file_bytes=path.stat().st_size)
+        db.session.add(run)
+        db.session.commit()  # the run exists before the file moves: a crash loses no file
+        try:
+            os.rename(path, _work_dir() / f"{run.public_id}.xml")
+        except FileNotFoundError:  # another claimer won this file
+            db.session.delete(run)
+            db.session.commit()
+            continue
+        runs.append(run)
+    return runs
+
+
+def schedule(merchant_id: int, *, trigger: str, requested_by: str | None = None) -> list[FeedRun]:
+    """Claim pending files and queue one ingestion job per file."""
+    runs = claim(merchant_id, trigger=trigger, requested_by=requested_by)
+    for run in runs:
+        run.job_id = queue.enqueue("app.jobs.feeds.run_feed", run.id).id
+    db.session.commit()
+    return runs
+
+
+def merchants_with_accounts() -> list[int]:
+    return list(db.session.scalars(select(SftpAccount.merchant_id)))
+
+
+def schedule_all() -> int:
+    """The :00/:30 sweep over every merchant with a drop-site account."""
+    return sum(len(schedule(m, trigger="schedule")) for m in merchants_with_accounts())
+
+
+def describe(run: FeedRun) -> str:
+    """One line a person can read: file, outcome, counts and time."""
+    counts = (f"received {run.received}, created {run.created}, updated {run.updated}, "
+              f"unchanged {run.unchanged}, rejected {run.rejected}")
+    outcome = f"{run.status}: {run.error}" if run.error else run.status
+    return f"{run.file_name}: {outcome} ({counts}; {run.duration_ms or 0} ms)"
+
+
+def run_now(merchant_id: int, *, requested_by: str | None = None) -> list[FeedRun]:
+    """Claim and ingest pending files in this process (the CLI's ``feeds run``)."""
+    return [execute(run.id) for run in claim(merchant_id, trigger="cli",
+                                             requested_by=requested_by)]
+
+
+def execute(run_id: int) -> FeedRun:
+    """Ingest one claimed file; a run already started elsewhere is left alone."""
+    started = db.session.execute(
+        update(FeedRun).where(FeedRun.id == run_id, FeedRun.status == "queued")
+        .values(status="running", started_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    run = db.session.get(FeedRun, run_id)
+    if not started:
+        return run
+    merchant = db.session.get(Merchant, run.merchant_id)
+    lock = queue.redis().lock(f"perennial:feeds:{merchant.id}", timeout=7200,
+                              blocking_timeout=3600)
+    with lock:
+        _execute_locked(run, merchant)
+    return run
+
+
+def _execute_locked(run: FeedRun, merchant: Merchant) -> None:
+    path = _work_dir() / f"{run.public_id}.xml"
+    report = _feeds_dir("reports") / f"{run.public_id}.csv"
+    began = time.monotonic()
+    with report.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(REPORT_HEADER)
+        try:
+            _ingest(run, merchant, path, writer)
+            run.status = "succeeded"
+        except FeedFileError as exc:
+            db.session.rollback()
+            run.status, run.error = "rejected", _file_error(exc)
+            writer.writerow([getattr(exc, "line", None) or "", "", "file", run.error])
+        except Exception:  # noqa: BLE001 - any failure leaves the catalog as it was
+            db.session.rollback()
+            current_app.logger.exception("feed run %s failed", run.public_id)
+            run.status, run.error = "failed", "Internal error while ingesting; it was logged."
+    run.duration_ms = int((time.monotonic() - began) * 1000)
+    run.finished_at = utcnow()
+    run.report_path = str(report)
+    run.archive_path = _archive(path, merchant, run)
+    _publish_report(report, merchant, run)
+    events.record(merchant.id, "feed.run", events.Actor("system", "feed", run.trigger),
+                  object_type="feed_run", object_id=run.public_id,
+                  after={"status": run.status, "file": run.file_name, "received": run.received,
+                         "created": run.created, "updated": run.updated,
+                         "rejected": run.rejected})
+    db.session.commit()
+
+
+def _file_error(exc: FeedFileError) -> str:
+    line = getattr(exc, "line", None)
+    reason = getattr(exc, "reason", None) or str(exc)
+    return f"{reason} (line {line})" if line else reason
+
+
+def _ingest(run: FeedRun, merchant: Merchant, path: Path, writer) -> None:
+    if not path.exists():
+        raise FeedFileError("The claimed file is missing; it will be picked up again.")
+    check_file_name(run.file_name or "", merchant.public_id)
+    counts, batch = catalog.Counts(), []
+    size = current_app.config["FEED_BATCH_SIZE"]
+    for item in parse_feed(path, max_bytes=current_app.config["FEED_MAX_BYTES"]):
+        counts.received += 1
+        if isinstance(item, ProductError):
+            counts.rejected += 1
+            writer.writerow([item.line, item.product_id or "", item.field, item.reason])
+            if counts.rejected <= MAX_STORED_ERRORS:
+                db.session.add(FeedRunError(run_id=run.id, line=item.line, field=item.field,
+                                            product_id=item.product_id, reason=item.reason))
+            continue
+        batch.append(item)
+        if len(batch) >= size:
+            catalog.upsert_batch(merchant.id, merchant.currency, run.id, batch, counts)
+            batch = []
+    catalog.upsert_batch(merchant.id, merchant.currency, run.id, batch, counts)
+    catalog.mark_latest(merchant.id, run.id)
+    run.discontinued = discontinued.apply(merchant.id, counts.discontinued_ids, run.public_id)
+    for name in ("received", "created", "updated", "unchanged", "rejected"):
+        setattr(run, name, getattr(counts, name))
+
+
+def _archive(path: Path, merchant: Merchant, run: FeedRun) -> str | None:
+    if not path.exists():
+        return None
+    stamp = run.created_at.strftime("%Y%m%dT%H%M%SZ")
+    target = _feeds_dir("archive", merchant.public_id) / f"{stamp}-{run.public_id}-{run.file_name}"
+    shutil.move(path, target)
+    return str(target)
+
+
+def _publish_report(report: Path, merchant: Merchant, run: FeedRun) -> None:
+    """Drop the run's report in the merchant's ``outgoing/`` (written then renamed)."""
+    account = db.session.scalar(select(SftpAccount).where(SftpAccount.merchant_id == merchant.id))
+    if account is None:
+        return
+    outgoing = home(account) / "outgoing"
+    outgoing.mkdir(parents=True, exist_ok=True)
+    stamp = run.created_at.strftime("%Y%m%d-%H%M%S")
+    name = f"{merchant.public_id}.Products.{stamp}.{run.status}.csv"
+    tmp = outgoing / f".{name}.part"
+    shutil.copyfile(report, tmp)
+    os.replace(tmp, outgoing / name)

@@ -1,0 +1,231 @@
+"""The catalog as merchants and API clients see it: queries, JSON shape, console overrides."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import Product
+from app.services import events
+from app.services.errors import NotFound, ValidationError
+
+PERIODS = {1: "day", 2: "week", 3: "month", 4: "year"}
+MAX_PAGE_SIZE = 100
+FLAG_FILTERS = ("eligible", "in_stock", "discontinued", "in_latest_feed")
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Product]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def format_minor(minor: int) -> str:
+    """Integer minor units as a two-decimal string (1999 -> "19.99") without floats."""
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d}"
+
+
+def get(merchant_id: int, product_id: str) -> Product:
+    product = db.session.scalar(
+        select(Product).options(selectinload(Product.groups))
+        .where(Product.merchant_id == merchant_id, Product.product_id == product_id))
+    if product is None:
+        raise NotFound()
+    return product
+
+
+def _filtered(merchant_id: int, filters: dict[str, Any]) -> Select:
+    query = select(Product).where(Product.merchant_id == merchant_id)
+    term = (filters.get("search") or "").strip()
+    if term:
+        like = f"%{term.lower()}%"
+        query = query.where(or_(func.lower(Product.name).like(like),
+                                func.lower(Product.product_id).like(like),
+                                func.lower(Product.sku).like(like)))
+    if filters.get("eligible") is not None:
+        eligible = func.coalesce(Product.eligible_override, Product.autoship_eligible)
+        wanted = eligible.is_(True) & Product.discontinued.is_(False)
+        query = query.where(wanted if filters["eligible"] else ~wanted)
+    for name in ("in_stock", "discontinued", "in_latest_feed"):
+        if filters.get(name) is not None:
+            query = query.where(getattr(Product, name).is_(bool(filters[name])))
+    if filters.get("updated_start"):
+        query = query.where(Product.updated_at >= filters["updated_start"])
+    if filters.get("updated_end"):
+        query = query.where(Product.updated_at <= filters["updated_end"])
+    return query
+
+
+def encode_cursor(direction: str, product_pk: int) -> str:
+    raw = json.dumps({"d": direction, "id": product_pk}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        direction, pk = data["d"], data["id"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValidationError("Invalid cursor", fields={"cursor": "Invalid cursor"}) from exc
+    if direction not in ("after", "before") or not isinstance(pk, int):
+        raise ValidationError("Invalid cursor", fields={"cursor": "Invalid cursor"})
+    return direction, pk
+
+
+def page(merchant_id: int, filters: dict[str, Any], *, cursor: str | None,
+         size: int = 10) -> Page:
+    """One keyset page in product-row order; cursors survive inserts between calls."""
+    size = max(1, min(size, MAX_PAGE_SIZE))
+    query = _filtered(merchant_id, filters).options(selectinload(Product.groups))
+    direction, pk = decode_cursor(cursor) if cursor else ("after", 0)
+    if direction == "after":
+        rows = list(db.session.scalars(query.where(Product.id > pk)
+                                       .order_by(Product.id).limit(size + 1)))
+        more, items = len(rows) > size, rows[:size]
+        has_prev = pk > 0 and bool(items)
+        nxt = encode_cursor("after", items[-1].id) if more else None
+        prev = encode_cursor("before", items[0].id) if has_prev else None
+    else:
+        rows = list(db.session.scalars(query.where(Product.id < pk)
+                                       .order_by(Product.id.desc()).limit(size + 1)))
+        more, items = len(rows) > size, list(reversed(rows[:size]))
+        nxt = encode_cursor("after", items[-1].id) if items else None
+        prev = encode_cursor("before", items[0].id) if more else None
+    return Page(items, nxt, prev)
+
+
+def count(merchant_id: int, filters: dict[str, Any]) -> int:
+    query = _filtered(merchant_id, filters).with_only_columns(func.count(Product.id))
+    return db.session.scalar(query.order_by(None))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def to_dict(product: Product) -> dict[str, Any]:
+    """The REST shape: the feed's values, eligibility and stock, plus console overrides."""
+    default = _default_frequency(product)
+    return {
+        "product_id": product.product_id,
+        "external_product_id": product.product_id,
+        "sku": product.sku,
+        "name": product.name,
+        "price": format_minor(product.price_minor),
+        "price_minor": product.price_minor,
+        "currency_code": product.currency,
+        "details_url": product.details_url,
+        "detail_url": product.details_url,
+        "image_url": product.image_url,
+        "autoship_eligible": product.autoship_eligible,
+        "autoship_enabled": product.subscription_eligible,
+        "eligibility_override": product.eligible_override,
+        "upsell_eligible": product.upsell_eligible,
+        "in_stock": product.in_stock,
+        "live": product.in_stock,
+        "discontinued": product.discontinued,
+        "every": product.every,
+        "every_period": product.every_period,
+        "default_frequency": default,
+        "allowed_frequencies": product.allowed_frequencies,
+        "product_type": product.product_type,
+        "groups": [{"group_type": g.group_type, "name": g.name} for g in product.groups],
+        "extra_data": product.extra_data or {},
+        "relationships": _relationships(product),
+        "in_latest_feed": product.in_latest_feed,
+        "created": _iso(product.created_at),
+        "updated": _iso(product.updated_at),
+    }
+
+
+def _relationships(product: Product) -> list[dict[str, str]]:
+    if not product.replacement_product_id:
+        return []
+    name = ("discontinued_silent_replacement" if product.replacement_silent
+            else "discontinued_replacement")
+    return [{"name": name, "product_id": product.replacement_product_id}]
+
+
+def _default_frequency(product: Product) -> dict[str, int] | None:
+    every = product.default_every or product.every
+    period = product.default_every_period if product.default_every else product.every_period
+    return {"every": every, "every_period": period} if every and period else None
+
+
+def frequency_label(every: int, period: int) -> str:
+    unit = PERIODS.get(period, "?")
+    return f"every {every} {unit}{'s' if every != 1 else ''}"
+
+
+def parse_frequencies(text: str) -> list[dict[str, int]] | None:
+    """Parse "2_2, 4_2, 1_3" (every_period) into a list; empty means the merchant's default."""
+    items = [t for t in text.replace(",", " ").split() if t]
+    result = []
+    for item in items:
+        every, _, period = item.partition("_")
+        if not (every.isdigit() and period.isdigit() and int(period) in PERIODS
+                and 1 <= int(every) <= 365):
+            raise ValueError(f"{item!r}: use every_period pairs such as 4_2 (every 4 weeks).")
+        pair = {"every": int(every), "every_period": int(period)}
+        if pair not in result:
+            result.append(pair)
+    return result or None
+
+
+def update_overrides(merchant_id: int, product_id: str, form: dict[str, str], *,
+                     actor: events.Actor) -> Product:
+    """Save the console's eligibility and frequency settings; the feed never overwrites them."""
+    product = get(merchant_id, product_id)
+    errors: dict[str, str] = {}
+    override = {"": None, "yes": True, "no": False}.get(form.get("eligible_override", ""), "bad")
+    if override == "bad":
+        errors["eligible_override"] = "Choose follow the feed, yes or no."
+    try:
+        allowed = parse_frequencies(form.get("allowed_frequencies", ""))
+    except ValueError as exc:
+        errors["allowed_frequencies"] = str(exc)
+        allowed = None
+    default = (form.get("default_frequency") or "").strip()
+    try:
+        parsed = parse_frequencies(default)
+        if parsed and len(parsed) != 1:
+            raise ValueError("Give a single frequency such as 4_2.")
+    except ValueError as exc:
+        errors["default_frequency"] = str(exc)
+        parsed = None
+    if parsed and allowed and parsed[0] not in allowed:
+        errors["default_frequency"] = "The default must be one of the allowed frequencies."
+    if errors:
+        raise ValidationError("Please correct the highlighted fields.", fields=errors)
+    before = _overrides(product)
+    product.eligible_override = override
+    product.upsell_eligible = form.get("upsell_eligible") in ("on", "1", "true", "yes")
+    product.allowed_frequencies = allowed
+    product.default_every = parsed[0]["every"] if parsed else None
+    product.default_every_period = parsed[0]["every_period"] if parsed else None
+    old, new = events.diff(before, _overrides(product))
+    if new:
+        events.record(merchant_id, "product.update", actor, object_type="product",
+                      object_id=product.product_id, before=old, after=new)
+    db.session.commit()
+    return product
+
+
+def _overrides(product: Product) -> dict[str, Any]:
+    return {
+        "eligible_override": product.eligible_override,
+        "upsell_eligible": product.upsell_eligible,
+        "allowed_frequencies": product.allowed_frequencies,
+        "default_every": product.default_every,
+        "default_every_period": product.default_every_period,
+    }
