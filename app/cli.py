@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -119,6 +120,7 @@ def sftp() -> None:
     from app.integrations.sftp import SftpServer, SftpSettings
     from app.services.sftp_accounts import DatabaseAuthenticator
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     config = current_app.config
     settings = SftpSettings(
         host=config["SFTP_HOST"], port=config["SFTP_PORT"], root=Path(config["SFTP_ROOT"]),

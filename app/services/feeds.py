@@ -6,10 +6,11 @@ import csv
 import os
 import shutil
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.integrations.sftp import is_published
@@ -21,6 +22,7 @@ from app.services import catalog, discontinued, events
 from app.services.errors import NotFound
 
 MAX_STORED_ERRORS = 1000
+STALE_AFTER = timedelta(hours=2)  # a run not finished by then lost its worker
 REPORT_HEADER = ("line", "product_id", "field", "reason")
 
 
@@ -105,7 +107,37 @@ def merchants_with_accounts() -> list[int]:
 
 def schedule_all() -> int:
     """The :00/:30 sweep over every merchant with a drop-site account."""
+    recover_stale()
     return sum(len(schedule(m, trigger="schedule")) for m in merchants_with_accounts())
+
+
+def _lock_name(merchant_id: int) -> str:
+    return f"perennial:feeds:{merchant_id}"
+
+
+def recover_stale() -> int:
+    """Queue again the runs whose worker died (still queued or running long after they began).
+
+    A crashed run committed nothing, so running it again is safe; a merchant whose lock is
+    still held has a live run and is left alone.
+    """
+    cutoff = utcnow() - STALE_AFTER
+    stale = db.session.scalars(select(FeedRun).where(
+        FeedRun.status.in_(("queued", "running")),
+        func.coalesce(FeedRun.started_at, FeedRun.created_at) < cutoff)).all()
+    recovered = 0
+    for run in stale:
+        if queue.redis().exists(_lock_name(run.merchant_id)):
+            continue
+        if not (_work_dir() / f"{run.public_id}.xml").exists():
+            run.status, run.finished_at = "failed", utcnow()
+            run.error = "The claimed file was lost; upload it again."
+            continue
+        run.status, run.started_at = "queued", None
+        run.job_id = queue.enqueue("app.jobs.feeds.run_feed", run.id).id
+        recovered += 1
+    db.session.commit()
+    return recovered
 
 
 def describe(run: FeedRun) -> str:
@@ -133,8 +165,7 @@ def execute(run_id: int) -> FeedRun:
     if not started:
         return run
     merchant = db.session.get(Merchant, run.merchant_id)
-    lock = queue.redis().lock(f"perennial:feeds:{merchant.id}", timeout=7200,
-                              blocking_timeout=3600)
+    lock = queue.redis().lock(_lock_name(merchant.id), timeout=7200, blocking_timeout=3600)
     with lock:
         _execute_locked(run, merchant)
     return run

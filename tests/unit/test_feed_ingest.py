@@ -396,3 +396,35 @@ def test_subscriptions_of_another_merchant_are_untouched_by_a_discontinuation(ap
     assert theirs.live
     assert db.session.scalar(select(func.count()).select_from(Subscription).where(
         Subscription.live.is_(False))) == 0
+
+
+def test_a_run_whose_worker_died_is_queued_again_by_the_next_sweep(app, runner, merchant):
+    from datetime import timedelta
+
+    from app.jobs.feeds import ingest_all
+    from app.models.types import utcnow
+
+    feedkit.drop(app, merchant, feedkit.feed(feedkit.product_xml("P1")))
+    [run] = feeds.claim(merchant.id, trigger="schedule")
+    run.status, run.started_at = "running", utcnow() - timedelta(hours=3)  # its worker died
+    db.session.commit()
+    ingest_all()
+    assert runner.invoke(args=["worker", "--burst"]).exit_code == 0
+    db.session.expire_all()
+    run = db.session.get(FeedRun, run.id)
+    assert run.status == "succeeded" and run.created == 1
+
+
+def test_a_live_run_is_not_recovered(app, merchant):
+    from datetime import timedelta
+
+    from app.jobs import queue
+    from app.models.types import utcnow
+
+    feedkit.drop(app, merchant, feedkit.feed(feedkit.product_xml("P1")))
+    [run] = feeds.claim(merchant.id, trigger="schedule")
+    run.status, run.started_at = "running", utcnow() - timedelta(hours=3)
+    db.session.commit()
+    with queue.redis().lock(f"perennial:feeds:{merchant.id}", timeout=60):
+        assert feeds.recover_stale() == 0
+    assert db.session.get(FeedRun, run.id).status == "running"
