@@ -19,6 +19,7 @@ from app.models import (
 from app.services import accounts, api_keys, events, merchants
 
 PASSWORD = "correct-horse-battery"
+HX = {"HX-Request": "true"}  # the header htmx sends with its requests
 _seq = itertools.count(1)
 
 

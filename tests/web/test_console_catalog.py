@@ -13,16 +13,7 @@ from app.models import Event, FeedRun, Merchant, Product, SftpAccount
 from app.services import feeds
 from app.services.sftp_accounts import DatabaseAuthenticator
 from tests import feedkit
-from tests.factories import csrf_token, login, make_merchant, make_staff
-
-HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def owner(client):
-    user = make_staff(role="owner")
-    login(client, user)
-    return user
+from tests.factories import HX, csrf_token, login, make_merchant, make_staff
 
 
 @pytest.fixture

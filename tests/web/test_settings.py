@@ -7,16 +7,7 @@ import pytest
 from app.extensions import db
 from app.models import ApiKey, Event, Merchant
 from app.services import api_keys
-from tests.factories import csrf_token, login, make_staff
-
-HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def owner(client):
-    user = make_staff(role="owner")
-    login(client, user)
-    return user
+from tests.factories import HX, csrf_token, login, make_staff
 
 
 def _post(client, path, data=None, headers=None):
