@@ -12,7 +12,7 @@ from app.models.customer import Address, Customer, PaymentMethod
 from app.models.product import Product
 from app.models.types import UTCDateTime, new_public_id, utcnow
 
-PERIODS = {1: "day", 2: "week", 3: "month"}
+PERIODS = {1: "day", 2: "week", 3: "month", 4: "year"}
 
 
 class Subscription(db.Model):

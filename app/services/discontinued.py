@@ -76,6 +76,7 @@ def _cancel(sub: Subscription, actor: events.Actor) -> None:
         order = item.order
         db.session.delete(item)
         db.session.flush()
+        db.session.refresh(order)  # another subscription may have left this order already
         if not order.items:
             order.status = OrderStatus.CANCELLED
     events.record(sub.merchant_id, "subscription.cancel", actor, object_type="subscription",

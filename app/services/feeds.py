@@ -155,20 +155,38 @@ def run_now(merchant_id: int, *, requested_by: str | None = None) -> list[FeedRu
 
 
 def execute(run_id: int) -> FeedRun:
-    """Ingest one claimed file; a run already started elsewhere is left alone."""
+    """Ingest a claimed file, after any older file of the same merchant; each run starts once.
+
+    Under the merchant's lock a job ingests every queued run up to and including its own,
+    oldest first, so files are applied in the order they arrived (an older catalog never
+    overwrites a newer one) however many workers pick the jobs up.
+    """
+    run = db.session.get(FeedRun, run_id)
+    if run is None or run.status != "queued":
+        return run
+    merchant = db.session.get(Merchant, run.merchant_id)
+    with queue.redis().lock(_lock_name(merchant.id), timeout=7200, blocking_timeout=3600):
+        while (oldest := _oldest_queued(merchant.id, up_to=run_id)) is not None:
+            if _start(oldest):
+                _execute_locked(db.session.get(FeedRun, oldest), merchant)
+    db.session.expire_all()
+    return db.session.get(FeedRun, run_id)
+
+
+def _oldest_queued(merchant_id: int, *, up_to: int) -> int | None:
+    return db.session.scalar(
+        select(FeedRun.id).where(FeedRun.merchant_id == merchant_id, FeedRun.status == "queued",
+                                 FeedRun.id <= up_to).order_by(FeedRun.id).limit(1))
+
+
+def _start(run_id: int) -> bool:
+    """Move a run from queued to running; False when another process got there first."""
     started = db.session.execute(
         update(FeedRun).where(FeedRun.id == run_id, FeedRun.status == "queued")
         .values(status="running", started_at=utcnow())
     ).rowcount
     db.session.commit()
-    run = db.session.get(FeedRun, run_id)
-    if not started:
-        return run
-    merchant = db.session.get(Merchant, run.merchant_id)
-    lock = queue.redis().lock(_lock_name(merchant.id), timeout=7200, blocking_timeout=3600)
-    with lock:
-        _execute_locked(run, merchant)
-    return run
+    return bool(started)
 
 
 def _execute_locked(run: FeedRun, merchant: Merchant) -> None:
@@ -184,7 +202,8 @@ def _execute_locked(run: FeedRun, merchant: Merchant) -> None:
         except FeedFileError as exc:
             db.session.rollback()
             run.status, run.error = "rejected", _file_error(exc)
-            writer.writerow([getattr(exc, "line", None) or "", "", "file", run.error])
+            writer.writerow([getattr(exc, "line", None) or "", "", "file",
+                             getattr(exc, "reason", None) or str(exc)])
         except Exception:  # noqa: BLE001 - any failure leaves the catalog as it was
             db.session.rollback()
             current_app.logger.exception("feed run %s failed", run.public_id)
@@ -251,7 +270,7 @@ def _publish_report(report: Path, merchant: Merchant, run: FeedRun) -> None:
     outgoing = home(account) / "outgoing"
     outgoing.mkdir(parents=True, exist_ok=True)
     stamp = run.created_at.strftime("%Y%m%d-%H%M%S")
-    name = f"{merchant.public_id}.Products.{stamp}.{run.status}.csv"
+    name = f"{merchant.public_id}.Products.{stamp}.{run.public_id[:8]}.{run.status}.csv"
     tmp = outgoing / f".{name}.part"
     shutil.copyfile(report, tmp)
     os.replace(tmp, outgoing / name)

@@ -428,3 +428,42 @@ def test_a_live_run_is_not_recovered(app, merchant):
     with queue.redis().lock(f"perennial:feeds:{merchant.id}", timeout=60):
         assert feeds.recover_stale() == 0
     assert db.session.get(FeedRun, run.id).status == "running"
+
+
+def test_files_are_applied_in_arrival_order_whichever_job_runs_first(app, merchant):
+    import os
+    import time
+
+    older = feedkit.drop(app, merchant, feedkit.feed(feedkit.product_xml("P1", price="1.00")),
+                         name=f"{merchant.public_id}.Products.xml")
+    past = time.time() - 60
+    os.utime(older, (past, past))
+    [first] = feeds.claim(merchant.id, trigger="schedule")
+    feedkit.drop(app, merchant, feedkit.feed(feedkit.product_xml("P1", price="2.00")))
+    [second] = feeds.claim(merchant.id, trigger="schedule")
+    assert feeds.execute(second.id).status == "succeeded"  # the newer job ran first ...
+    assert db.session.get(FeedRun, first.id).status == "succeeded"  # ... older file went before
+    assert db.session.scalar(select(Product.price_minor)) == 200
+    assert feeds.execute(first.id).status == "succeeded"  # its own job is then a no-op
+    assert db.session.scalar(select(Product.price_minor)) == 200
+    outgoing = Path(app.config["SFTP_ROOT"]) / merchant.public_id / "outgoing"
+    assert len(list(outgoing.iterdir())) == 2  # one report per run, even within a second
+
+
+def test_cancelling_two_subscriptions_of_one_order_cancels_the_order(app, merchant):
+    ingest(app, merchant, feedkit.feed(feedkit.product_xml("OLD1"), feedkit.product_xml("OLD2")))
+    first, second = db.session.scalars(select(Product).order_by(Product.product_id)).all()
+    sub = make_subscription(merchant, first)
+    other = make_subscription(merchant, second, sub.customer)
+    order = db.session.scalar(select(Order).where(Order.customer_id == sub.customer_id))
+    moved = db.session.scalar(select(Order).where(Order.customer_id == sub.customer_id,
+                                                  Order.id != order.id))
+    for item in moved.items:  # both subscriptions ship in the same upcoming order
+        item.order_id = order.id
+    db.session.delete(moved)
+    db.session.commit()
+    ingest(app, merchant, feedkit.feed(feedkit.discontinued_xml("OLD1"),
+                                       feedkit.discontinued_xml("OLD2")))
+    db.session.refresh(order)
+    assert order.status == OrderStatus.CANCELLED and order.items == []
+    assert not db.session.get(Subscription, other.id).live

@@ -129,3 +129,9 @@ def test_staff_role_can_read_but_not_change_settings(client):
                                   "/console/settings/api-keys"])
 def test_settings_posts_need_csrf(client, owner, path):
     assert client.post(path, data={"name": "x"}).status_code == 400
+
+
+def test_settings_page_title_is_plain_text(client, owner):
+    html = client.get("/console/settings").get_data(as_text=True)
+    title = html.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and "Settings" in title
