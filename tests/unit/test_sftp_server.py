@@ -352,6 +352,32 @@ def test_uploads_outside_incoming_are_refused(site, path):
     assert os.listdir(home / "incoming") == os.listdir(home / "outgoing") == []
 
 
+@pytest.mark.parametrize("path", ["/new", "/outgoing/sub", "/incoming/../x"])
+def test_folders_outside_incoming_cannot_be_made_or_removed(site, path):
+    with site.sftp() as sftp:
+        with pytest.raises(PermissionError):
+            sftp.mkdir(path)
+        with pytest.raises(PermissionError):
+            sftp.rmdir("/outgoing")
+        sftp.mkdir("/incoming/batch")
+        sftp.rmdir("/incoming/batch")
+    home = site.root / "merchant1"
+    assert sorted(os.listdir(home)) == ["incoming", "outgoing"]
+    assert os.listdir(home / "outgoing") == []
+
+
+def test_setting_the_final_size_as_scp_does_is_accepted_but_truncation_is_not(site):
+    data = b"<products/>" * 1000
+    with site.sftp() as sftp:
+        with sftp.open("/incoming/M1.Products.xml", "wb") as remote:
+            remote.write(data)
+            remote.flush()
+            remote.truncate(len(data))  # what OpenSSH scp sends after the last write
+            with pytest.raises(OSError):
+                remote.truncate(10)
+        assert sftp.stat("/incoming/M1.Products.xml").st_size == len(data)
+
+
 def test_reports_in_outgoing_can_be_fetched_and_deleted_but_not_written(site):
     outgoing = site.root / "merchant1" / "outgoing"
     outgoing.mkdir(parents=True)

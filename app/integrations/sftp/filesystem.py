@@ -146,14 +146,14 @@ class ChrootSftp(paramiko.SFTPServerInterface):
 
     @_answer
     def mkdir(self, path: str, attr: paramiko.SFTPAttributes) -> int:
-        """Create a directory inside the home."""
-        os.mkdir(self._resolve(path), 0o750)
+        """Create a directory where uploads are allowed (under incoming/)."""
+        os.mkdir(self._resolve_writable(path), 0o750)
         return paramiko.SFTP_OK
 
     @_answer
     def rmdir(self, path: str) -> int:
         """Remove an empty directory, except the home and its incoming/ and outgoing/."""
-        real = self._resolve(path)
+        real = self._resolve_writable(path)
         if real in self._protected:
             raise _denied(path)
         os.rmdir(real)

@@ -116,7 +116,11 @@ class UploadHandle(paramiko.SFTPHandle):
         if not self._open:
             return paramiko.SFTP_FAILURE
         if attr.st_size is not None:
-            return paramiko.SFTP_OP_UNSUPPORTED
+            # scp sets the final size once it has written everything: a no-op we accept.
+            # Truncating or extending an upload is refused.
+            self._file.flush()
+            if attr.st_size != os.fstat(self._file.fileno()).st_size:
+                return paramiko.SFTP_OP_UNSUPPORTED
         if attr.st_atime is not None and attr.st_mtime is not None:
             try:
                 self._file.flush()
