@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import assets, cli, extensions, views
 from app.config import Config
@@ -22,4 +23,9 @@ def create_app(config: type[Config] = Config) -> Flask:
     assets.init_app(app)
     views.register_blueprints(app)
     cli.init_app(app)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind N proxies, trust their X-Forwarded-* so external URLs (API "next" links,
+        # redirects) carry the public scheme and host.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app

@@ -59,6 +59,7 @@ class Config:
     DEMO_PORT = int(os.environ.get("DEMO_PORT", "5001"))
     SFTP_PORT = int(os.environ.get("SFTP_PORT", "2222"))
     INSTANCE_PATH = str(INSTANCE)
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))  # reverse proxies in front
     SFTP_HOST = os.environ.get("SFTP_HOST", "127.0.0.1")  # the address the server binds
     SFTP_PUBLIC_HOST = os.environ.get("SFTP_PUBLIC_HOST", SFTP_HOST)  # what merchants connect to
     SFTP_ROOT = os.environ.get("SFTP_ROOT", str(INSTANCE / "sftp"))

@@ -47,8 +47,8 @@ class Product(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     groups: Mapped[list[ProductGroup]] = relationship(
-        back_populates="product", cascade="all, delete-orphan"
-    )
+        back_populates="product", cascade="all, delete-orphan", order_by="ProductGroup.id"
+    )  # in feed order
 
     @property
     def subscription_eligible(self) -> bool:

@@ -47,10 +47,9 @@ def _filtered(merchant_id: int, filters: dict[str, Any]) -> Select:
     query = select(Product).where(Product.merchant_id == merchant_id)
     term = (filters.get("search") or "").strip()
     if term:
-        like = f"%{term.lower()}%"
-        query = query.where(or_(func.lower(Product.name).like(like),
-                                func.lower(Product.product_id).like(like),
-                                func.lower(Product.sku).like(like)))
+        term = term.lower()  # % and _ are matched literally (autoescape)
+        query = query.where(or_(*(func.lower(column).contains(term, autoescape=True)
+                                  for column in (Product.name, Product.product_id, Product.sku))))
     if filters.get("eligible") is not None:
         eligible = func.coalesce(Product.eligible_override, Product.autoship_eligible)
         wanted = eligible.is_(True) & Product.discontinued.is_(False)

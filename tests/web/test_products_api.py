@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.extensions import db
 from app.services import feeds
 from tests import feedkit
 from tests.factories import make_api_key, make_merchant
@@ -107,6 +108,7 @@ def test_filters(app, client, merchant, key):
     assert ids("eligible=true") == {"IN", "OUT"}
     assert ids("discontinued=true") == {"DISC"}
     assert ids("search=noel") == {"NOELIG"}
+    assert ids("search=%25") == set() and ids("search=_") == set()  # no wildcards
     assert ids("updated_start=2000-01-01T00:00:00Z") == {"IN", "OUT", "NOELIG", "DISC"}
     assert ids("updated_end=2000-01-01") == set()
 
@@ -129,3 +131,27 @@ def test_a_merchant_never_sees_another_merchants_products(app, client, merchant,
     assert get(client, "/products/", key).get_json()["results"] == []
     their_key = make_api_key(other)
     assert get(client, "/products/THEIRS/", their_key).status_code == 200
+
+
+def test_groups_come_back_in_feed_order(app, client, merchant, key):
+    groups = ('<groups><group type="sku_swap">Zeta</group><group type="incentive">Alpha</group>'
+              '<group type="sku_swap">Beta</group></groups>')
+    load(app, merchant, feedkit.product_xml("G1", extra=groups))
+    body = get(client, "/products/G1/", key).get_json()
+    assert [g["name"] for g in body["groups"]] == ["Zeta", "Alpha", "Beta"]
+
+
+def test_next_links_use_the_public_origin_behind_a_trusted_proxy(app, database_url, merchant):
+    from app import create_app
+    from tests.conftest import make_config
+
+    proxied = create_app(make_config(database_url, TRUSTED_PROXIES=1,
+                                     SECRET_KEY=app.config["SECRET_KEY"]))
+    key = make_api_key(merchant)
+    load(app, merchant, *(feedkit.product_xml(f"P{i}") for i in range(3)))
+    with proxied.app_context():
+        body = proxied.test_client().get(
+            "/products/?page_size=2", headers={"x-api-key": key, "X-Forwarded-Proto": "https",
+                                               "X-Forwarded-Host": "subs.shop.example"}).get_json()
+        db.engine.dispose()
+    assert body["next"].startswith("https://subs.shop.example/products/?")
