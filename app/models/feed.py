@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.types import UTCDateTime, new_public_id, utcnow
 
-RUN_STATES = ("queued", "running", "succeeded", "rejected", "failed")
+RUN_STATES = ("claiming", "queued", "running", "succeeded", "rejected", "failed")
 
 
 class SftpAccount(db.Model):
@@ -62,7 +62,7 @@ class FeedRun(db.Model):
 
     @property
     def active(self) -> bool:
-        return self.status in ("queued", "running")
+        return self.status in ("claiming", "queued", "running")
 
 
 class FeedRunError(db.Model):

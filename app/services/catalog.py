@@ -142,6 +142,18 @@ def _regroup(conn: Connection, merchant_id: int, items: list[FeedProduct]) -> di
     return ids
 
 
+def mark_seen(merchant_id: int, run_id: int, product_ids: list[str]) -> None:
+    """Count products the file named but refused as present in this feed (nothing else moves)."""
+    conn = db.session.connection()
+    for start in range(0, len(product_ids), 500):
+        conn.execute(
+            update(Product)
+            .where(Product.merchant_id == merchant_id,
+                   Product.product_id.in_(product_ids[start : start + 500]))
+            .values(last_feed_run_id=run_id, updated_at=Product.updated_at)
+        )
+
+
 def mark_latest(merchant_id: int, run_id: int) -> None:
     """Flag products the latest successful feed did not mention (they are left unchanged)."""
     db.session.connection().execute(

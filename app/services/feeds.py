@@ -78,8 +78,12 @@ def claim(merchant_id: int, *, trigger: str, requested_by: str | None = None) ->
         return []
     runs = []
     for path in pending_files(account):
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:  # claimed by someone else since we listed it
+            continue
         run = FeedRun(merchant_id=merchant_id, trigger=trigger, requested_by=requested_by,
-                      file_name=path.name, file_bytes=path.stat().st_size)
+                      file_name=path.name, file_bytes=size, status="claiming")
         db.session.add(run)
         db.session.commit()  # the run exists before the file moves: a crash loses no file
         try:
@@ -88,6 +92,8 @@ def claim(merchant_id: int, *, trigger: str, requested_by: str | None = None) ->
             db.session.delete(run)
             db.session.commit()
             continue
+        run.status = "queued"  # only now can a job pick it up
+        db.session.commit()
         runs.append(run)
     return runs
 
@@ -123,13 +129,16 @@ def recover_stale() -> int:
     """
     cutoff = utcnow() - STALE_AFTER
     stale = db.session.scalars(select(FeedRun).where(
-        FeedRun.status.in_(("queued", "running")),
+        FeedRun.status.in_(("claiming", "queued", "running")),
         func.coalesce(FeedRun.started_at, FeedRun.created_at) < cutoff)).all()
     recovered = 0
     for run in stale:
         if queue.redis().exists(_lock_name(run.merchant_id)):
             continue
         if not (_work_dir() / f"{run.public_id}.xml").exists():
+            if run.status == "claiming":  # its claimer died before the file moved
+                db.session.delete(run)
+                continue
             run.status, run.finished_at = "failed", utcnow()
             run.error = "The claimed file was lost; upload it again."
             continue
@@ -231,12 +240,14 @@ def _ingest(run: FeedRun, merchant: Merchant, path: Path, writer) -> None:
     if not path.exists():
         raise FeedFileError("The claimed file is missing; it will be picked up again.")
     check_file_name(run.file_name or "", merchant.public_id)
-    counts, batch = catalog.Counts(), []
+    counts, batch, refused = catalog.Counts(), [], []
     size = current_app.config["FEED_BATCH_SIZE"]
     for item in parse_feed(path, max_bytes=current_app.config["FEED_MAX_BYTES"]):
         counts.received += 1
         if isinstance(item, ProductError):
             counts.rejected += 1
+            if item.product_id:
+                refused.append(item.product_id)
             writer.writerow([item.line, item.product_id or "", item.field, item.reason])
             if counts.rejected <= MAX_STORED_ERRORS:
                 db.session.add(FeedRunError(run_id=run.id, line=item.line, field=item.field,
@@ -247,6 +258,7 @@ def _ingest(run: FeedRun, merchant: Merchant, path: Path, writer) -> None:
             catalog.upsert_batch(merchant.id, merchant.currency, run.id, batch, counts)
             batch = []
     catalog.upsert_batch(merchant.id, merchant.currency, run.id, batch, counts)
+    catalog.mark_seen(merchant.id, run.id, refused)  # in the file, kept as it was
     catalog.mark_latest(merchant.id, run.id)
     run.discontinued = discontinued.apply(merchant.id, counts.discontinued_ids, run.public_id)
     for name in ("received", "created", "updated", "unchanged", "rejected"):

@@ -182,6 +182,14 @@ def test_products_absent_from_the_latest_feed_are_kept_but_flagged(app, merchant
     assert all(db.session.scalars(select(Product.in_latest_feed)))
 
 
+def test_a_refused_update_keeps_the_old_values_and_counts_as_in_the_feed(app, merchant):
+    ingest(app, merchant, feedkit.feed(feedkit.product_xml("P1", price="5.00")))
+    before = catalog_snapshot(merchant)
+    run = ingest(app, merchant, feedkit.feed(feedkit.product_xml("P1", price="5")))
+    assert run.rejected == 1
+    assert catalog_snapshot(merchant) == before  # old price, still "in the latest feed"
+
+
 def test_product_type_is_set_at_creation_only(app, merchant):
     ingest(app, merchant, feedkit.feed(feedkit.product_xml(
         "B1", extra="<product_type>static price bundle</product_type>")))
