@@ -366,6 +366,16 @@ def test_folders_outside_incoming_cannot_be_made_or_removed(site, path):
     assert os.listdir(home / "outgoing") == []
 
 
+def test_an_sftp_session_ends_with_exit_status_zero_as_scp_expects(site):
+    with site.ssh("merchant1", password=PASSWORDS["merchant1"]) as client:
+        sftp = paramiko.SFTPClient.from_transport(client.get_transport())
+        sftp.listdir("/incoming")
+        channel = sftp.get_channel()
+        channel.shutdown_write()  # the client is done, as scp is after its last request
+        assert channel.status_event.wait(DEADLINE_SECONDS)
+        assert channel.exit_status == 0
+
+
 def test_setting_the_final_size_as_scp_does_is_accepted_but_truncation_is_not(site):
     data = b"<products/>" * 1000
     with site.sftp() as sftp:

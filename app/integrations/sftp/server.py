@@ -83,6 +83,18 @@ def load_host_key(path: Path) -> paramiko.PKey:
     return paramiko.PKey.from_path(path)
 
 
+class _SftpSubsystem(paramiko.SFTPServer):
+    """paramiko's SFTP subsystem that reports exit status 0 when the client ends the session.
+
+    OpenSSH's scp (SFTP underneath) exits 1 when the channel closes without an exit status.
+    """
+
+    def start_subsystem(self, name, transport, channel) -> None:
+        super().start_subsystem(name, transport, channel)
+        with contextlib.suppress(Exception):  # the client may already be gone
+            channel.send_exit_status(0)
+
+
 class SftpServer:
     """Accept SFTP connections, one thread each, up to ``max_connections`` at a time."""
 
@@ -214,7 +226,7 @@ class SftpServer:
         transport.handshake_timeout = HANDSHAKE_TIMEOUT
         transport.auth_timeout = AUTH_TIMEOUT
         transport.add_server_key(self._host_key)
-        transport.set_subsystem_handler("sftp", paramiko.SFTPServer, ChrootSftp)
+        transport.set_subsystem_handler("sftp", _SftpSubsystem, ChrootSftp)
         gate = SessionGate(ip, root=self._root, auth=self._auth, throttle=self._throttle,
                            emit=self._emit, max_file_bytes=self.settings.max_file_bytes)
         transport.start_server(server=gate)
