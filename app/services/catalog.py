@@ -13,13 +13,6 @@ from app.integrations.xml.feed import FeedProduct
 from app.models import Product, ProductGroup
 from app.models.types import utcnow
 
-# Feed columns written on create; ``product_type`` is settable only at creation (contracts §1.3).
-UPDATE_COLUMNS = (
-    "sku", "name", "price_minor", "details_url", "image_url", "autoship_eligible", "in_stock",
-    "discontinued", "every", "every_period", "extra_data", "replacement_product_id",
-    "replacement_silent",
-)
-
 
 @dataclass
 class Counts:
@@ -37,8 +30,8 @@ def feed_hash(item: FeedProduct) -> str:
         item.sku, item.name, item.price_minor, item.details_url, item.image_url,
         item.autoship_eligible, item.in_stock, item.discontinued, item.groups,
         sorted(dict(item.extra_data).items()), item.replacement, item.replacement_silent,
-        item.every, item.every_period, item.product_type,
-    )
+        item.every, item.every_period,
+    )  # not product_type: it is set at creation only, so a later change is no change
     return hashlib.sha1(repr(parts).encode(), usedforsecurity=False).hexdigest()
 
 

@@ -197,6 +197,9 @@ def test_product_type_is_set_at_creation_only(app, merchant):
         "B1", price="5.00", extra="<product_type>standard</product_type>")))
     product = db.session.scalar(select(Product))
     assert product.product_type == "static price bundle" and product.price_minor == 500
+    run = ingest(app, merchant, feedkit.feed(feedkit.product_xml(
+        "B1", price="5.00", extra="<product_type>dynamic price bundle</product_type>")))
+    assert (run.updated, run.unchanged) == (0, 1)  # a product_type change alone is no change
 
 
 def test_swap_groups_are_replaced_on_update(app, merchant):
