@@ -121,6 +121,8 @@ def sftp() -> None:
     from app.services.sftp_accounts import DatabaseAuthenticator
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # paramiko logs port probes and client resets as tracebacks; our own lines say enough.
+    logging.getLogger("perennial.sftp.transport").setLevel(logging.CRITICAL)
     config = current_app.config
     settings = SftpSettings(
         host=config["SFTP_HOST"], port=config["SFTP_PORT"], root=Path(config["SFTP_ROOT"]),

@@ -12,6 +12,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PLATFORM_URL = "http://127.0.0.1:5000"
 DEFAULT_PORT = 5001
+DEFAULT_SFTP_PORT = 2222
 
 # keys of `flask --app wsgi seed-demo --json` -> our config names
 CREDENTIAL_KEYS = {
@@ -20,6 +21,9 @@ CREDENTIAL_KEYS = {
     "api_key": "PLATFORM_API_KEY",
     "platform_url": "PLATFORM_URL",
     "store_url": "STORE_URL",
+    "sftp_username": "SFTP_USERNAME",
+    "sftp_password": "SFTP_PASSWORD",
+    "sftp_port": "SFTP_PORT",
 }
 
 
@@ -45,10 +49,16 @@ def load_config(environ: Mapping[str, str]) -> dict[str, Any]:
         "SECRET_KEY": environ.get("DEMO_SECRET_KEY") or secrets.token_hex(32),
         "SESSION_COOKIE_NAME": "fernfable_session",
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "SFTP_HOST": "127.0.0.1",
+        "SFTP_PORT": DEFAULT_SFTP_PORT,
+        "SFTP_USERNAME": None,
+        "SFTP_PASSWORD": None,
+        "SFTP_KNOWN_HOSTS": None,  # default: demo_known_hosts beside DEMO_DB
     }
     if environ.get("DEMO_CREDENTIALS"):
         config.update(read_credentials(environ["DEMO_CREDENTIALS"]))
-    for key in ("PLATFORM_URL", "MERCHANT_PUBLIC_ID", "STORE_URL", "DEMO_DB"):
+    for key in ("PLATFORM_URL", "MERCHANT_PUBLIC_ID", "STORE_URL", "DEMO_DB", "SFTP_HOST",
+                "SFTP_PORT", "SFTP_KNOWN_HOSTS"):
         if environ.get(key):
             config[key] = environ[key]
     return config

@@ -1,30 +1,44 @@
-"""Where the demo store meets Perennial: settings now, integration calls later.
+"""Where the demo store meets Perennial: settings, and each integration point with it.
 
-Only public contracts cross this boundary (spec §9). Today the module holds config helpers
-for the page tags. The integration arrives in later issues, each at one extension point
-below; until then each hook does nothing, on purpose, and says so:
+Only public contracts cross this boundary (spec §9); nothing here imports ``app.*``. One
+function per integration point; those that later issues fill in do nothing yet, on purpose,
+and say so:
 
+* ``sync_catalog``      the product feed: ``demo.feed`` writes it, SFTP uploads it (§1); the
+                        store admin's "Sync catalog" button and ``flask --app demo sync-catalog``
 * ``record_purchase``   checkout -> purchase POST ``/subscription/create`` (spec §4)
 * ``sign_in``/``sign_out``  login/logout -> set or clear the ``og_auth`` cookie (spec §5)
-* ``init_app``          registers platform-facing routes: the order-placement endpoint (§6)
-                        and the CLI that uploads the product feed over SFTP (§1)
+* ``init_app``          registers platform-facing routes and commands: the feed CLI now, the
+                        order-placement endpoint (§6) later
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from urllib.parse import urlsplit
 
+import click
 from flask import Flask, Response, current_app
+from flask.cli import with_appcontext
+
+from demo import catalog, feed
 
 MERCHANT_ID_RE = re.compile(r"[0-9a-f]{32}")
 
 
 def init_app(app: Flask) -> None:
-    """Check the platform settings; later issues register the order endpoint and feed CLI here.
+    """Check the platform settings and register the feed CLI (later: the order endpoint).
 
     :raises ValueError: if ``MERCHANT_PUBLIC_ID`` is set but is not 32 lowercase hex digits.
     """
     app.config["PLATFORM_URL"] = app.config["PLATFORM_URL"].rstrip("/")
+    app.config["STORE_URL"] = app.config["STORE_URL"].rstrip("/")
+    if not app.config.get("SFTP_KNOWN_HOSTS"):
+        # Beside the store's database: the instance folder, or a test's temp dir.
+        app.config["SFTP_KNOWN_HOSTS"] = str(Path(app.config["DEMO_DB"]).with_name(
+            "demo_known_hosts"))
+    app.cli.add_command(sync_catalog_command)
     merchant_id = app.config.get("MERCHANT_PUBLIC_ID")
     if merchant_id and not MERCHANT_ID_RE.fullmatch(merchant_id):
         raise ValueError("MERCHANT_PUBLIC_ID must be 32 lowercase hex digits")
@@ -55,6 +69,67 @@ def feed_filename() -> str | None:
     """Return the product feed's file name on the SFTP drop site (contracts §1.1)."""
     merchant_id = merchant_public_id()
     return f"{merchant_id}.Products.xml" if merchant_id else None
+
+
+def console_url(path: str = "") -> str:
+    """Return a page of the platform's merchant console, e.g. ``console_url("feeds/")``."""
+    return f"{platform_url()}/console/{path}"
+
+
+def configured_drop_site() -> feed.DropSite | None:
+    """Return where the feed goes, from the seed-demo credentials; None if not configured."""
+    config = current_app.config
+    if not (merchant_public_id() and config.get("SFTP_USERNAME") and config.get("SFTP_PASSWORD")):
+        return None
+    return feed.DropSite(
+        host=config["SFTP_HOST"], port=int(config["SFTP_PORT"]),
+        username=config["SFTP_USERNAME"], password=config["SFTP_PASSWORD"],
+        known_hosts=Path(config["SFTP_KNOWN_HOSTS"]),
+    )
+
+
+def drop_site() -> feed.DropSite:
+    """Return where the feed goes.
+
+    :raises feed.SyncError: if the merchant id or the SFTP login is not configured.
+    """
+    site = configured_drop_site()
+    if site is None:
+        raise feed.SyncError(
+            "The store has no SFTP login for Perennial yet: write the credentials with "
+            "flask --app wsgi seed-demo --json > instance/demo-credentials.json and start "
+            "the store with DEMO_CREDENTIALS pointing at that file."
+        )
+    return site
+
+
+def sync_catalog() -> feed.Upload:
+    """Upload the whole catalog (discontinued products too, as the contract asks) as the feed.
+
+    :raises feed.SyncError: with a message for the store owner.
+    """
+    site = drop_site()
+    store = urlsplit(current_app.config["STORE_URL"])
+    urls = current_app.url_map.bind(store.netloc, script_name=store.path or "/",
+                                    url_scheme=store.scheme)
+
+    def link(endpoint: str, **values: str) -> str:
+        return urls.build(endpoint, values, force_external=True)
+
+    return feed.publish(catalog.PRODUCTS, file_name=feed_filename() or "", site=site,
+                        link=link, https=store.scheme == "https")
+
+
+@click.command("sync-catalog")
+@with_appcontext
+def sync_catalog_command() -> None:
+    """Upload the catalog to Perennial's SFTP drop site as <merchant id>.Products.xml."""
+    try:
+        upload = sync_catalog()
+    except feed.SyncError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Uploaded {upload.file_name} ({upload.products} products, {upload.size:,} bytes)"
+               f" to {upload.address} at {upload.at:%H:%M:%S} UTC")
 
 
 def record_purchase(order_number: str) -> None:

@@ -4,7 +4,7 @@ from flask import Flask, g, session
 
 from demo import cart as carts
 from demo import platform
-from demo.views import account, checkout, csrf, errors, guards, shop
+from demo.views import account, admin, checkout, csrf, errors, guards, shop
 from demo.views import cart as cart_views
 
 
@@ -28,5 +28,5 @@ def register_blueprints(app: Flask) -> None:
     app.before_request(guards.load_customer)
     app.context_processor(page_context)
     app.add_template_filter(money)
-    for module in (shop, cart_views, account, checkout):
+    for module in (shop, cart_views, account, checkout, admin):
         app.register_blueprint(module.bp)

@@ -3,11 +3,17 @@
 from flask import Flask, flash, redirect, render_template, url_for
 
 from demo.cart import CartError
+from demo.feed import SyncError
 
 
 def cart_error(error: CartError):
     flash(str(error), "error")
     return redirect(url_for("cart.index"))
+
+
+def sync_error(error: SyncError):
+    flash(str(error), "error")
+    return redirect(url_for("admin.index"))
 
 
 def http_error(error):
@@ -16,5 +22,6 @@ def http_error(error):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CartError, cart_error)
+    app.register_error_handler(SyncError, sync_error)
     for code in (400, 404, 405):
         app.register_error_handler(code, http_error)

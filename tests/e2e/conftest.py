@@ -1,9 +1,15 @@
-"""Live servers for the browser tests: the platform (and later the demo store) on loopback."""
+"""Live servers for the browser tests: the platform, its SFTP drop site and an RQ worker."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,10 +18,13 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.integrations.sftp import SftpServer, SftpSettings
 from app.services import demo
+from app.services.sftp_accounts import DatabaseAuthenticator
 from tests.conftest import make_config, reset_schema
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+WORKER_START_SECONDS = 30
 
 
 def free_port() -> int:
@@ -57,6 +66,69 @@ def platform(tmp_path_factory) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="session")
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(pytestconfig) -> Path:
+    """Playwright's output folder (``--output``, default test-results/) plus screenshots/."""
+    folder = Path(pytestconfig.getoption("--output")).resolve() / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def drop_site(platform) -> Iterator[SftpServer]:
+    """The platform's real SFTP drop site on a free port, checking logins against its database."""
+    config = platform.app.config
+    settings = SftpSettings(port=0, root=Path(config["SFTP_ROOT"]),
+                            host_key_path=Path(config["SFTP_HOST_KEY"]))
+    server = SftpServer(settings, DatabaseAuthenticator(platform.app))
+    server.start_background()
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def worker(platform, tmp_path_factory) -> Iterator[subprocess.Popen]:
+    """A real ``flask --app wsgi worker`` on the platform's database, Redis and folders."""
+    config = platform.app.config
+    instance = tmp_path_factory.mktemp("worker-instance")
+    env = {
+        **os.environ,
+        "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": config["REDIS_URL"],
+        "SECRET_KEY": config["SECRET_KEY"],
+        "PERENNIAL_INSTANCE": str(instance),
+        "PYTHONUNBUFFERED": "1",
+        **{key: config[key] for key in ("SFTP_ROOT", "FEEDS_DIR", "SFTP_HOST_KEY")},
+    }
+    log = (instance / "worker.log").open("wb")
+    flask = Path(sys.executable).with_name("flask")
+    proc = subprocess.Popen(  # noqa: S603 - our own venv's flask
+        [str(flask), "--app", "wsgi", "worker"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_for_worker(proc, instance / "worker.log")
+        yield proc
+    finally:
+        # The worker's scheduler runs in a child process: stop the whole group we started,
+        # warmly first (the worker finishes its job), then whatever is left of it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        log.close()
+
+
+def _wait_for_worker(proc: subprocess.Popen, log: Path) -> None:
+    """Return once the worker listens on its queues; fail with its log if it died first."""
+    # Its log, not Redis: another test session flushing the test Redis db must not fool us.
+    deadline = time.monotonic() + WORKER_START_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the RQ worker exited with {proc.returncode}:\n{log.read_text()}")
+        if "Listening on" in log.read_text(errors="replace"):
+            return
+        time.sleep(0.1)
+    pytest.fail(f"the RQ worker was not listening within {WORKER_START_SECONDS}s:\n"
+                f"{log.read_text()}")

@@ -3,7 +3,6 @@
 import os
 import re
 import threading
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -50,13 +49,6 @@ def shop(page: Page, store_url):
     return page
 
 
-@pytest.fixture
-def screenshot_dir(pytestconfig) -> Path:
-    folder = Path(pytestconfig.getoption("--output")) / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def add_to_cart(page: Page, store_url: str, product_id: str, quantity: int) -> None:
     page.goto(f"{store_url}/products/{product_id}")
     page.get_by_label("Quantity").fill(str(quantity))
@@ -70,7 +62,7 @@ def log_in(page: Page) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
-def test_product_page_is_tagged_for_offers(shop: Page, store_url, screenshot_dir):
+def test_product_page_is_tagged_for_offers(shop: Page, store_url, screenshots):
     shop.goto(f"{store_url}/products/FF2040101")
 
     expect(shop.get_by_role("heading", level=1)).to_have_text("Café Crème Coffee Beans, 12 oz")
@@ -83,10 +75,10 @@ def test_product_page_is_tagged_for_offers(shop: Page, store_url, screenshot_dir
     script = shop.locator(f'script[src="{PLATFORM_URL}/{MERCHANT_ID}/main.js"]')
     expect(script).to_have_count(1)
     expect(script).to_have_attribute("async", "")
-    shop.screenshot(path=screenshot_dir / "demo-product.png", full_page=True)
+    shop.screenshot(path=screenshots / "demo-product.png", full_page=True)
 
 
-def test_checkout_places_an_order(shop: Page, store_url, screenshot_dir):
+def test_checkout_places_an_order(shop: Page, store_url, screenshots):
     add_to_cart(shop, store_url, "FF2040101", 2)
     add_to_cart(shop, store_url, "FF3050104", 1)
     expect(shop.locator(".cart-line")).to_have_count(2)
@@ -110,7 +102,7 @@ def test_checkout_places_an_order(shop: Page, store_url, screenshot_dir):
     expect(lines.nth(1)).to_contain_text("$16.99")
     expect(shop.locator(".totals__grand")).to_contain_text("$55.94")  # 49.99 + 5.95 shipping
     expect(shop.locator(".cart-count")).to_have_text("0")
-    shop.screenshot(path=screenshot_dir / "demo-confirmation.png", full_page=True)
+    shop.screenshot(path=screenshots / "demo-confirmation.png", full_page=True)
 
     order_number = shop.locator(".order-number").inner_text()
     shop.get_by_role("link", name="Go to My Account").click()
