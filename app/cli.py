@@ -129,6 +129,8 @@ def sftp() -> None:
         host_key_path=Path(config["SFTP_HOST_KEY"]),
         max_file_bytes=config["SFTP_MAX_FILE_BYTES"],
         max_connections=config["SFTP_MAX_CONNECTIONS"],
+        max_auth_failures=config["SFTP_MAX_AUTH_FAILURES"],
+        lockout_seconds=config["SFTP_LOCKOUT_SECONDS"],
     )
     server = SftpServer(settings, DatabaseAuthenticator(current_app._get_current_object()))
     click.echo(f"SFTP drop site on {settings.host}:{settings.port}, homes in {settings.root}")

@@ -66,6 +66,8 @@ class Config:
     SFTP_HOST_KEY = os.environ.get("SFTP_HOST_KEY", str(INSTANCE / "sftp_host_key"))
     SFTP_MAX_FILE_BYTES = int(os.environ.get("SFTP_MAX_FILE_BYTES", str(512 * 1024 * 1024)))
     SFTP_MAX_CONNECTIONS = int(os.environ.get("SFTP_MAX_CONNECTIONS", "32"))
+    SFTP_MAX_AUTH_FAILURES = int(os.environ.get("SFTP_MAX_AUTH_FAILURES", "5"))  # per IP+user
+    SFTP_LOCKOUT_SECONDS = int(os.environ.get("SFTP_LOCKOUT_SECONDS", "300"))
     FEEDS_DIR = os.environ.get("FEEDS_DIR", str(INSTANCE / "feeds"))
     FEED_MAX_BYTES = int(os.environ.get("FEED_MAX_BYTES", str(512 * 1024 * 1024)))
     FEED_BATCH_SIZE = 1000
