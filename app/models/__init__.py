@@ -4,6 +4,7 @@ from app.models.customer import Address, Customer, PaymentMethod
 from app.models.event import AppendOnlyError, Event
 from app.models.feed import FeedRun, FeedRunError, SftpAccount
 from app.models.heartbeat import Heartbeat
+from app.models.incentive import Incentive
 from app.models.merchant import ApiKey, Merchant, StaffUser
 from app.models.notification import OutboundEmail
 from app.models.order import Order, OrderItem, OrderStatus
@@ -19,6 +20,7 @@ __all__ = [
     "FeedRun",
     "FeedRunError",
     "Heartbeat",
+    "Incentive",
     "Merchant",
     "Order",
     "OrderItem",
