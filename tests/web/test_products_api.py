@@ -153,5 +153,6 @@ def test_next_links_use_the_public_origin_behind_a_trusted_proxy(app, database_u
         body = proxied.test_client().get(
             "/products/?page_size=2", headers={"x-api-key": key, "X-Forwarded-Proto": "https",
                                                "X-Forwarded-Host": "subs.shop.example"}).get_json()
+        db.session.remove()
         db.engine.dispose()
     assert body["next"].startswith("https://subs.shop.example/products/?")
