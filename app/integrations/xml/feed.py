@@ -110,7 +110,7 @@ def parse_feed(
     :param source: a path, or a stream opened in binary mode (never XML text).
     :raises FeedFileError: possibly after products were yielded; discard them all.
     """
-    seen: dict[str, int] = {}
+    seen = parser.FirstSeen()
     records = parser.iter_records(source, root="products", record="product", max_bytes=max_bytes)
     try:
         for element in records:
@@ -119,16 +119,15 @@ def parse_feed(
         raise FeedFileError(error.reason, error.line) from None
 
 
-def _product(element: etree._Element, seen: dict[str, int]) -> FeedProduct | ProductError:
+def _product(element: etree._Element, seen: parser.FirstSeen) -> FeedProduct | ProductError:
     """Validate one <product> element into a FeedProduct or a ProductError."""
     line = element.sourceline
     try:
         texts, nested = parser.fields(element, LEAVES, CONTAINERS)
         product_id = _required(texts, "product_id", MAX_ID, ident=True)
-        if product_id in seen:
-            reason = f"Product {product_id} already appears at line {seen[product_id]}; "
+        if not seen.add(product_id, line):
+            reason = f"Product {product_id} already appears at line {seen.line(product_id)}; "
             raise _Invalid("product_id", reason + "each product may appear only once.")
-        seen[product_id] = line
         return _build(texts, nested, line, product_id)
     except _Invalid as problem:
         return ProductError(line, _raw_id(element), problem.field, problem.reason)

@@ -7,12 +7,14 @@ contains an entity reference or declares the XInclude namespace. Comments and pr
 instructions are dropped while parsing, so readers only ever meet elements and text.
 
 ``iter_records`` streams ``<root><record/>...</root>`` files (product feeds, batch responses)
-in flat memory; ``fromstring`` parses small documents whole (order replies).
+in flat memory; ``FirstSeen`` remembers record keys across such a file compactly;
+``fromstring`` parses small documents whole (order replies).
 """
 
 from __future__ import annotations
 
 import os
+from array import array
 from collections.abc import Container, Iterator
 from contextlib import contextmanager
 from types import MappingProxyType
@@ -245,3 +247,65 @@ def text(element: etree._Element, field: str) -> str:
         raise RecordError(field, f"<{element.tag}> must contain only text, not other elements.")
     value = element.text
     return value.strip() if value else ""
+
+
+class FirstSeen:
+    """Remember the line each record key first appeared on, in flat arrays.
+
+    Refusing a repeated key means remembering every key of the file: the one thing that grows
+    with it. Here a key costs about 40 bytes plus its length; a ``dict[str, int]`` takes ~130.
+    """
+
+    def __init__(self) -> None:
+        self._slots = array("i", [-1]) * 1024  # open addressing: an entry number, or -1 if free
+        self._hashes = array("q")
+        self._lines = array("Q")  # 0 stands for an unknown line (None)
+        self._ends = array("Q", [0])  # entry i's key is _keys[_ends[i]:_ends[i + 1]]
+        self._keys = bytearray()
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def add(self, key: str, line: int | None) -> bool:
+        """Remember that ``key`` first appeared on ``line``; False if it was already known."""
+        data, digest = key.encode(), hash(key)
+        slot, entry = self._find(data, digest)
+        if entry >= 0:
+            return False
+        self._slots[slot] = len(self._lines)
+        self._hashes.append(digest)
+        self._lines.append(line or 0)
+        self._keys += data
+        self._ends.append(len(self._keys))
+        if 2 * len(self._lines) > len(self._slots):
+            self._grow()
+        return True
+
+    def line(self, key: str) -> int | None:
+        """Return the line a known ``key`` first appeared on (None if unknown or not known)."""
+        _, entry = self._find(key.encode(), hash(key))
+        return (self._lines[entry] or None) if entry >= 0 else None
+
+    def _key(self, entry: int) -> bytearray:
+        return self._keys[self._ends[entry] : self._ends[entry + 1]]
+
+    def _find(self, data: bytes, digest: int) -> tuple[int, int]:
+        """Return the slot holding the key (or the free slot for it) and its entry (or -1)."""
+        mask = len(self._slots) - 1
+        slot = digest & mask
+        while (entry := self._slots[slot]) >= 0:
+            if self._hashes[entry] == digest and self._key(entry) == data:
+                return slot, entry
+            slot = (slot + 1) & mask
+        return slot, -1
+
+    def _grow(self) -> None:
+        """Double the slots, so they stay at most half full and probes stay short."""
+        slots = array("i", [-1]) * (2 * len(self._slots))
+        mask = len(slots) - 1
+        for entry, digest in enumerate(self._hashes):
+            slot = digest & mask
+            while slots[slot] >= 0:
+                slot = (slot + 1) & mask
+            slots[slot] = entry
+        self._slots = slots
