@@ -194,11 +194,11 @@ def _among(conn: Connection, column: InstrumentedAttribute, values: list) -> Col
 def mark_seen(merchant_id: int, run_id: int, product_ids: list[str]) -> None:
     """Count products the file named but refused as present in this feed (nothing else moves)."""
     conn = db.session.connection()
-    for start in range(0, len(product_ids), 500):
+    for start in range(0, len(product_ids), 1000):  # SQLite bounds the parameters per statement
+        chunk = product_ids[start : start + 1000]
         conn.execute(
             update(Product)
-            .where(Product.merchant_id == merchant_id,
-                   Product.product_id.in_(product_ids[start : start + 500]))
+            .where(Product.merchant_id == merchant_id, _among(conn, Product.product_id, chunk))
             .values(last_feed_run_id=run_id, updated_at=Product.updated_at)
         )
 

@@ -14,13 +14,18 @@ from tests.e2e.test_console import sign_in
 pytestmark = pytest.mark.e2e
 
 
+def demo_merchant(platform) -> Merchant:
+    """The seeded demo merchant (call inside the platform's app context)."""
+    return db.session.scalar(db.select(Merchant).where(
+        Merchant.public_id == platform.credentials["merchant_public_id"]))
+
+
 @pytest.fixture(scope="module")
 def catalog(platform):
     """Ingest a small feed for the demo merchant through the real feed path."""
     app = platform.app
     with app.app_context():
-        merchant = db.session.scalar(db.select(Merchant).where(
-            Merchant.public_id == platform.credentials["merchant_public_id"]))
+        merchant = demo_merchant(platform)
         sftp_accounts.ensure(merchant.id, merchant.public_id)
         db.session.commit()
         feedkit.drop(app, merchant, feedkit.feed(
@@ -68,8 +73,7 @@ def restore_sftp_password(platform):
     yield
     creds = platform.credentials
     with platform.app.app_context():
-        merchant = db.session.scalar(db.select(Merchant).where(
-            Merchant.public_id == creds["merchant_public_id"]))
+        merchant = demo_merchant(platform)
         sftp_accounts.set_password(merchant.id, merchant.public_id, password=creds["sftp_password"],
                                    actor=sftp_accounts.events.SYSTEM)
         db.session.remove()
