@@ -60,6 +60,17 @@ def login(client, user: StaffUser, password: str = PASSWORD):
                                                "csrf_token": token})
 
 
+def make_product(merchant: Merchant, product_id: str | None = None, **overrides) -> Product:
+    """A subscription-eligible, in-stock catalog product ($20.00 unless told otherwise)."""
+    values = {"name": "Trail Coffee", "price_minor": 2000, "currency": merchant.currency,
+              "autoship_eligible": True, "in_stock": True, **overrides}
+    product = Product(merchant_id=merchant.id, product_id=product_id or f"P{next(_seq)}",
+                      **values)
+    db.session.add(product)
+    db.session.commit()
+    return product
+
+
 def make_customer(merchant: Merchant, user_id: str | None = None) -> Customer:
     user_id = user_id or f"cust-{next(_seq)}"
     customer = Customer(merchant_id=merchant.id, merchant_user_id=user_id,

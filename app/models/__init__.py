@@ -7,6 +7,7 @@ from app.models.heartbeat import Heartbeat
 from app.models.incentive import Incentive
 from app.models.merchant import ApiKey, Merchant, StaffUser
 from app.models.notification import OutboundEmail
+from app.models.offer import Offer, OptIn
 from app.models.order import Order, OrderItem, OrderStatus
 from app.models.product import Product, ProductGroup
 from app.models.subscription import Subscription
@@ -22,6 +23,8 @@ __all__ = [
     "Heartbeat",
     "Incentive",
     "Merchant",
+    "Offer",
+    "OptIn",
     "Order",
     "OrderItem",
     "OrderStatus",

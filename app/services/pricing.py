@@ -234,7 +234,7 @@ def _in_tier(t: Terms, order_number: int) -> bool:
     return (t.min_order_number or 1) <= order_number and (upper is None or order_number <= upper)
 
 
-def _targets(t: Terms, line: Line) -> bool:
+def targets(t: Terms, line: Line) -> bool:
     if t.target == "group":
         return t.target_group in line.groups
     if t.target == "products":
@@ -258,7 +258,7 @@ def _price_line(line: Line, live: list[Terms], order_number: int, gross: int) ->
     best, best_id = 0, None
     for t in live:
         if (t.kind in DISCOUNT_KINDS and t.scope == "item" and _in_tier(t, number)
-                and _targets(t, line) and _meets(t, gross)):
+                and targets(t, line) and _meets(t, gross)):
             saving = _saving(t, line.price_minor)
             if saving > best:
                 best, best_id = saving, t.public_id
@@ -276,7 +276,7 @@ def _order_rule_applies(t: Terms, lines: Sequence[Line], order_number: int, net:
     if t.kind in DISCOUNT_KINDS and t.scope == "item":
         return False
     return (_in_tier(t, order_number) and _meets(t, net)
-            and any(_targets(t, line) for line in lines))
+            and any(targets(t, line) for line in lines))
 
 
 def _order_discount(priced: tuple[QuoteLine, ...], lines: Sequence[Line],
@@ -285,7 +285,7 @@ def _order_discount(priced: tuple[QuoteLine, ...], lines: Sequence[Line],
     for t in rules:
         if t.kind in DISCOUNT_KINDS:
             base = sum(q.total_minor for q, line in zip(priced, lines, strict=True)
-                       if _targets(t, line))
+                       if targets(t, line))
             saving = _saving(t, base)
             if saving > best:
                 best, best_id = saving, t.public_id

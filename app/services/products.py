@@ -114,7 +114,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def to_dict(product: Product) -> dict[str, Any]:
     """The REST shape: the feed's values, eligibility and stock, plus console overrides."""
-    default = _default_frequency(product)
+    default = default_frequency(product)
     return {
         "product_id": product.product_id,
         "external_product_id": product.product_id,
@@ -155,7 +155,7 @@ def _relationships(product: Product) -> list[dict[str, str]]:
     return [{"name": name, "product_id": product.replacement_product_id}]
 
 
-def _default_frequency(product: Product) -> dict[str, int] | None:
+def default_frequency(product: Product) -> dict[str, int] | None:
     every = product.default_every or product.every
     period = product.default_every_period if product.default_every else product.every_period
     return {"every": every, "every_period": period} if every and period else None

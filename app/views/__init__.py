@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import Flask, redirect, url_for
 
 from app.extensions import csrf
-from app.views import api, console, errors, security
+from app.views import api, console, errors, security, storefront
 
 
 def register_blueprints(app: Flask) -> None:
     csrf.exempt(api.bp)  # server-to-server: authenticated by key or signature, not cookies
     app.register_blueprint(api.bp)
     app.register_blueprint(console.bp)
+    csrf.exempt(storefront.bp)  # cross-origin, cookie-less: guarded by origin, not CSRF tokens
+    app.register_blueprint(storefront.bp)
     errors.init_app(app)
     security.init_app(app)
 

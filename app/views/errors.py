@@ -13,9 +13,9 @@ API_PREFIXES = ("/api/", "/products", "/subscription", "/subscriptions", "/custo
 
 
 def wants_json() -> bool:
-    return request.path.startswith(API_PREFIXES) or request.accept_mimetypes.best == (
-        "application/json"
-    )
+    if request.blueprint == "storefront" or request.path.startswith(API_PREFIXES):
+        return True
+    return request.accept_mimetypes.best == "application/json"
 
 
 def init_app(app: Flask) -> None:

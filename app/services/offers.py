@@ -1,0 +1,459 @@
+"""Offers on the merchant's pages: what each ``<og-offer>`` shows, and the shopper's opt-ins.
+
+The storefront asks for every offer of a page in one call (``views_for``); each answer is an
+``OfferView``, or None when the offer must render nothing (unknown or ineligible product, out of
+stock, offers switched off at that location). What the shopper is promised comes from the one
+pricing function (``pricing.price_order``) over the incentives the offer advertises.
+
+Decided where the contracts are silent:
+
+* Offer settings are per location; a location without its own offer uses the merchant's
+  ``default`` offer, which every merchant has (created on first use).
+* Frequencies: the product's allowed list (console override) or else the offer's; the product's
+  own default (console, else feed) joins the list when missing, since the feed says it is valid.
+  The selected one is the opt-in's, else the element's ``default-frequency`` when allowed, else
+  the product's default, else the offer's default, else the first.
+* Opt-ins are tracked per ``og_session_id`` and product (one row; a repeat click updates it).
+  They are anonymous shopper state, not events: the purchase POST turns them into subscriptions
+  and records those.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import Incentive, Merchant, Offer, OptIn, Product
+from app.models.offer import DEFAULT_LOCATION, OFFER_TYPES
+from app.models.types import utcnow
+from app.services import events, pricing, products
+from app.services.errors import NotFound, ValidationError
+
+MAX_SLOTS = 50  # offers one page may ask for at once
+KEY_RE = re.compile(r"[A-Za-z0-9_-]{1,24}")
+LOCATION_RE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+FREQUENCY_RE = re.compile(r"([1-9][0-9]{0,2})_([1-4])")
+TEXT_FIELDS = {"optin_label": 200, "optout_label": 200, "every_label": 100,
+               "tooltip_trigger": 100, "tooltip": 2000}
+SNAPSHOT_FIELDS = ("location", "offer_type", *TEXT_FIELDS, "show_tooltip", "frequencies",
+                   "default_frequency", "incentive_ids", "active")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One ``<og-offer>`` element: its page key and the attributes that shape the offer."""
+
+    key: str
+    product_id: str
+    location: str = "pdp"
+    default_frequency: str | None = None  # the element's ``default-frequency``
+    offer_type: str | None = None  # the element's ``type``; else the offer's
+
+
+@dataclass(frozen=True)
+class Choice:
+    code: str  # "4_2"
+    label: str  # "4 weeks"
+
+
+@dataclass(frozen=True)
+class OfferView:
+    slot: Slot
+    offer: Offer
+    offer_type: str
+    product_name: str
+    frequencies: tuple[Choice, ...]
+    frequency: str
+    subscribed: bool
+    headline: str  # what "Subscribe and save" is followed by: "10%", "$2.00", or ""
+    promises: tuple[str, ...]  # "Save 10% on every order", "Free shipping on ..."
+    price: str  # the one-time price
+    subscription_price: str  # the price of each recurring delivery
+
+    @property
+    def product_id(self) -> str:
+        return self.slot.product_id
+
+
+def session_merchant(session_id: str) -> str | None:
+    """The merchant public id an ``og_session_id`` belongs to, or None if malformed.
+
+    Format (contracts §2.3): ``<merchant_public_id>.<random int>.<unix time>``.
+    """
+    match = re.fullmatch(r"([0-9a-f]{32})\.[0-9]{1,20}\.[0-9]{1,12}", session_id or "")
+    return match.group(1) if match else None
+
+
+def check_session(merchant: Merchant, session_id: str) -> str:
+    if session_merchant(session_id) != merchant.public_id:
+        raise ValidationError("A valid og_session_id for this merchant is required.")
+    return session_id
+
+
+def parse_frequency(code: str) -> tuple[int, int]:
+    match = FREQUENCY_RE.fullmatch(code or "")
+    if not match:
+        raise ValueError(f"{code!r} is not a frequency such as 4_2 (every 4 weeks).")
+    return int(match.group(1)), int(match.group(2))
+
+
+def frequency_choice(code: str) -> Choice:
+    every, period = parse_frequency(code)
+    unit = products.PERIODS[period]
+    return Choice(code, f"{unit}" if every == 1 else f"{every} {unit}s")
+
+
+# -- offer settings -------------------------------------------------------------------------
+
+
+def ensure_default(merchant_id: int) -> Offer:
+    """The merchant's default offer, created with the defaults on first use."""
+    offer = _by_location(merchant_id, DEFAULT_LOCATION)
+    if offer is not None:
+        return offer
+    try:
+        with db.session.begin_nested():
+            offer = Offer(merchant_id=merchant_id, location=DEFAULT_LOCATION)
+            db.session.add(offer)
+        db.session.commit()
+    except IntegrityError:  # another request created it first
+        offer = _by_location(merchant_id, DEFAULT_LOCATION)
+    return offer
+
+
+def _by_location(merchant_id: int, location: str) -> Offer | None:
+    return db.session.scalar(select(Offer).where(Offer.merchant_id == merchant_id,
+                                                 Offer.location == location))
+
+
+def list_for(merchant_id: int) -> list[Offer]:
+    ensure_default(merchant_id)
+    query = select(Offer).where(Offer.merchant_id == merchant_id).order_by(Offer.id)
+    return list(db.session.scalars(query))
+
+
+def get(merchant_id: int, location: str) -> Offer:
+    offer = _by_location(merchant_id, location)
+    if offer is None:
+        raise NotFound()
+    return offer
+
+
+def save(merchant_id: int, location: str, data: Mapping[str, Any], *,
+         actor: events.Actor) -> Offer:
+    """Create or update the offer at ``location`` from console form data."""
+    location = (location or "").strip()
+    if not LOCATION_RE.fullmatch(location):
+        raise ValidationError("Please correct the highlighted fields.", fields={
+            "location": "Letters, digits, '.', '_' or '-', at most 40 (e.g. pdp, cart, or)."})
+    offer = _by_location(merchant_id, location)
+    before = _snapshot(offer) if offer else None
+    attrs = _validated(merchant_id, data)
+    if offer is None:
+        offer = Offer(merchant_id=merchant_id, location=location)
+        db.session.add(offer)
+    for key, value in attrs.items():
+        setattr(offer, key, value)
+    db.session.flush()
+    if before is None:
+        events.record(merchant_id, "offer.create", actor, object_type="offer",
+                      object_id=offer.public_id, after=_snapshot(offer))
+    else:
+        old, new = events.diff(before, _snapshot(offer))
+        if new:
+            events.record(merchant_id, "offer.update", actor, object_type="offer",
+                          object_id=offer.public_id, before=old, after=new)
+    db.session.commit()
+    return offer
+
+
+def _snapshot(offer: Offer) -> dict[str, Any]:
+    return {key: getattr(offer, key) for key in SNAPSHOT_FIELDS}
+
+
+def _validated(merchant_id: int, data: Mapping[str, Any]) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    attrs: dict[str, Any] = {}
+    offer_type = data.get("offer_type") or "radio"
+    if offer_type not in OFFER_TYPES:
+        errors["offer_type"] = f"Choose one of: {', '.join(OFFER_TYPES)}."
+    attrs["offer_type"] = offer_type
+    for key, limit in TEXT_FIELDS.items():
+        text = " ".join(str(data.get(key) or "").split()) if key != "tooltip" else str(
+            data.get(key) or "").strip()
+        if not text:
+            errors[key] = "This field is required."
+        elif len(text) > limit:
+            errors[key] = f"At most {limit} characters."
+        attrs[key] = text
+    codes = str(data.get("frequencies") or "").replace(",", " ").split()
+    try:
+        parsed = [frequency_choice(code).code for code in codes]
+        if not parsed:
+            raise ValueError("List at least one frequency, such as 2_2 4_2 1_3.")
+        if len(parsed) > 99:
+            raise ValueError("At most 99 frequencies.")
+        attrs["frequencies"] = list(dict.fromkeys(parsed))
+    except ValueError as exc:
+        errors["frequencies"] = str(exc)
+    default = str(data.get("default_frequency") or "").strip()
+    if "frequencies" not in errors and default not in attrs.get("frequencies", []):
+        errors["default_frequency"] = "The default must be one of the frequencies."
+    attrs["default_frequency"] = default
+    attrs["incentive_ids"] = _incentive_ids(merchant_id, data.get("incentive_ids"), errors)
+    attrs["show_tooltip"] = _flag(data.get("show_tooltip"))
+    attrs["active"] = _flag(data.get("active"))
+    if errors:
+        raise ValidationError("Please correct the highlighted fields.", fields=errors)
+    return attrs
+
+
+def _incentive_ids(merchant_id: int, value: Any, errors: dict[str, str]) -> list[str] | None:
+    """None (advertise every live incentive) unless specific incentives are chosen."""
+    wanted = [v for v in (value if isinstance(value, list | tuple) else [value]) if v]
+    if not wanted or "all" in wanted:
+        return None
+    known = set(db.session.scalars(select(Incentive.public_id).where(
+        Incentive.merchant_id == merchant_id, Incentive.public_id.in_(wanted))))
+    if set(wanted) - known:
+        errors["incentive_ids"] = "Choose among your incentives."
+    return list(dict.fromkeys(wanted))
+
+
+def _flag(value: Any) -> bool:
+    return value is True or str(value).lower() in ("on", "1", "true", "yes")
+
+
+# -- what shoppers see ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every offer of one request shares: settings, incentives, the session's opt-ins."""
+
+    merchant: Merchant
+    offers: dict[str, Offer]
+    incentives: list[pricing.Terms]
+    optins: dict[str, OptIn]
+    now: datetime
+
+    def offer_for(self, location: str) -> Offer | None:
+        offer = self.offers.get(location) or self.offers.get(DEFAULT_LOCATION)
+        return offer if offer is not None and offer.active else None
+
+
+def load_context(merchant: Merchant, session_id: str | None) -> Context:
+    ensure_default(merchant.id)
+    offers = {o.location: o for o in db.session.scalars(
+        select(Offer).where(Offer.merchant_id == merchant.id))}
+    now = utcnow()
+    valid = session_id if session_merchant(session_id or "") == merchant.public_id else None
+    return Context(merchant=merchant, offers=offers, now=now,
+                   incentives=pricing.active_incentives(merchant.id, now),
+                   optins={o.product_id: o for o in optins(merchant.id, valid)} if valid else {})
+
+
+def views_for(merchant: Merchant, session_id: str | None, slots: Sequence[Slot]
+              ) -> list[OfferView | None]:
+    """Every offer of a page, in ``slots`` order (None = render nothing there)."""
+    if len(slots) > MAX_SLOTS:
+        raise ValidationError(f"At most {MAX_SLOTS} offers per request.")
+    context = load_context(merchant, session_id)
+    found = _products(merchant.id, {slot.product_id for slot in slots})
+    return [view(context, found.get(slot.product_id), slot) for slot in slots]
+
+
+def _products(merchant_id: int, product_ids: Iterable[str]) -> dict[str, Product]:
+    wanted = [pid for pid in product_ids if pid]
+    if not wanted:
+        return {}
+    query = (select(Product).options(selectinload(Product.groups))
+             .where(Product.merchant_id == merchant_id, Product.product_id.in_(wanted)))
+    return {p.product_id: p for p in db.session.scalars(query)}
+
+
+def view(context: Context, product: Product | None, slot: Slot) -> OfferView | None:
+    """The offer for one slot, or None: unknown, ineligible or out of stock, or switched off."""
+    offer = context.offer_for(slot.location)
+    if (offer is None or product is None or not product.subscription_eligible
+            or not product.in_stock):
+        return None
+    optin = context.optins.get(product.product_id)
+    choices = _frequencies(offer, product, optin)
+    codes = [c.code for c in choices]
+    preferred = (optin.frequency if optin else None, slot.default_frequency,
+                 _product_default(product), offer.default_frequency)
+    frequency = next((code for code in preferred if code in codes), codes[0])
+    line = pricing.line_for(product)
+    advertised = advertised_incentives(context.incentives, offer, line)
+    ongoing = _quote(line, advertised, context.now, initial=False)
+    initial = _quote(line, advertised, context.now, initial=True)
+    best = ongoing if ongoing.lines[0].discount_minor else initial
+    money = product.currency
+    return OfferView(
+        slot=slot, offer=offer, offer_type=slot.offer_type or offer.offer_type,
+        product_name=product.name, frequencies=choices, frequency=frequency,
+        subscribed=optin is not None, headline=_headline(best, advertised),
+        promises=tuple(dict.fromkeys(pricing.describe(t) for t in advertised)),
+        price=pricing.format_money(product.price_minor, money),
+        subscription_price=pricing.format_money(ongoing.lines[0].total_minor, money),
+    )
+
+
+def _product_default(product: Product) -> str | None:
+    default = products.default_frequency(product)
+    return f"{default['every']}_{default['every_period']}" if default else None
+
+
+def _frequencies(offer: Offer, product: Product, optin: OptIn | None) -> tuple[Choice, ...]:
+    allowed = [f"{f['every']}_{f['every_period']}" for f in product.allowed_frequencies or []]
+    codes = allowed or list(offer.frequencies or [])
+    extras = (None if allowed else _product_default(product), optin.frequency if optin else None)
+    for extra in extras:
+        if extra and extra not in codes:
+            codes.insert(0, extra)
+    choices = []
+    for code in dict.fromkeys(codes):
+        try:
+            choices.append(frequency_choice(code))
+        except ValueError:
+            continue  # a feed frequency we cannot show (every above 999) is skipped
+    return tuple(choices) or (frequency_choice(offer.default_frequency),)
+
+
+def advertised_incentives(incentives: Sequence[pricing.Terms], offer: Offer,
+                          line: pricing.Line) -> list[pricing.Terms]:
+    """The incentives an offer promises for a product: its chosen ones (or all) that target it."""
+    chosen = set(offer.incentive_ids) if offer.incentive_ids is not None else None
+    return [t for t in incentives
+            if (chosen is None or t.public_id in chosen) and pricing.targets(t, line)]
+
+
+def _quote(line: pricing.Line, incentives: list[pricing.Terms], now: datetime, *,
+           initial: bool) -> pricing.Quote:
+    return pricing.price_order([line], incentives=incentives, order_number=1 if initial else 2,
+                               is_initial=initial, currency=line.currency or "USD", now=now)
+
+
+def _headline(quote: pricing.Quote, incentives: list[pricing.Terms]) -> str:
+    line = quote.lines[0]
+    if not line.discount_minor:
+        return ""
+    applied = next((t for t in incentives if t.public_id == line.incentive_id), None)
+    if applied is not None and applied.kind == "percent_off":
+        return pricing.format_percent(applied.percent_bp or 0)
+    return pricing.format_money(line.unit_discount_minor, quote.currency)
+
+
+# -- opt-ins --------------------------------------------------------------------------------
+
+
+def optins(merchant_id: int, session_id: str) -> list[OptIn]:
+    query = (select(OptIn).where(OptIn.merchant_id == merchant_id,
+                                 OptIn.session_id == session_id).order_by(OptIn.id))
+    return list(db.session.scalars(query))
+
+
+def choose(merchant: Merchant, session_id: str, slot: Slot, *, subscribed: bool,
+           frequency: str | None) -> OfferView | None:
+    """The shopper opted in (at ``frequency``) or out; return the offer as it now reads.
+
+    Opting in to a product that cannot be subscribed to (unknown, ineligible, out of stock)
+    is refused; opting out always works, so a stale opt-in can always be removed.
+    """
+    check_session(merchant, session_id)
+    context = load_context(merchant, session_id)
+    product = _products(merchant.id, [slot.product_id]).get(slot.product_id)
+    current = view(context, product, slot)
+    if not subscribed:
+        db.session.execute(delete(OptIn).where(
+            OptIn.merchant_id == merchant.id, OptIn.session_id == session_id,
+            OptIn.product_id == slot.product_id))
+        db.session.commit()
+        context.optins.pop(slot.product_id, None)
+        shown = view(context, product, slot)
+        if shown is not None and frequency in {c.code for c in shown.frequencies}:
+            shown = _replace_frequency(shown, frequency)
+        return shown
+    if current is None:
+        raise ValidationError("This product cannot be subscribed to.")
+    if frequency not in {c.code for c in current.frequencies}:
+        raise ValidationError("Choose one of the offered frequencies.")
+    every, period = parse_frequency(frequency)
+    context.optins[slot.product_id] = _upsert(merchant.id, session_id, slot.product_id,
+                                              current.offer.public_id, every, period)
+    return view(context, product, slot)
+
+
+def _replace_frequency(shown: OfferView, frequency: str) -> OfferView:
+    """Keep the shopper's frequency pick on screen while they buy once."""
+    values = {f: getattr(shown, f) for f in shown.__dataclass_fields__}
+    return OfferView(**{**values, "frequency": frequency})
+
+
+def _upsert(merchant_id: int, session_id: str, product_id: str, offer_id: str, every: int,
+            period: int) -> OptIn:
+    for _attempt in range(2):
+        row = db.session.scalar(select(OptIn).where(
+            OptIn.merchant_id == merchant_id, OptIn.session_id == session_id,
+            OptIn.product_id == product_id))
+        if row is None:
+            row = OptIn(merchant_id=merchant_id, session_id=session_id, product_id=product_id)
+            db.session.add(row)
+        row.offer_id, row.every, row.every_period = offer_id, every, period
+        try:
+            db.session.commit()
+            return row
+        except IntegrityError:  # a concurrent click inserted the same row: update it instead
+            db.session.rollback()
+    raise ValidationError("The opt-in could not be saved; please retry.")
+
+
+def clear(merchant: Merchant, session_id: str) -> int:
+    """Forget every opt-in of the session (after checkout, or ``og.offers.clear()``)."""
+    check_session(merchant, session_id)
+    result = db.session.execute(delete(OptIn).where(OptIn.merchant_id == merchant.id,
+                                                    OptIn.session_id == session_id))
+    db.session.commit()
+    return result.rowcount or 0
+
+
+def tracking(session_id: str, rows: Iterable[OptIn]) -> list[dict[str, Any]]:
+    """``og.offers.getOptins()`` / purchase-POST ``products`` entries (contracts §2.2, T12)."""
+    return [{"product": row.product_id, "subscription_info": {"components": []},
+             "tracking_override": {"offer": row.offer_id, "every": row.every,
+                                   "every_period": row.every_period, "session_id": session_id}}
+            for row in rows]
+
+
+def cart(merchant: Merchant, session_id: str) -> dict[str, Any]:
+    """``GET /carts/<session_id>/``: the session's opted-in items with their incentives."""
+    context = load_context(merchant, session_id)
+    found = _products(merchant.id, context.optins)
+    by_offer = {o.public_id: o for o in context.offers.values()}
+    items = []
+    for row in context.optins.values():
+        product = found.get(row.product_id)
+        offer = by_offer.get(row.offer_id) or context.offer_for(DEFAULT_LOCATION)
+        incentives: dict[str, list[str]] = {"initial": [], "ongoing": []}
+        if product is not None and offer is not None:
+            advertised = advertised_incentives(context.incentives, offer,
+                                               pricing.line_for(product))
+            incentives = {
+                "initial": [t.public_id for t in advertised if t.applies_to != "ongoing"
+                            and (t.min_order_number or 1) == 1],
+                "ongoing": [t.public_id for t in advertised if t.applies_to != "initial"
+                            and (t.max_order_number is None or t.max_order_number >= 2)],
+            }
+        items.append({"id": row.product_id, "offer_id": row.offer_id, "incentives": incentives,
+                      "attributes": {}, "coupon_code": None, "quantity": 1, "every": row.every,
+                      "every_period": row.every_period})
+    return {"session_id": session_id, "merchant": merchant.public_id, "items": items}

@@ -1,0 +1,149 @@
+"""The storefront: the loader script, offer fragments and opt-ins, and the cart view.
+
+These routes are called from the merchant's pages (another origin), so they answer CORS only
+for the merchant's registered origins, refuse writes from any other origin, and never use
+cookies: the shopper's ``og_session_id`` travels as a parameter.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request
+
+from app import assets
+from app.services import merchants, offers
+from app.services.errors import NotFound, ValidationError
+
+bp = Blueprint("storefront", __name__)
+
+LOADER_MAX_AGE = 300  # merchants hard-code the URL; a short cache lets fixes reach them
+EMPTY_SCRIPT = "/* Perennial: no such merchant. */\n"
+CORS_HEADERS = "Content-Type, HX-Request, HX-Current-URL, HX-Target, HX-Trigger, HX-Trigger-Name"
+
+
+@bp.url_value_preprocessor
+def _merchant(endpoint, values):
+    if values and "merchant_id" in values:
+        g.shop = merchants.get_by_public_id(values.pop("merchant_id"))
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    origin = request.headers.get("Origin")
+    shop = g.get("shop")
+    response.vary.add("Origin")
+    if origin and shop is not None and origin in (shop.allowed_origins or []):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def _shop():
+    """The merchant of the URL, for a request from one of its origins (or server-side)."""
+    shop = g.get("shop")
+    if shop is None:
+        raise NotFound()
+    origin = request.headers.get("Origin")
+    if origin and origin not in (shop.allowed_origins or []):
+        abort(403, f"Origin {origin} is not registered for this merchant.")
+    return shop
+
+
+@bp.get("/<merchant_id>/main.js")
+def loader():
+    if g.shop is None:
+        response = Response(EMPTY_SCRIPT, mimetype="text/javascript")
+        response.cache_control.public = True
+        response.cache_control.max_age = LOADER_MAX_AGE
+        return response
+    body, etag = assets.storefront_loader(current_app)
+    response = Response(body, mimetype="text/javascript")
+    response.set_etag(etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = LOADER_MAX_AGE
+    return response.make_conditional(request)
+
+
+@bp.get("/<merchant_id>/offers/")
+def offers_batch():
+    shop = _shop()
+    args = request.args
+    keys, products = args.getlist("k"), args.getlist("p")
+    locations, defaults, types = args.getlist("l"), args.getlist("d"), args.getlist("t")
+    if not (len(keys) == len(products) == len(locations) == len(defaults) == len(types)):
+        raise ValidationError("Each offer needs k, p, l, d and t parameters.")
+    slots = [_slot(*fields) for fields in zip(keys, products, locations, defaults, types,
+                                              strict=True)]
+    session_id = args.get("session", "")
+    views = offers.views_for(shop, session_id, slots)
+    optins = offers.optins(shop.id, session_id) if offers.session_merchant(
+        session_id) == shop.public_id else []
+    state = [{"id": o.product_id, "frequency": o.frequency, "offer": o.offer_id} for o in optins]
+    html = render_template("storefront/_offers.html", views=views, slots=slots, optins=state,
+                           action=_action_url())
+    return _fragment(html)
+
+
+@bp.post("/<merchant_id>/offers/choose")
+def offers_choose():
+    shop = _shop()
+    form = request.form
+    slot = _slot(form.get("og_key", ""), form.get("og_product", ""),
+                 form.get("og_location", ""), form.get("og_default", ""),
+                 form.get("og_type", ""))
+    choice = form.get("og_choice")
+    if choice is not None:  # the select-type offer: "" buys once, a frequency subscribes
+        subscribed, frequency = bool(choice), choice or None
+    else:
+        subscribed = form.get("og_subscribed") == "1"
+        frequency = form.get("og_frequency") or None
+    view = offers.choose(shop, form.get("og_session", ""), slot, subscribed=subscribed,
+                         frequency=frequency)
+    html = render_template("storefront/_offer.html", v=view, action=_action_url()) if view else ""
+    return _fragment(html)
+
+
+@bp.post("/<merchant_id>/optins/clear")
+def optins_clear():
+    shop = _shop()
+    cleared = offers.clear(shop, request.form.get("session", ""))
+    return jsonify({"cleared": cleared})
+
+
+@bp.get("/<merchant_id>/optins/")
+def optins_list():
+    shop = _shop()
+    session_id = offers.check_session(shop, request.args.get("session", ""))
+    return jsonify(offers.tracking(session_id, offers.optins(shop.id, session_id)))
+
+
+@bp.get("/carts/<session_id>/")
+def cart(session_id: str):
+    """The session's opted-in items (contracts §2.3); the session id names the merchant."""
+    g.shop = merchants.get_by_public_id(offers.session_merchant(session_id) or "")
+    return jsonify(offers.cart(_shop(), session_id))
+
+
+def _slot(key: str, product: str, location: str, default: str, offer_type: str) -> offers.Slot:
+    if not offers.KEY_RE.fullmatch(key):
+        raise ValidationError("Each offer needs a key of letters, digits, '_' or '-'.")
+    if not product or len(product) > 64:
+        raise ValidationError("Each offer needs a product id of at most 64 characters.")
+    location = location or "pdp"
+    if not offers.LOCATION_RE.fullmatch(location):
+        raise ValidationError("A location is letters, digits, '.', '_' or '-', at most 40.")
+    default = default if offers.FREQUENCY_RE.fullmatch(default or "") else None
+    offer_type = offer_type if offer_type in ("radio", "toggle", "select") else None
+    return offers.Slot(key=key, product_id=product, location=location,
+                       default_frequency=default, offer_type=offer_type)
+
+
+def _action_url() -> str:
+    return request.host_url.rstrip("/") + f"/{g.shop.public_id}/offers/choose"
+
+
+def _fragment(html: str) -> Response:
+    response = Response(html, mimetype="text/html")
+    response.cache_control.no_store = True
+    return response

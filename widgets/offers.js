@@ -1,0 +1,188 @@
+/* The storefront loader. It runs inside our IIFE, beside our private htmx (`htmx`).
+   It finds every <og-offer>, fetches all their fragments in ONE request, hands them to htmx,
+   watches for offers added or changed later, and keeps window.og.offers (contracts §2.2). */
+var w = window, d = document;
+var me = d.currentScript || d.querySelector('script[src*="/main.js"]');
+var src = new URL(me.src, location.href);
+var BASE = src.origin + src.pathname.replace(/main\.js$/, '');
+var MID = src.pathname.split('/').slice(-2)[0];
+var ID = 'og' + Math.random().toString(36).slice(2, 7);
+var STORE = 'OG_STATE';
+var EVENTS = ('configRequest beforeRequest beforeSend afterRequest beforeOnLoad afterOnLoad ' +
+  'beforeSwap afterSwap afterSettle beforeProcessNode afterProcessNode beforeCleanupElement load ' +
+  'responseError sendError timeout abort validateUrl confirm trigger oobBeforeSwap oobAfterSwap ' +
+  'xhr:loadstart xhr:loadend xhr:progress xhr:abort validation:validate validation:failed ' +
+  'validation:halted beforeTransition prompt swapError targetError').split(' ');
+var seen = new WeakMap(), callbacks = [], callbacksOn = true, counter = 0, queued = false;
+
+htmx.config.historyEnabled = false;
+htmx.config.allowEval = false;
+htmx.config.allowScriptTags = false;
+htmx.config.selfRequestsOnly = false;
+htmx.config.includeIndicatorStyles = false;
+
+function enc(s) { return encodeURIComponent(s || ''); }
+function attr(el, name) { return el.getAttribute(name) || ''; }
+
+function readCookie(name) {
+  var m = d.cookie.match(new RegExp('(?:^|; )' + name + '=([^;]*)'));
+  return m ? decodeURIComponent(m[1]) : null;
+}
+var sid = readCookie('og_session_id');
+if (!sid || !new RegExp('^' + MID + '\\.\\d{1,20}\\.\\d{1,12}$').test(sid)) {
+  var rnd = new Uint32Array(2);
+  (w.crypto || w.msCrypto).getRandomValues(rnd);
+  sid = MID + '.' + (rnd[0] * 1e6 + rnd[1] % 1e6) + '.' + Math.floor(Date.now() / 1000);
+}
+d.cookie = 'og_session_id=' + sid + '; path=/; max-age=2592000; SameSite=Lax' +
+  (location.protocol === 'https:' ? '; Secure' : '');
+
+/* OG_STATE (contracts §2.3): what headless carts read; synced from the server on each load. */
+var state = { sessionId: sid, optedin: [], productOffer: {} };
+try {
+  var kept = JSON.parse(w.localStorage.getItem(STORE));
+  if (kept && kept.sessionId === sid && kept.optedin) state = kept;
+} catch (e) { /* no storage: state lives in memory */ }
+function save() { try { w.localStorage.setItem(STORE, JSON.stringify(state)); } catch (e) {} }
+function setOptins(list) {
+  state.optedin = []; state.productOffer = {};
+  list.forEach(function (o) {
+    state.optedin.push({ id: o.id, frequency: o.frequency });
+    state.productOffer[o.id] = [o.offer];
+  });
+  save();
+}
+function remember(product, optedIn, frequency, offer) {
+  state.optedin = state.optedin.filter(function (o) { return o.id !== product; });
+  delete state.productOffer[product];
+  if (optedIn) {
+    state.optedin.push({ id: product, frequency: frequency });
+    state.productOffer[product] = [offer];
+  }
+  save();
+}
+
+/* Reflect the fragment's state on <og-offer> (`subscribed`, `frequency`); tell the page. */
+function reflect(el, announce) {
+  var root = el.querySelector('.og-offer');
+  if (!root) return;
+  var product = root.getAttribute('data-og-product'), offer = root.getAttribute('data-og-offer');
+  var optedIn = root.getAttribute('data-og-subscribed') === '1';
+  var frequency = root.getAttribute('data-og-frequency');
+  var was = el.hasAttribute('subscribed'), wasFrequency = attr(el, 'frequency');
+  if (optedIn) el.setAttribute('subscribed', ''); else el.removeAttribute('subscribed');
+  el.setAttribute('frequency', frequency);
+  if (!announce || (was === optedIn && (!optedIn || wasFrequency === frequency))) return;
+  remember(product, optedIn, frequency, offer);
+  var detail = { productId: product, components: [], optedIn: optedIn, frequency: frequency,
+    offer: offer };
+  if (callbacksOn) callbacks.forEach(function (fn) { try { fn(detail); } catch (e) { setTimeout(function () { throw e; }); } });
+  el.dispatchEvent(new CustomEvent('og-optin-changed', { bubbles: true, detail: detail }));
+}
+
+/* Keep our htmx's traffic ours: only our origin, no HX-* headers (so no CORS preflight), the
+   session id added; and stop our htmx events at <og-offer> so host listeners never see them. */
+function guard(el) {
+  el.addEventListener('htmx:configRequest', function (e) {
+    var h = e.detail.headers;
+    Object.keys(h).forEach(function (k) { if (k !== 'Content-Type') delete h[k]; });
+    e.detail.parameters.og_session = sid;
+    if (String(e.detail.path).indexOf(BASE) !== 0) e.preventDefault();
+  });
+  el.addEventListener('htmx:afterSettle', function () { reflect(el, true); });
+  EVENTS.forEach(function (name) {
+    var kebab = name.replace(/[A-Z]/g, function (c) { return '-' + c.toLowerCase(); });
+    [name, kebab].forEach(function (n) {
+      el.addEventListener('htmx:' + n, function (e) { e.stopPropagation(); });
+    });
+  });
+}
+
+function signature(el) {
+  return [attr(el, 'product'), attr(el, 'location'), attr(el, 'default-frequency'),
+    attr(el, 'type')].join('|');
+}
+
+/* Every <og-offer> that is new or whose attributes changed, fetched in one request. */
+function scan(all) {
+  queued = false;
+  var batch = [];
+  d.querySelectorAll('og-offer').forEach(function (el) {
+    var s = seen.get(el), sig = signature(el);
+    if (!attr(el, 'product') || (s && s.sig === sig && !all)) return;
+    if (!s) { s = { key: ID + (++counter) }; seen.set(el, s); guard(el); }
+    s.sig = sig;
+    batch.push(el);
+  });
+  if (!batch.length) return Promise.resolve();
+  var q = ['session=' + enc(sid)];
+  batch.forEach(function (el) {
+    q.push('k=' + seen.get(el).key, 'p=' + enc(attr(el, 'product')),
+      'l=' + enc(attr(el, 'location') || 'pdp'), 'd=' + enc(attr(el, 'default-frequency')),
+      't=' + enc(attr(el, 'type')));
+  });
+  return fetch(BASE + 'offers/?' + q.join('&'), { credentials: 'omit' }).then(function (r) {
+    if (!r.ok) throw new Error('Perennial offers: HTTP ' + r.status);
+    return r.text();
+  }).then(function (html) {
+    var t = d.createElement('template');
+    t.innerHTML = html;
+    var st = t.content.querySelector('[data-og-optins]');
+    if (st) setOptins(JSON.parse(st.getAttribute('data-og-optins')));
+    batch.forEach(function (el) {
+      var s = seen.get(el);
+      if (s.sig !== signature(el)) return; /* changed meanwhile: a newer request is on its way */
+      var slot = t.content.querySelector('[data-og-slot="' + s.key + '"]');
+      el.replaceChildren.apply(el, slot ? Array.prototype.slice.call(slot.childNodes) : []);
+      htmx.process(el);
+      reflect(el, false);
+      if (!slot || !slot.firstElementChild) { el.removeAttribute('subscribed'); el.removeAttribute('frequency'); }
+    });
+  }).catch(function (e) { if (w.console) w.console.warn(e); });
+}
+function later() { if (!queued) { queued = true; setTimeout(scan, 0); } }
+
+function watch() {
+  new MutationObserver(function (records) {
+    for (var i = 0; i < records.length; i++) {
+      var r = records[i];
+      if (r.type === 'attributes' ? r.target.localName === 'og-offer' : Array.prototype.some.call(
+        r.addedNodes, function (n) {
+          return n.nodeType === 1 && (n.localName === 'og-offer' || !!n.querySelector('og-offer'));
+        })) { later(); return; }
+    }
+  }).observe(d.documentElement, { childList: true, subtree: true, attributes: true,
+    attributeFilter: ['product', 'location', 'default-frequency', 'type'] });
+}
+
+/* window.og.offers: callable like Ordergroove's initializer, with its helper methods. */
+function offers() { return offers; }
+offers.perennial = true;
+offers.config = offers.setLocale = function () { return offers; };
+offers.getOptins = function (productIds) {
+  return state.optedin.filter(function (o) {
+    return !productIds || productIds.indexOf(o.id) >= 0;
+  }).map(function (o) {
+    var f = o.frequency.split('_');
+    return { product: o.id, subscription_info: { components: [] }, tracking_override: {
+      offer: (state.productOffer[o.id] || [])[0], every: +f[0], every_period: +f[1],
+      session_id: sid } };
+  });
+};
+offers.clear = function () {
+  state.optedin = []; state.productOffer = {};
+  save();
+  return fetch(BASE + 'optins/clear', { method: 'POST', credentials: 'omit',
+    body: new URLSearchParams({ session: sid }) }).then(function () { return scan(true); });
+};
+offers.addOptinChangedCallback = function (fn) { if (typeof fn === 'function') callbacks.push(fn); };
+offers.disableOptinChangedCallbacks = function () { callbacksOn = false; };
+offers.refresh = function () { return scan(true); };
+offers.sessionId = function () { return sid; };
+w.og = w.og || {};
+w.og.offers = offers;
+d.head.insertAdjacentHTML('beforeend', '<style data-og-offers>' + OG_CSS + '</style>');
+
+if (d.readyState === 'loading') {
+  d.addEventListener('DOMContentLoaded', function () { scan(); watch(); });
+} else { scan(); watch(); }
