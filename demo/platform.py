@@ -6,6 +6,8 @@ and say so:
 
 * ``sync_catalog``      the product feed: ``demo.feed`` writes it, SFTP uploads it (§1); the
                         store admin's "Sync catalog" button and ``flask --app demo sync-catalog``
+* ``cart_subscriptions`` the cart page: which lines the shopper opted in to, read from the
+                        platform's cart view ``/carts/<og_session_id>/`` (contracts §2.3)
 * ``record_purchase``   checkout -> purchase POST ``/subscription/create`` (spec §4)
 * ``sign_in``/``sign_out``  login/logout -> set or clear the ``og_auth`` cookie (spec §5)
 * ``init_app``          registers platform-facing routes and commands: the feed CLI now, the
@@ -19,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
+import requests
 from flask import Flask, Response, current_app
 from flask.cli import with_appcontext
 
@@ -130,6 +133,37 @@ def sync_catalog_command() -> None:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Uploaded {upload.file_name} ({upload.products} products, {upload.size:,} bytes)"
                f" to {upload.address} at {upload.at:%H:%M:%S} UTC")
+
+
+CART_TIMEOUT_SECONDS = 2  # the cart page must not hang on the platform
+
+
+def session_id(cookies: dict[str, str]) -> str | None:
+    """The shopper's ``og_session_id`` (set on our domain by main.js), if it is ours."""
+    value = cookies.get("og_session_id", "")
+    merchant_id = merchant_public_id()
+    if merchant_id and re.fullmatch(rf"{merchant_id}\.[0-9]{{1,20}}\.[0-9]{{1,12}}", value):
+        return value
+    return None
+
+
+def cart_subscriptions(og_session_id: str | None) -> dict[str, dict[str, int]] | None:
+    """``{product_id: {"every": 4, "every_period": 2, ...}}`` for the opted-in cart lines.
+
+    Returns None when the platform cannot say (not configured, down, slow): the cart still
+    works, it just cannot show which lines are subscriptions.
+    """
+    if not og_session_id:
+        return {}
+    try:
+        response = requests.get(f"{platform_url()}/carts/{og_session_id}/",
+                                timeout=CART_TIMEOUT_SECONDS)
+        response.raise_for_status()
+        items = response.json()["items"]
+        return {item["id"]: item for item in items}
+    except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+        current_app.logger.warning("could not read the subscription cart: %s", exc)
+        return None
 
 
 def record_purchase(order_number: str) -> None:

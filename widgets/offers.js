@@ -133,10 +133,11 @@ function scan(all) {
       var s = seen.get(el);
       if (s.sig !== signature(el)) return; /* changed meanwhile: a newer request is on its way */
       var slot = t.content.querySelector('[data-og-slot="' + s.key + '"]');
-      el.replaceChildren.apply(el, slot ? Array.prototype.slice.call(slot.childNodes) : []);
+      var nodes = slot ? Array.prototype.slice.call(slot.childNodes) : [];
+      el.replaceChildren.apply(el, nodes);
+      if (!el.firstElementChild) { el.removeAttribute('subscribed'); el.removeAttribute('frequency'); }
       htmx.process(el);
       reflect(el, false);
-      if (!slot || !slot.firstElementChild) { el.removeAttribute('subscribed'); el.removeAttribute('frequency'); }
     });
   }).catch(function (e) { if (w.console) w.console.warn(e); });
 }

@@ -2,9 +2,9 @@
    host's typography and the merchant's theme (--og-* custom properties) win. The few
    structural rules a hostile host stylesheet could break carry !important instead. */
 var OG_CSS = [
-  ':where(og-offer){display:block;min-height:var(--og-offer-min-height,0)}',
+  ':where(og-offer){display:flow-root}',
   ':where(.og-offer){display:block!important;box-sizing:border-box!important;max-width:100%!important;',
-  'margin:.75em 0;padding:.75em 1em;border:1px solid var(--og-border-color,rgba(0,0,0,.18));',
+  'margin:0;padding:.75em 1em;border:1px solid var(--og-border-color,rgba(0,0,0,.18));',
   'border-radius:var(--og-radius,.5em);background:var(--og-background-color,transparent);',
   'font-family:var(--og-global-font-family,inherit);font-size:var(--og-global-font-size,inherit);',
   'color:var(--og-global-font-color,inherit);line-height:1.4}',
@@ -18,7 +18,7 @@ var OG_CSS = [
   'opacity:1!important;appearance:auto!important;accent-color:var(--og-accent-color,currentColor)}',
   ':where(.og-label){flex:1 1 auto;min-width:0}',
   ':where(.og-price){flex:none;font-weight:600}',
-  ':where(.og-freq){display:flex!important;flex-wrap:wrap;align-items:center;gap:.5em;margin:.35em 0 0 1.65em}',
+  ':where(.og-freq){display:flex!important;flex-wrap:wrap;align-items:center;gap:.5em;margin:.35em 0 0 1.65em;padding:0!important}',
   ':where(.og-offer select){display:inline-block!important;width:auto!important;max-width:100%!important;',
   'font:inherit;color:inherit;padding:.2em .4em}',
   ':where(.og-offer--select .og-choice){flex-wrap:wrap}',

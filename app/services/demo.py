@@ -10,12 +10,16 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ApiKey, Merchant
+from app.models import ApiKey, Incentive, Merchant
 from app.models.merchant import hash_api_key
-from app.services import accounts, api_keys, events, merchants, sftp_accounts
+from app.services import accounts, api_keys, events, incentives, merchants, offers, sftp_accounts
 
 DEMO_NAME = "Fern & Fable (demo)"
 DEMO_EMAIL = "owner@demo.perennial.test"
+DEMO_INCENTIVES = (
+    {"name": "Subscribe & save 10%", "kind": "percent_off", "percent": "10"},
+    {"name": "Free shipping on subscriptions", "kind": "free_shipping", "applies_to": "ongoing"},
+)
 ACTOR = events.Actor("system", "seed-demo", "cli")
 
 
@@ -52,9 +56,20 @@ def seed(*, secret: str, platform_url: str, store_url: str,
         sftp_accounts.set_password(merchant.id, merchant.public_id, actor=ACTOR,
                                    password=sftp_password)
     db.session.commit()
+    _seed_program(merchant.id)
     return {**_credentials(merchant, password, raw_key, platform_url, store_url),
             "sftp_username": account.username, "sftp_password": sftp_password,
             "sftp_port": sftp_port}
+
+
+def _seed_program(merchant_id: int) -> None:
+    """The demo's subscribe-and-save program: its default offer and two incentives (once)."""
+    offers.ensure_default(merchant_id)
+    names = set(db.session.scalars(select(Incentive.name).where(
+        Incentive.merchant_id == merchant_id)))
+    for data in DEMO_INCENTIVES:
+        if data["name"] not in names:
+            incentives.create(merchant_id, data, actor=ACTOR)
 
 
 def _credentials(merchant: Merchant, password: str, raw_key: str, platform_url: str,

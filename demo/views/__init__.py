@@ -14,6 +14,15 @@ def money(cents: int, currency: str = "USD") -> str:
     return f"{symbol}{cents // 100:,}.{cents % 100:02d}"
 
 
+PERIODS = {1: "day", 2: "week", 3: "month", 4: "year"}
+
+
+def every(frequency: dict) -> str:
+    """A subscription's frequency for shoppers: {"every": 4, "every_period": 2} -> "every 4 weeks"."""
+    count, unit = frequency.get("every"), PERIODS.get(frequency.get("every_period"), "?")
+    return f"every {unit}" if count == 1 else f"every {count} {unit}s"
+
+
 def page_context() -> dict:
     return {
         "customer": g.get("customer"),
@@ -28,5 +37,6 @@ def register_blueprints(app: Flask) -> None:
     app.before_request(guards.load_customer)
     app.context_processor(page_context)
     app.add_template_filter(money)
+    app.add_template_filter(every)
     for module in (shop, cart_views, account, checkout, admin):
         app.register_blueprint(module.bp)

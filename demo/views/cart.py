@@ -2,7 +2,7 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
-from demo import cart, catalog
+from demo import cart, catalog, platform
 
 bp = Blueprint("cart", __name__, url_prefix="/cart")
 
@@ -14,7 +14,9 @@ def _quantity() -> int:
 @bp.get("")
 def index():
     lines = cart.lines(session.get("cart", {}))
-    return render_template("cart/index.html", lines=lines, totals=cart.totals(lines))
+    subscriptions = platform.cart_subscriptions(platform.session_id(request.cookies))
+    return render_template("cart/index.html", lines=lines, totals=cart.totals(lines),
+                           subscriptions=subscriptions)
 
 
 @bp.post("/add")

@@ -132,3 +132,39 @@ def _wait_for_worker(proc: subprocess.Popen, log: Path) -> None:
         time.sleep(0.1)
     pytest.fail(f"the RQ worker was not listening within {WORKER_START_SECONDS}s:\n"
                 f"{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def demo_catalog(platform, drop_site, tmp_path_factory) -> str:
+    """The demo store's catalog in the platform, by its real path: SFTP upload, then a run."""
+    from demo import create_app as create_store
+    from demo import platform as store_platform
+
+    creds = platform.credentials
+    store = create_store({
+        "DEMO_DB": str(tmp_path_factory.mktemp("catalog-store") / "demo.db"),
+        "SECRET_KEY": "e2e-secret", "MERCHANT_PUBLIC_ID": creds["merchant_public_id"],
+        "PLATFORM_URL": platform.url, "SFTP_USERNAME": creds["sftp_username"],
+        "SFTP_PASSWORD": creds["sftp_password"], "SFTP_PORT": drop_site.port,
+    })
+    with store.app_context():
+        store_platform.sync_catalog()
+    with platform.app.app_context():
+        from app.services import feeds, merchants
+
+        merchant = merchants.get_by_public_id(creds["merchant_public_id"])
+        runs = feeds.run_now(merchant.id)
+        assert runs and runs[-1].status == "succeeded", [r.error for r in runs]
+    return creds["merchant_public_id"]
+
+
+def allow_origin(platform, origin: str) -> None:
+    """Register a storefront origin for the demo merchant (console Settings does the same)."""
+    from app.extensions import db
+    from app.services import merchants
+
+    with platform.app.app_context():
+        merchant = merchants.get_by_public_id(platform.credentials["merchant_public_id"])
+        if origin not in merchant.allowed_origins:
+            merchant.allowed_origins = [*merchant.allowed_origins, origin]
+            db.session.commit()
