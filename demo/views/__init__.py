@@ -18,7 +18,7 @@ PERIODS = {1: "day", 2: "week", 3: "month", 4: "year"}
 
 
 def every(frequency: dict) -> str:
-    """A subscription's frequency for shoppers: {"every": 4, "every_period": 2} -> "every 4 weeks"."""
+    """A frequency for shoppers: {"every": 4, "every_period": 2} -> "every 4 weeks"."""
     count, unit = frequency.get("every"), PERIODS.get(frequency.get("every_period"), "?")
     return f"every {unit}" if count == 1 else f"every {count} {unit}s"
 

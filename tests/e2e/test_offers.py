@@ -276,7 +276,8 @@ def test_loader_twice_and_one_global(page: Page, host):
     expect(page.locator("og-offer").nth(2).locator("[role=switch]")).to_be_visible()
     assert len(batches) == 1  # three offers, one request
     expect(page.locator("style[data-og-offers]")).to_have_count(1)
-    added = page.evaluate("Object.keys(window).filter(k => !window.before.includes(k) && k !== 'before')")
+    added = page.evaluate(
+        "Object.keys(window).filter(k => !window.before.includes(k) && k !== 'before')")
     assert added == ["og"]
 
 
