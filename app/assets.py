@@ -1,7 +1,7 @@
 """Every webassets bundle: the console's CSS and JS, and the storefront loader (``main.js``).
 
 The storefront loader is one IIFE: ``widgets/_open.js``, our scoped copy of htmx, the widget
-sources, ``widgets/_close.js``. htmx lives in a stranger's page there, so ``scope_htmx`` rewrites
+sources (``offers.css`` becomes a JS string), ``widgets/_close.js``. htmx lives in a stranger's page there, so ``scope_htmx`` rewrites
 the vendored file at build time (see its docstring); a test checks that both rewrites applied.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 from pathlib import Path
 
@@ -47,6 +48,15 @@ def scope_htmx(source: str) -> str:
     return source
 
 
+class CssAsJs(Filter):
+    """Turn a (minified) stylesheet into ``var OG_CSS = "...";`` for the loader to inject."""
+
+    name = "css_as_js"
+
+    def output(self, _in, out, **kw):
+        out.write(f"var OG_CSS = {json.dumps(_in.read().strip())};\n")
+
+
 class ScopedHtmx(Filter):
     name = "scoped_htmx"
 
@@ -56,7 +66,8 @@ class ScopedHtmx(Filter):
 
 BUNDLES = {
     "console_css": Bundle(
-        "css/console.css", filters="rcssmin", output="gen/console.%(version)s.css"
+        "css/console.css", str(WIDGETS / "offers.css"), filters="rcssmin",
+        output="gen/console.%(version)s.css"
     ),
     "console_js": Bundle(
         HTMX, Bundle("js/console.js", filters="rjsmin"), output="gen/console.%(version)s.js"
@@ -64,7 +75,8 @@ BUNDLES = {
     "storefront_js": Bundle(
         str(WIDGETS / "_open.js"),
         Bundle(HTMX, filters=(ScopedHtmx(),)),
-        Bundle(str(WIDGETS / "style.js"), str(WIDGETS / "offers.js"), filters="rjsmin"),
+        Bundle(str(WIDGETS / "offers.css"), filters=("rcssmin", CssAsJs())),
+        Bundle(str(WIDGETS / "offers.js"), filters="rjsmin"),
         str(WIDGETS / "_close.js"),
         output="gen/storefront.%(version)s.js",
     ),

@@ -353,6 +353,38 @@ def _headline(quote: pricing.Quote, incentives: list[pricing.Terms]) -> str:
     return pricing.format_money(line.unit_discount_minor, quote.currency)
 
 
+def preview_products(merchant_id: int, limit: int = 25) -> list[Product]:
+    """Products the console can preview an offer with: eligible and in stock."""
+    query = (select(Product).where(Product.merchant_id == merchant_id,
+                                   Product.in_stock.is_(True), Product.discontinued.is_(False))
+             .order_by(Product.product_id).limit(limit * 4))
+    return [p for p in db.session.scalars(query) if p.subscription_eligible][:limit]
+
+
+def preview(merchant: Merchant, data: Mapping[str, Any], product_id: str
+            ) -> tuple[OfferView | None, dict[str, str]]:
+    """The offer as a shopper would see it with unsaved settings ``data`` (nothing is stored).
+
+    Uses the product when it is in the catalog, else a sample product at 20.00.
+    """
+    try:
+        attrs = _validated(merchant.id, data)
+    except ValidationError as exc:
+        return None, exc.fields
+    offer = Offer(public_id="preview", merchant_id=merchant.id, location="preview", **attrs)
+    offer.active = True
+    product = _products(merchant.id, [product_id]).get(product_id) if product_id else None
+    if product is None or not product.subscription_eligible or not product.in_stock:
+        product = Product(merchant_id=merchant.id, product_id="sample", name="Sample product",
+                          price_minor=2000, currency=merchant.currency, autoship_eligible=True,
+                          in_stock=True, discontinued=False)
+    now = utcnow()
+    context = Context(merchant=merchant, offers={"preview": offer}, optins={}, now=now,
+                      incentives=pricing.active_incentives(merchant.id, now))
+    return view(context, product, Slot(key="preview", product_id=product.product_id,
+                                       location="preview")), {}
+
+
 # -- opt-ins --------------------------------------------------------------------------------
 
 

@@ -1,0 +1,89 @@
+"""Offers per page location: type, copy, frequencies, advertised incentives; a live preview."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, request, url_for
+
+from app.services import incentives, offers
+from app.services.errors import ValidationError
+from app.views import htmx
+from app.views.console import bp
+from app.views.console.auth import actor, login_required
+
+FIELDS = ("offer_type", "optin_label", "optout_label", "every_label", "tooltip_trigger",
+          "tooltip", "frequencies", "default_frequency", "show_tooltip", "active")
+TYPE_LABELS = {"radio": "Radio buttons", "toggle": "Toggle (checkbox)", "select": "Drop-down"}
+SUGGESTED = ("pdp", "cart", "or", "qv", "confirmation")
+
+
+@bp.get("/offers/")
+@login_required
+def offers_index():
+    existing = offers.list_for(g.merchant.id)
+    taken = {o.location for o in existing}
+    return htmx.render("console/offers/index.html", offers=existing,
+                       suggested=[s for s in SUGGESTED if s not in taken], types=TYPE_LABELS)
+
+
+@bp.get("/offers/<location>")
+@login_required
+def offer_edit(location: str):
+    offer = _existing(location)
+    return _page(location, offer, _form(offer), {})
+
+
+@bp.post("/offers/<location>")
+@login_required
+def offer_save(location: str):
+    data = _posted()
+    try:
+        offers.save(g.merchant.id, location, data, actor=actor())
+    except ValidationError as exc:
+        flash(exc.message, "error")
+        return _page(location, _existing(location), data, exc.fields, status=400)
+    flash(f"Offer for “{location}” saved.", "success")
+    return redirect(url_for("console.offer_edit", location=location))
+
+
+@bp.post("/offers/<location>/preview")
+@login_required
+def offer_preview(location: str):
+    data = _posted()
+    preview, errors = offers.preview(g.merchant, data, request.form.get("preview_product", ""))
+    return htmx.render("console/offers/_preview.html", preview=preview, errors=errors,
+                       location=location)
+
+
+def _existing(location: str):
+    if not offers.LOCATION_RE.fullmatch(location):
+        return None
+    return next((o for o in offers.list_for(g.merchant.id) if o.location == location), None)
+
+
+def _posted() -> dict:
+    data = {key: request.form.get(key, "") for key in FIELDS}
+    data["incentive_ids"] = request.form.getlist("incentive_ids")
+    return data
+
+
+def _form(offer) -> dict:
+    if offer is None:
+        offer = offers.ensure_default(g.merchant.id)
+        form = _form(offer)
+        return {**form, "active": "on"}
+    form = {key: getattr(offer, key) for key in FIELDS}
+    form["frequencies"] = " ".join(offer.frequencies or [])
+    form["show_tooltip"] = "on" if offer.show_tooltip else ""
+    form["active"] = "on" if offer.active else ""
+    form["incentive_ids"] = offer.incentive_ids if offer.incentive_ids is not None else ["all"]
+    return form
+
+
+def _page(location: str, offer, form: dict, errors: dict, status: int = 200):
+    products = offers.preview_products(g.merchant.id)
+    preview, _ = offers.preview(g.merchant, form, products[0].product_id if products else "")
+    return htmx.render("console/offers/form.html", status=status, location=location,
+                       offer=offer, form=form, errors=errors, types=TYPE_LABELS,
+                       incentives=incentives.list_for(g.merchant.id), products=products,
+                       preview=preview, preview_errors={})
+
