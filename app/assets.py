@@ -1,8 +1,9 @@
 """Every webassets bundle: the console's CSS and JS, and the storefront loader (``main.js``).
 
 The storefront loader is one IIFE: ``widgets/_open.js``, our scoped copy of htmx, the widget
-sources (``offers.css`` becomes a JS string), ``widgets/_close.js``. htmx lives in a stranger's page there, so ``scope_htmx`` rewrites
-the vendored file at build time (see its docstring); a test checks that both rewrites applied.
+sources (``offers.css`` becomes a JS string), ``widgets/_close.js``. htmx lives in a stranger's
+page there, so ``scope_htmx`` rewrites the vendored file at build time (see its docstring); a
+test checks that both rewrites applied.
 """
 
 from __future__ import annotations
