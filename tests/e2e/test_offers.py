@@ -290,3 +290,27 @@ def test_offers_added_and_changed_after_load(page: Page, host):
     page.get_by_role("button", name="Swap product").click()
     expect(root).to_have_attribute("data-og-product", TEA)
     expect(page.locator("og-offer")).to_have_attribute("frequency", "1_3")
+
+
+# -- the console ----------------------------------------------------------------------------
+
+
+def test_console_offer_editor_previews_live(page: Page, platform, demo_catalog, screenshots):
+    from tests.e2e.test_console import sign_in
+
+    sign_in(page, platform)
+    page.get_by_role("link", name="Offers").click()
+    page.get_by_role("link", name="default").click()
+    preview = page.locator("#offer-preview")
+    expect(preview).to_contain_text("Subscribe and save 10%")
+    page.get_by_label("As shoppers see it on").select_option(COFFEE)
+    expect(preview).to_contain_text("$14.85")
+    page.get_by_label("Subscribe label").fill("Subscribe & save")
+    expect(preview).to_contain_text("Subscribe & save 10%")  # not saved yet
+    page.get_by_label("Type").select_option("toggle")
+    expect(preview.get_by_role("switch")).to_be_visible()
+    page.screenshot(path=screenshots / "console-offer-editor.png", full_page=True)
+    page.get_by_label("Type").select_option("radio")
+    page.get_by_label("Subscribe label").fill("Subscribe and save")
+    page.get_by_role("button", name="Save offer").click()
+    expect(page.locator(".flash")).to_contain_text("Offer for “default” saved.")
