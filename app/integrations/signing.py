@@ -60,6 +60,14 @@ def _check_sig(hash_key: str, data: str, ts: int, sig: str, trust_level: str | N
         raise SignatureError("signature mismatch")
 
 
+def verify_signature(hash_key: str, data: str, ts: object, sig: str, *,
+                     now: float | None = None) -> None:
+    """Check a ``data|ts`` signature and its freshness (e.g. the verification link's)."""
+    ts = _parse_ts(ts)
+    _check_sig(hash_key, data, ts, sig or "", None)
+    check_fresh(ts, now=now)
+
+
 def check_fresh(
     ts: int,
     *,
@@ -169,9 +177,12 @@ def _cipher(hash_key: str) -> Cipher:
 
 def encrypt_field(hash_key: str, plaintext: str) -> str:
     """AES-ECB encrypt ``plaintext`` padded with ``{`` to 32 chars; return base64."""
-    data = plaintext + (AES_BLOCK_CHARS - len(plaintext) % AES_BLOCK_CHARS) * AES_PAD
+    # Padded in bytes: the same as characters for ASCII, and still whole AES blocks for
+    # names such as "José" whose UTF-8 takes more bytes than characters.
+    data = plaintext.encode("utf-8")
+    data += (AES_BLOCK_CHARS - len(data) % AES_BLOCK_CHARS) * AES_PAD.encode("ascii")
     encryptor = _cipher(hash_key).encryptor()
-    raw = encryptor.update(data.encode("utf-8")) + encryptor.finalize()
+    raw = encryptor.update(data) + encryptor.finalize()
     return base64.b64encode(raw).decode("ascii")
 
 

@@ -10,6 +10,7 @@ from app.models.notification import OutboundEmail
 from app.models.offer import Offer, OptIn
 from app.models.order import Order, OrderItem, OrderStatus
 from app.models.product import Product, ProductGroup
+from app.models.purchase import PurchaseRequest
 from app.models.subscription import Subscription
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "PaymentMethod",
     "Product",
     "ProductGroup",
+    "PurchaseRequest",
     "SftpAccount",
     "StaffUser",
     "Subscription",

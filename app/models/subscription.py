@@ -44,6 +44,8 @@ class Subscription(db.Model):
     merchant_order_id: Mapped[str | None] = mapped_column(String(200), index=True)
     session_id: Mapped[str | None] = mapped_column(String(200))
     extra_data: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The ongoing incentives the shopper was promised at checkout (public ids).
+    incentive_ids: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -168,3 +168,9 @@ def test_webhook_rotation_carries_both_signatures():
 def test_webhook_rejections(header, body, now):
     with pytest.raises(signing.SignatureError):
         signing.verify_webhook_header(header, T11_KEY, body, now=now)
+
+
+def test_aes_round_trips_non_ascii_names():
+    key = "Mt!ZQ45q&GHsgiRD8{NB-_h87#rjvbn0"
+    for name in ("José Ñúñez", "渡辺 ひろし", "x" * 31 + "é"):
+        assert signing.decrypt_field(key, signing.encrypt_field(key, name)) == name

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from app.views.api import products  # noqa: E402, F401  (routes register on bp)
+from app.views.api import products, purchases, subscriptions  # noqa: E402, F401  (routes register on bp)

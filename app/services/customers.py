@@ -1,0 +1,142 @@
+"""Customers, their addresses and payment methods: matched on what the store sends, never doubled.
+
+* A customer is the merchant's ``user_id`` (``merchant_user_id``); a repeat updates the contact
+  details that were sent and leaves the others.
+* An address is matched on a digest of its normalised fields (case and spacing ignored), so the
+  same address sent twice is one row.
+* A payment method is matched on its gateway ``token_id``; a repeat refreshes its card fields.
+  Card fields arrive AES-encrypted (contracts §0.3) and are stored encrypted; only the expiry
+  month and year are kept in the clear, for expiring-card notices.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Address, Customer, PaymentMethod
+from app.services import events
+
+CONTACT_FIELDS = ("email", "phone_number", "first_name", "last_name")
+ADDRESS_FIELDS = ("first_name", "last_name", "company_name", "address", "address2", "city",
+                  "state_province_code", "zip_postal_code", "country_code", "phone")
+ADDRESS_LIMITS = {"address": 300, "address2": 300, "state_province_code": 50,
+                  "zip_postal_code": 20, "country_code": 2, "phone": 50}
+
+
+def get_by_user_id(merchant_id: int, user_id: str) -> Customer | None:
+    return db.session.scalar(select(Customer).where(Customer.merchant_id == merchant_id,
+                                                    Customer.merchant_user_id == user_id))
+
+
+def match_customer(merchant_id: int, user_id: str, contact: Mapping[str, str | None], *,
+                   actor: events.Actor) -> Customer:
+    """The customer with this ``user_id``, created or updated with the details given."""
+    customer = get_by_user_id(merchant_id, user_id)
+    given = {k: v for k, v in contact.items() if k in CONTACT_FIELDS and v}
+    if customer is None:
+        customer = Customer(merchant_id=merchant_id, merchant_user_id=user_id, **given)
+        db.session.add(customer)
+        db.session.flush()
+        events.record(merchant_id, "customer.create", actor, object_type="customer",
+                      object_id=customer.public_id, customer_id=customer.id,
+                      after={"user_id": user_id, **given})
+        return customer
+    before = {k: getattr(customer, k) for k in given}
+    for key, value in given.items():
+        setattr(customer, key, value)
+    old, new = events.diff(before, given)
+    if new:
+        events.record(merchant_id, "customer.update", actor, object_type="customer",
+                      object_id=customer.public_id, customer_id=customer.id, before=old,
+                      after=new)
+    return customer
+
+
+def fingerprint(fields: Mapping[str, str | None]) -> str:
+    normal = "|".join(" ".join(str(fields.get(k) or "").lower().split()) for k in ADDRESS_FIELDS)
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+
+
+def match_address(customer: Customer, fields: Mapping[str, str | None], *,
+                  actor: events.Actor) -> Address:
+    """The customer's address with these fields, created when new."""
+    values = {k: fields.get(k) or None for k in ADDRESS_FIELDS}
+    digest = fingerprint(values)
+    address = db.session.scalar(select(Address).where(Address.customer_id == customer.id,
+                                                      Address.fingerprint == digest))
+    if address is None:
+        address = Address(merchant_id=customer.merchant_id, customer_id=customer.id,
+                          fingerprint=digest, **values)
+        db.session.add(address)
+        db.session.flush()
+        events.record(customer.merchant_id, "address.create", actor, object_type="address",
+                      object_id=address.public_id, customer_id=customer.id,
+                      after={k: v for k, v in values.items() if v})
+    return address
+
+
+def match_payment(customer: Customer, card: Mapping[str, Any], *, billing: Address | None,
+                  actor: events.Actor) -> PaymentMethod:
+    """The customer's payment method for ``card["token_id"]``, created or refreshed.
+
+    ``card`` holds ``token_id``, ``cc_type`` (int or None), ``payment_method``, the encrypted
+    ``cc_exp_date_enc``/``cc_holder_enc``/``cc_last4_enc`` and ``expiry_month``/``expiry_year``.
+    """
+    payment = db.session.scalar(select(PaymentMethod).where(
+        PaymentMethod.customer_id == customer.id, PaymentMethod.token_id == card["token_id"]))
+    fields = {k: card.get(k) for k in ("cc_type", "payment_method", "cc_exp_date_enc",
+                                        "cc_holder_enc", "cc_last4_enc", "expiry_month",
+                                        "expiry_year") if card.get(k) is not None}
+    if billing is not None:
+        fields["billing_address_id"] = billing.id
+    if payment is None:
+        payment = PaymentMethod(merchant_id=customer.merchant_id, customer_id=customer.id,
+                                token_id=card["token_id"], **fields)
+        db.session.add(payment)
+        db.session.flush()
+        events.record(customer.merchant_id, "payment.create", actor, object_type="payment",
+                      object_id=payment.public_id, customer_id=customer.id,
+                      after=_masked(payment))
+        return payment
+    before = _masked(payment)
+    for key, value in fields.items():
+        setattr(payment, key, value)
+    old, new = events.diff(before, _masked(payment))
+    if new:
+        events.record(customer.merchant_id, "payment.update", actor, object_type="payment",
+                      object_id=payment.public_id, customer_id=customer.id, before=old,
+                      after=new)
+    return payment
+
+
+def _masked(payment: PaymentMethod) -> dict[str, Any]:
+    """What the event log may hold about a card: never the token or encrypted fields."""
+    return {"cc_type": payment.cc_type, "payment_method": payment.payment_method,
+            "expiry": f"{payment.expiry_month:02d}/{payment.expiry_year}"
+            if payment.expiry_month else None}
+
+
+def customer_dict(customer: Customer) -> dict[str, Any]:
+    return {"public_id": customer.public_id, "merchant_user_id": customer.merchant_user_id,
+            "first_name": customer.first_name, "last_name": customer.last_name,
+            "email": customer.email, "phone_number": customer.phone_number,
+            "live": customer.live, "created": customer.created_at.isoformat(),
+            "updated": customer.updated_at.isoformat()}
+
+
+def address_dict(address: Address) -> dict[str, Any]:
+    return {"public_id": address.public_id, **{k: getattr(address, k) for k in ADDRESS_FIELDS},
+            "live": address.live}
+
+
+def payment_dict(payment: PaymentMethod) -> dict[str, Any]:
+    """A payment method as the API shows it: masked, no token, no ciphertext."""
+    return {"public_id": payment.public_id, "payment_method": payment.payment_method,
+            "cc_type": payment.cc_type,
+            "cc_exp_date": f"{payment.expiry_month:02d}/{payment.expiry_year}"
+            if payment.expiry_month else None, "live": payment.live}

@@ -1,0 +1,589 @@
+"""The purchase POST (contracts §5): every checkout the store reports, turned into subscriptions.
+
+``parse_body`` reads ``create_request=<JSON>`` in both encodings; ``receive`` validates it and,
+in one transaction, matches the customer, addresses and payment method, creates a subscription
+with its first upcoming order for every subscription line, clears the session's opt-ins and
+records the request. Errors are ``Refused(status, body)`` in the contract's shapes.
+
+Decided where the contracts are silent (documented in docs/purchase-post.md):
+
+* Which lines subscribe. With cart tracking (``og_cart_tracking`` omitted or true) the session's
+  tracked opt-ins decide: a line subscribes when its product is opted in, at the opt-in's
+  frequency and offer; a ``tracking_override`` on that line may still change them. With
+  ``og_cart_tracking: false`` a line subscribes when it has ``subscription_info``, a
+  ``tracking_override`` or an entry in the ``tracking`` array; its frequency and offer come from
+  its own ``subscription_info.tracking_override``, else its ``tracking_override``, else the
+  ``tracking`` entry for its product.
+* A request where every subscription line fails is refused whole (400, nothing created); where
+  some succeed it is 207 with per-line ``errors``. Refused requests leave no trace, so the same
+  ``merchant_order_id`` can be sent again once fixed; an accepted one answers 409 forever after.
+* Anything that looks like a card number (13-19 digits, spaces or dashes allowed, a card
+  network's prefix and a valid Luhn check) anywhere in the payload refuses the request. An
+  AES ``cc_number`` (an SFCC option) is dropped unread: Perennial never keeps card numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import unquote, unquote_plus
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.integrations import signing
+from app.models import Merchant, OptIn, Product, PurchaseRequest
+from app.models.types import utcnow
+from app.services import customers, events, offers, pricing, subscriptions
+
+RESULT = "Subscription request received"
+MAX_LINES = 500
+MAX_TEXT = 500
+PAN_RE = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
+EXPIRY_RE = re.compile(r"(0[1-9]|1[0-2])/(\d{4})")
+PAN_PREFIXES = re.compile(
+    r"4|5[1-5]|2(?:2[2-9][1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)|3[47]|3(?:0[0-5]|[68])|"
+    r"6(?:011|5|4[4-9]|22)|35(?:2[89]|[3-8])|62|8[1-8]")
+
+
+class Refused(Exception):
+    """The request is answered with ``status`` and ``body``, and nothing is written."""
+
+    def __init__(self, status: int, body: dict[str, Any]):
+        super().__init__(body)
+        self.status = status
+        self.body = body
+
+
+def bad(message: str, **extra: Any) -> Refused:
+    return Refused(400, {"error_message": message, **extra})
+
+
+# -- the body ------------------------------------------------------------------------------
+
+
+def parse_body(raw: bytes) -> dict[str, Any]:
+    """``create_request=<JSON>``: the whole JSON URL-encoded, or each string value encoded."""
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise bad("The request body is not UTF-8 text.") from None
+    for prefix in ("create_request=", "create_request%3D"):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+            break
+    else:
+        if not text.startswith(("{", "%7B", "%7b")):
+            raise bad("Send the order as create_request=<JSON>.")
+    if "&" in text and not text.lstrip().startswith("{"):
+        text = text.split("&", 1)[0]  # other form fields are ignored
+    data = _json(text)
+    if data is None:
+        data = _json(unquote_plus(text))
+    if not isinstance(data, dict):
+        raise bad("create_request is not a JSON object.")
+    return _decoded(data)
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _decoded(value: Any) -> Any:
+    """Percent-decode every string leaf (the per-value encoding; harmless otherwise)."""
+    if isinstance(value, str):
+        return unquote(value) if "%" in value else value
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _decoded(v) for k, v in value.items()}
+    return value
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves(item)
+    else:
+        yield value
+
+
+def looks_like_pan(text: str) -> bool:
+    """A card number: 13-19 digits (spaces/dashes allowed), a network prefix, a valid Luhn."""
+    for match in PAN_RE.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        if 13 <= len(digits) <= 19 and PAN_PREFIXES.match(digits) and _luhn(digits):
+            return True
+    return False
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        n = int(char)
+        if i % 2:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+def refuse_card_numbers(payload: Mapping[str, Any]) -> None:
+    for leaf in _leaves(payload):
+        if isinstance(leaf, int | str) and not isinstance(leaf, bool) and looks_like_pan(
+                str(leaf)):
+            raise bad("The request contains what looks like a card number; send the payment "
+                      "gateway's token_id instead.")
+
+
+# -- field readers -------------------------------------------------------------------------
+
+
+def _text(data: Mapping[str, Any], key: str, label: str, *, required: bool = False,
+          limit: int = MAX_TEXT, numbers: bool = True) -> str | None:
+    value = data.get(key)
+    if value is None or value == "":
+        if required:
+            raise bad(f"{label} cannot be null")
+        return None
+    if numbers and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise bad(f"{label} must be a string")
+    value = value.strip()
+    if len(value) > limit:
+        raise bad(f"{label} is longer than {limit} characters")
+    if required and not value:
+        raise bad(f"{label} cannot be null")
+    return value or None
+
+
+def _object(data: Mapping[str, Any], key: str, label: str) -> dict[str, Any] | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise bad(f"{label} must be an object")
+    return value
+
+
+def _flag(data: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = data.get(key)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+        return value.lower() in ("true", "1")
+    raise bad(f"{key} must be true or false")
+
+
+def _int(value: Any, label: str, low: int, high: int) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValueError(f"{label} must be a whole number from {low} to {high}")
+    return value
+
+
+# -- receiving -----------------------------------------------------------------------------
+
+
+@dataclass
+class Line:
+    index: int
+    product_id: str
+    subscribe: bool = False
+    quantity: int = 1
+    every: Any = None
+    every_period: Any = None
+    offer_id: str | None = None
+    target_product_id: str | None = None
+    first_date: Any = None
+    extra_data: Any = None
+
+    @property
+    def key(self) -> str:
+        return self.product_id
+
+
+def check_merchant_field(payload: Mapping[str, Any]) -> str:
+    """``merchant_id`` must be a string (the view matches it against the credentials)."""
+    value = payload.get("merchant_id")
+    if value is None or value == "":
+        raise Refused(400, {"error": "Merchant ID cannot be null"})
+    if not isinstance(value, str):
+        raise Refused(400, {"error": "Merchant ID must be a string"})
+    return value
+
+
+def receive(merchant: Merchant, payload: dict[str, Any], *, actor: events.Actor
+            ) -> tuple[int, dict[str, Any]]:
+    """Validate and apply one purchase POST; return (status, body) or raise Refused."""
+    refuse_card_numbers(payload)
+    offers.ensure_default(merchant.id)  # may commit: before anything of this request is written
+    order_id = _text(payload, "merchant_order_id", "Merchant order id", required=True, limit=200)
+    cart_tracking = _flag(payload, "og_cart_tracking", True)
+    raw_session = payload.get("session_id")
+    if raw_session is not None and raw_session != "" and not isinstance(raw_session, str):
+        raise bad("Session ID must be a string")
+    session_id = _text(payload, "session_id", "Session id", required=cart_tracking, limit=200)
+    processed = _flag(payload, "processed", True)
+    _validate_shape(payload)
+    previous = _existing(merchant.id, order_id)
+    if previous is not None:
+        raise _duplicate(previous)
+    if not processed:
+        row = PurchaseRequest(merchant_id=merchant.id, merchant_order_id=order_id,
+                              session_id=session_id, status="held", http_status=202,
+                              payload=payload, source=actor.source)
+        _claim(row, order_id)
+        events.record(merchant.id, "checkout.hold", actor, object_type="purchase_request",
+                      object_id=row.public_id, after={"merchant_order_id": order_id})
+        db.session.commit()
+        return 200, {"result": RESULT, "subs_req_id": row.public_id}
+    row = PurchaseRequest(merchant_id=merchant.id, merchant_order_id=order_id,
+                          session_id=session_id, status="processed", http_status=200,
+                          source=actor.source)
+    _claim(row, order_id)
+    try:
+        status, body = _apply(merchant, row, payload, cart_tracking=cart_tracking,
+                              session_id=session_id, actor=actor)
+    except Refused:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return status, body
+
+
+def _validate_shape(payload: Mapping[str, Any]) -> None:
+    user = _object(payload, "user", "user")
+    if user is None:
+        raise bad("User data cannot be null")
+    _text(user, "user_id", "User id", required=True, limit=200)
+    for key in ("shipping_address", "billing_address"):
+        _object(user, key, key)
+    _object(payload, "payment", "payment")
+    products = payload.get("products")
+    if not isinstance(products, list) or not products:
+        raise bad("Products cannot be empty" if isinstance(products, list) or products is None
+                  else "products must be a list")
+    if len(products) > MAX_LINES:
+        raise bad(f"At most {MAX_LINES} products per request")
+    for line in products:
+        if not isinstance(line, dict):
+            raise bad("Each product must be an object")
+        _text(line, "product", "Product id", required=True, limit=64)
+        for key in ("purchase_info", "subscription_info", "tracking_override"):
+            _object(line, key, key)
+    tracking = payload.get("tracking")
+    if tracking is not None and (not isinstance(tracking, list)
+                                 or not all(isinstance(t, dict) for t in tracking)):
+        raise bad("tracking must be a list of objects")
+
+
+def _existing(merchant_id: int, order_id: str) -> PurchaseRequest | None:
+    return db.session.scalar(select(PurchaseRequest).where(
+        PurchaseRequest.merchant_id == merchant_id,
+        PurchaseRequest.merchant_order_id == order_id))
+
+
+def _duplicate(previous: PurchaseRequest) -> Refused:
+    return Refused(409, {"error_message": "A request with this merchant_order_id was already "
+                                          "received", "subs_req_id": previous.public_id})
+
+
+def _claim(row: PurchaseRequest, order_id: str) -> None:
+    """Insert the request first: a concurrent twin waits on the unique key, then gets 409."""
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        previous = _existing(row.merchant_id, order_id)
+        raise _duplicate(previous) if previous else bad("Please retry the request.") from None
+
+
+def _apply(merchant: Merchant, row: PurchaseRequest, payload: dict[str, Any], *,
+           cart_tracking: bool, session_id: str | None, actor: events.Actor
+           ) -> tuple[int, dict[str, Any]]:
+    now = utcnow()
+    today = now.astimezone(merchant.tz).date()
+    lines = _lines(merchant, payload, cart_tracking=cart_tracking, session_id=session_id)
+    wanted = [line for line in lines if line.subscribe]
+    user = payload["user"]
+    card = _payment(merchant, payload.get("payment")) if payload.get("payment") else None
+    shipping_fields = _address(user.get("shipping_address"), "shipping_address")
+    if wanted and card is None:
+        raise bad("Missing payment data to create record")
+    if wanted and shipping_fields is None:
+        raise bad("Missing shipping address to create record")
+    errors: dict[str, str] = {}
+    ready = _resolve(merchant, wanted, errors, today=today, now=now)
+    if wanted and not ready:
+        raise bad("No subscription could be created", errors=errors)
+    contact = {k: _text(user, k, k, limit=254) for k in customers.CONTACT_FIELDS}
+    customer = customers.match_customer(merchant.id, _text(user, "user_id", "User id"),
+                                        contact, actor=actor)
+    shipping = customers.match_address(customer, shipping_fields, actor=actor) \
+        if shipping_fields else None
+    billing_fields = _address(user.get("billing_address"), "billing_address")
+    billing = customers.match_address(customer, billing_fields, actor=actor) \
+        if billing_fields else None
+    payment = customers.match_payment(customer, card, billing=billing, actor=actor) \
+        if card else None
+    created = subscriptions.create_many(
+        customer, ready, start=today, shipping=shipping, payment=payment,
+        merchant_order_id=row.merchant_order_id, session_id=session_id,
+        currency=merchant.currency, now=now, actor=actor) if ready else []
+    if session_id:
+        db.session.execute(delete(OptIn).where(OptIn.merchant_id == merchant.id,
+                                               OptIn.session_id == session_id))
+    response = {"customer": customer.public_id,
+                "payment": payment.public_id if payment else None,
+                "shipping_address": shipping.public_id if shipping else None,
+                "subscriptions": [{sub.product.product_id: sub.public_id} for sub in created],
+                "errors": errors}
+    status = 207 if errors else 200
+    row.status, row.http_status = ("partial" if errors else "processed"), status
+    row.subscription_checkout, row.lines = bool(wanted), len(lines)
+    row.subscriptions_created, row.customer_id = len(created), customer.id
+    row.response, row.processed_at = response, now
+    events.record(merchant.id, "checkout.receive", actor, object_type="purchase_request",
+                  object_id=row.public_id, customer_id=customer.id,
+                  after={"merchant_order_id": row.merchant_order_id, "lines": len(lines),
+                         "subscriptions": len(created), "errors": len(errors)})
+    body = {"result": RESULT, "subs_req_id": row.public_id}
+    return status, ({**body, **response} if errors else body)
+
+
+def _lines(merchant: Merchant, payload: Mapping[str, Any], *, cart_tracking: bool,
+           session_id: str | None) -> list[Line]:
+    optins = {o.product_id: o for o in offers.optins(merchant.id, session_id)} \
+        if cart_tracking and session_id else {}
+    tracking = {}
+    if not cart_tracking:
+        for entry in payload.get("tracking") or []:
+            product = entry.get("product")
+            if isinstance(product, str | int) and not isinstance(product, bool):
+                tracking[str(product)] = entry.get("tracking_override") or {}
+    lines = []
+    for index, raw in enumerate(payload["products"]):
+        product = _text(raw, "product", "Product id", required=True, limit=64)
+        info = raw.get("subscription_info")
+        override = (info or {}).get("tracking_override") or raw.get("tracking_override")
+        if override is not None and not isinstance(override, dict):
+            raise bad("tracking_override must be an object")
+        line = Line(index=index, product_id=product)
+        if cart_tracking:
+            optin = optins.get(product)
+            if optin is not None:
+                line.subscribe = True
+                line.every, line.every_period = optin.every, optin.every_period
+                line.offer_id = optin.offer_id
+        elif info is not None or override is not None or product in tracking:
+            line.subscribe = True
+            source = override if override is not None else tracking.get(product, {})
+            line.every, line.every_period = source.get("every"), source.get("every_period")
+            line.offer_id = source.get("offer")
+        if line.subscribe and override:
+            line.every = override.get("every", line.every)
+            line.every_period = override.get("every_period", line.every_period)
+            line.offer_id = override.get("offer") or line.offer_id
+            line.target_product_id = override.get("product")
+        if line.subscribe:
+            purchase = raw.get("purchase_info") or {}
+            line.quantity = (info or {}).get("quantity") or purchase.get("quantity") or 1
+            line.first_date = (info or {}).get("first_order_place_date")
+            line.extra_data = (info or {}).get("extra_data")
+        lines.append(line)
+    return lines
+
+
+def _resolve(merchant: Merchant, wanted: list[Line], errors: dict[str, str], *, today: date,
+             now: datetime) -> list[subscriptions.NewSubscription]:
+    """Check each subscription line against the catalog and the rules; collect line errors."""
+    ids = {line.target_product_id or line.product_id for line in wanted}
+    found = {p.product_id: p for p in db.session.scalars(select(Product).where(
+        Product.merchant_id == merchant.id, Product.product_id.in_(
+            [str(i) for i in ids if isinstance(i, str | int)])))}
+    default_offer = offers.ensure_default(merchant.id)
+    merchant_offers = {o.public_id: o for o in offers.list_for(merchant.id)}
+    live = pricing.active_incentives(merchant.id, now)
+    ready = []
+    for line in wanted:
+        key = line.key if line.key not in errors else f"{line.key}#{line.index}"
+        try:
+            ready.append(_new_subscription(line, found, merchant_offers, default_offer, live,
+                                           today=today))
+        except ValueError as exc:
+            errors[key] = str(exc)
+    return ready
+
+
+def _new_subscription(line: Line, found: dict[str, Product], merchant_offers: dict,
+                      default_offer, live, *, today: date) -> subscriptions.NewSubscription:
+    target = line.target_product_id if line.target_product_id is not None else line.product_id
+    if not isinstance(target, str):
+        raise ValueError("tracking_override.product must be a string")
+    product = found.get(target)
+    if product is None:
+        raise ValueError(f"Unknown product {target}")
+    if not product.subscription_eligible:
+        raise ValueError(f"Product {target} is not eligible for subscription")
+    if line.every is None or line.every_period is None:
+        raise ValueError("every and every_period are required for a subscription")
+    every = _int(line.every, "every", 1, subscriptions.MAX_EVERY)
+    period = _int(line.every_period, "every_period", 1, 4)
+    quantity = _int(line.quantity, "quantity", 1, 999)
+    if line.offer_id is not None and (not isinstance(line.offer_id, str)
+                                      or len(line.offer_id) > 32):
+        raise ValueError("offer must be an offer id string")
+    first = subscriptions.next_date(today, every, period)
+    if line.first_date not in (None, ""):
+        try:
+            first = date.fromisoformat(str(line.first_date))
+        except ValueError:
+            raise ValueError("first_order_place_date must be YYYY-MM-DD") from None
+        if first <= today:
+            raise ValueError("first_order_place_date must be after today")
+    extra = line.extra_data if line.extra_data is not None else {}
+    if not isinstance(extra, dict) or len(json.dumps(extra)) > 4000:
+        raise ValueError("extra_data must be an object of at most 4000 characters")
+    offer = merchant_offers.get(line.offer_id) or default_offer
+    promised = [t.public_id for t in offers.advertised_incentives(
+        live, offer, pricing.line_for(product)) if t.applies_to != "initial"
+        and (t.max_order_number is None or t.max_order_number >= 2)]
+    return subscriptions.NewSubscription(
+        product=product, quantity=quantity, every=every, every_period=period,
+        offer_id=line.offer_id or default_offer.public_id, first_date=first, extra_data=extra,
+        incentive_ids=tuple(promised))
+
+
+def _address(value: Any, label: str) -> dict[str, str | None] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise bad(f"{label} must be an object")
+    fields = {key: _text(value, key, f"{label}.{key}",
+                         limit=customers.ADDRESS_LIMITS.get(key, 200))
+              for key in customers.ADDRESS_FIELDS}
+    if not any(fields.values()):
+        return None
+    if fields.get("country_code"):
+        fields["country_code"] = fields["country_code"].upper()
+    return fields
+
+
+def _payment(merchant: Merchant, value: Any) -> dict[str, Any]:
+    """Validate the payment object; decrypt the AES fields to check them (never stored plain)."""
+    if not isinstance(value, dict):
+        raise bad("payment must be an object")
+    token = _text(value, "token_id", "token_id", limit=500)
+    if not token:
+        raise bad("Missing payment data to create record")
+    card: dict[str, Any] = {"token_id": token,
+                            "payment_method": _text(value, "payment_method", "payment_method",
+                                                    limit=32) or "credit card"}
+    cc_type = value.get("cc_type")
+    if cc_type not in (None, ""):
+        try:
+            card["cc_type"] = _int(cc_type, "cc_type", 1, 99)
+        except ValueError as exc:
+            raise bad(str(exc)) from None
+    expiry = _encrypted(merchant, value, "cc_exp_date")
+    if expiry is not None:
+        plain, card["cc_exp_date_enc"] = expiry
+        match = EXPIRY_RE.fullmatch(plain)
+        if not match:
+            raise bad(f"Expiration date is not valid, received: {plain[:10]}")
+        card["expiry_month"], card["expiry_year"] = int(match.group(1)), int(match.group(2))
+    holder = _encrypted(merchant, value, "cc_holder")
+    if holder is not None:
+        card["cc_holder_enc"] = holder[1]
+    last4 = _encrypted(merchant, value, "cc_last_4")
+    if last4 is not None:
+        if not re.fullmatch(r"\d{4}", last4[0]):
+            raise bad("cc_last_4 must encrypt four digits")
+        card["cc_last4_enc"] = last4[1]
+    return card
+
+
+def _encrypted(merchant: Merchant, value: Mapping[str, Any], key: str
+               ) -> tuple[str, str] | None:
+    raw = _text(value, key, key, limit=400, numbers=False)
+    if raw is None:
+        return None
+    cipher = unquote(raw) if "%" in raw else raw
+    try:
+        return signing.decrypt_field(merchant.hash_key, cipher), cipher
+    except signing.EncryptionError:
+        raise bad("The credit card encryption is not valid") from None
+
+
+# -- after the fact ------------------------------------------------------------------------
+
+
+def get(merchant_id: int, public_id: str) -> PurchaseRequest | None:
+    return db.session.scalar(select(PurchaseRequest).where(
+        PurchaseRequest.merchant_id == merchant_id, PurchaseRequest.public_id == public_id))
+
+
+def status_of(merchant: Merchant, public_id: str) -> tuple[int, dict[str, Any]]:
+    """``GET /subscription/<subs_req_id>/response``: 200 with the ids, 202 held, 404 unknown."""
+    row = get(merchant.id, public_id) if re.fullmatch(r"[0-9a-f]{24}", public_id or "") else None
+    if row is None:
+        return 404, {"detail": "Unable to find requested asset."}
+    if row.status == "held":
+        return 202, {"result": "Pending verification", "subs_req_id": row.public_id}
+    if row.status == "declined":
+        return 200, {"result": "Declined", "subs_req_id": row.public_id, "customer": None,
+                     "payment": None, "shipping_address": None, "subscriptions": [],
+                     "errors": {}}
+    return 200, {"subs_req_id": row.public_id, **row.response}
+
+
+def verify(merchant: Merchant, order_id: str, action: str, *, actor: events.Actor) -> str:
+    """Release (``process``) or ``decline`` a held request (contracts §5.5)."""
+    if action not in ("process", "decline"):
+        raise Refused(400, {"error_message": "Invalid action"})
+    row = _existing(merchant.id, order_id)
+    if row is None:
+        return "subscription request with merchant_order_id does not exist"
+    if row.status != "held":
+        return "subscription request with merchant_order_id has already been transmitted"
+    payload = row.payload or {}
+    offers.ensure_default(merchant.id)  # may commit: before anything of this request is written
+    if action == "decline":
+        row.status, row.http_status, row.payload = "declined", 200, None
+        row.processed_at = utcnow()
+        events.record(merchant.id, "checkout.decline", actor, object_type="purchase_request",
+                      object_id=row.public_id, after={"merchant_order_id": order_id})
+        db.session.commit()
+        return "SUCCESS"
+    cart_tracking = _flag(payload, "og_cart_tracking", True)
+    try:
+        _apply(merchant, row, payload, cart_tracking=cart_tracking, session_id=row.session_id,
+               actor=actor)
+    except Refused as exc:
+        db.session.rollback()
+        row = _existing(merchant.id, order_id)
+        row.status, row.http_status, row.payload = "declined", exc.status, None
+        row.response, row.processed_at = {"errors": exc.body}, utcnow()
+        db.session.commit()
+        return f"Could not be processed: {exc.body.get('error_message', '')}"
+    row.payload = None
+    db.session.commit()
+    return "SUCCESS"

@@ -1,0 +1,254 @@
+"""Subscriptions and their upcoming orders: creation at checkout, dates, the API shapes.
+
+Dates are the merchant's calendar dates. The next date after ``start`` is ``every`` days or
+weeks later, or the same day ``every`` months or years later (the last day of a shorter month:
+31 Jan + 1 month = 28/29 Feb). ``frequency_days`` for the API counts a month as 30 days and a
+year as 365 (*decided*: Ordergroove documents only days and weeks).
+
+Each subscription has exactly one upcoming order. Subscriptions created together with the same
+date, shipping address and payment share one order, as Ordergroove merges them.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (
+    Address,
+    Customer,
+    Merchant,
+    Order,
+    OrderItem,
+    PaymentMethod,
+    Product,
+    Subscription,
+)
+from app.models.order import OrderStatus
+from app.services import events, pricing
+from app.services.errors import NotFound
+
+DAYS_PER_PERIOD = {1: 1, 2: 7, 3: 30, 4: 365}
+MAX_EVERY = 999
+
+
+def next_date(start: date, every: int, period: int) -> date:
+    """``start`` plus the frequency, in calendar terms."""
+    if period in (1, 2):
+        return start + timedelta(days=every * DAYS_PER_PERIOD[period])
+    months = every * (12 if period == 4 else 1)
+    year, month = divmod(start.month - 1 + months, 12)
+    year, month = start.year + year, month + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def frequency_days(every: int, period: int) -> int:
+    return every * DAYS_PER_PERIOD[period]
+
+
+@dataclass(frozen=True)
+class NewSubscription:
+    product: Product
+    quantity: int
+    every: int
+    every_period: int
+    offer_id: str | None
+    first_date: date
+    extra_data: dict[str, Any]
+    incentive_ids: tuple[str, ...] = ()
+
+
+def create_many(customer: Customer, items: Sequence[NewSubscription], *, start: date,
+                shipping: Address | None, payment: PaymentMethod | None, merchant_order_id: str,
+                session_id: str | None, currency: str, now: datetime,
+                actor: events.Actor) -> list[Subscription]:
+    """Create the subscriptions and their first upcoming orders (merged by date)."""
+    created = []
+    for item in items:
+        sub = Subscription(
+            merchant_id=customer.merchant_id, customer_id=customer.id, product_id=item.product.id,
+            offer_id=item.offer_id, quantity=item.quantity, currency=currency, every=item.every,
+            every_period=item.every_period, shipping_address_id=shipping.id if shipping else None,
+            payment_id=payment.id if payment else None, start_date=start, iteration=1,
+            merchant_order_id=merchant_order_id, session_id=session_id,
+            extra_data=item.extra_data, incentive_ids=list(item.incentive_ids))
+        sub.product = item.product
+        db.session.add(sub)
+        created.append(sub)
+    db.session.flush()
+    orders: dict[date, Order] = {}
+    for sub, item in zip(created, items, strict=True):
+        order = orders.get(item.first_date)
+        if order is None:
+            order = Order(merchant_id=customer.merchant_id, customer_id=customer.id,
+                          shipping_address_id=sub.shipping_address_id,
+                          payment_id=sub.payment_id, place_date=item.first_date,
+                          status=OrderStatus.UNSENT, currency=currency)
+            db.session.add(order)
+            orders[item.first_date] = order
+        order.items.append(OrderItem(subscription_id=sub.id, product_id=item.product.id,
+                                     offer_id=sub.offer_id, quantity=sub.quantity))
+    incentives = pricing.active_incentives(customer.merchant_id, now)
+    for order in orders.values():
+        reprice(order, incentives, now=now)
+    db.session.flush()
+    for sub in created:
+        events.record(customer.merchant_id, "subscription.create", actor,
+                      object_type="subscription", object_id=sub.public_id,
+                      customer_id=customer.id, after=subscription_dict(sub))
+    for order in orders.values():
+        events.record(customer.merchant_id, "order.create", actor, object_type="order",
+                      object_id=order.public_id, customer_id=customer.id,
+                      after={"place": order.place_date.isoformat(), "status": order.status,
+                             "total": order.total_minor, "items": len(order.items)})
+    return created
+
+
+def reprice(order: Order, incentives: Sequence[pricing.Terms], *, now: datetime) -> None:
+    """Price the order's items with the one pricing function (a recurring order)."""
+    lines = []
+    for item in order.items:
+        product = item.product or db.session.get(Product, item.product_id)
+        sub = db.session.get(Subscription, item.subscription_id) if item.subscription_id else None
+        price = sub.price_minor if sub is not None and sub.price_minor is not None else None
+        number = (sub.iteration + 1) if sub is not None else None
+        lines.append(pricing.line_for(product, quantity=item.quantity, price_minor=price,
+                                      order_number=number))
+    quote = pricing.price_order(lines, incentives=incentives, order_number=2, is_initial=False,
+                                currency=order.currency, now=now)
+    for item, line in zip(order.items, quote.lines, strict=True):
+        item.price_minor = line.unit_price_minor
+        item.total_price_minor = line.total_minor
+    order.sub_total_minor = quote.subtotal_minor
+    order.discount_total_minor = quote.discount_total_minor
+    order.shipping_total_minor = quote.shipping_total_minor
+    order.total_minor = quote.total_minor
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def get(merchant_id: int, public_id: str) -> Subscription:
+    sub = db.session.scalar(select(Subscription).where(Subscription.merchant_id == merchant_id,
+                                                       Subscription.public_id == public_id))
+    if sub is None:
+        raise NotFound()
+    return sub
+
+
+def for_customer(merchant_id: int, customer_id: int) -> list[Subscription]:
+    query = (select(Subscription).where(Subscription.merchant_id == merchant_id,
+                                        Subscription.customer_id == customer_id)
+             .order_by(Subscription.id))
+    return list(db.session.scalars(query))
+
+
+def upcoming_order(sub: Subscription) -> Order | None:
+    """The subscription's one unsent order."""
+    query = (select(Order).join(OrderItem).where(
+        OrderItem.subscription_id == sub.id,
+        Order.status.in_((OrderStatus.UNSENT, OrderStatus.SEND_NOW,
+                          OrderStatus.CREDIT_CARD_RETRY, OrderStatus.GENERIC_ERROR)))
+        .order_by(Order.place_date).limit(1))
+    return db.session.scalar(query)
+
+
+def get_order(merchant_id: int, public_id: str) -> Order:
+    order = db.session.scalar(select(Order).where(Order.merchant_id == merchant_id,
+                                                  Order.public_id == public_id))
+    if order is None:
+        raise NotFound()
+    return order
+
+
+def _money(minor: int | None, currency: str) -> str | None:
+    if minor is None:
+        return None
+    digits = pricing.minor_digits(currency)
+    sign = "-" if minor < 0 else ""
+    units, rest = divmod(abs(minor), 10**digits)
+    return f"{sign}{units}.{rest:0{digits}d}" if digits else f"{sign}{units}"
+
+
+def subscription_dict(sub: Subscription) -> dict[str, Any]:
+    """The subscription object of contracts §4.3 (money as decimal strings)."""
+    return {
+        "public_id": sub.public_id,
+        "merchant": db.session.get(Merchant, sub.merchant_id).public_id,
+        "customer": sub.customer.merchant_user_id,
+        "product": sub.product.product_id,
+        "payment": sub.payment.public_id if sub.payment else None,
+        "shipping_address": sub.shipping_address.public_id if sub.shipping_address else None,
+        "offer": sub.offer_id,
+        "subscription_type": sub.subscription_type,
+        "components": [],
+        "extra_data": sub.extra_data or {},
+        "quantity": sub.quantity,
+        "price": _money(sub.price_minor, sub.currency),
+        "frequency_days": frequency_days(sub.every, sub.every_period),
+        "reminder_days": sub.reminder_days,
+        "every": sub.every,
+        "every_period": sub.every_period,
+        "start_date": sub.start_date.isoformat(),
+        "cancelled": sub.cancelled_at.isoformat() if sub.cancelled_at else None,
+        "cancel_reason": sub.cancel_reason,
+        "cancel_reason_code": sub.cancel_reason_code,
+        "iteration": sub.iteration,
+        "session_id": sub.session_id,
+        "merchant_order_id": sub.merchant_order_id,
+        "incentives": {"ongoing": list(sub.incentive_ids or [])},
+        "created": sub.created_at.isoformat() if sub.created_at else None,
+        "updated": sub.updated_at.isoformat() if sub.updated_at else None,
+        "live": sub.live,
+        "currency_code": sub.currency,
+    }
+
+
+def order_dict(order: Order) -> dict[str, Any]:
+    """The order object of contracts §4.3, with its items."""
+    money = order.currency
+    return {
+        "public_id": order.public_id,
+        "customer": order.customer.merchant_user_id,
+        "payment": order.payment.public_id if order.payment else None,
+        "shipping_address": order.shipping_address.public_id if order.shipping_address else None,
+        "sub_total": _money(order.sub_total_minor, money),
+        "tax_total": _money(order.tax_total_minor, money),
+        "shipping_total": _money(order.shipping_total_minor, money),
+        "discount_total": _money(order.discount_total_minor, money),
+        "total": _money(order.total_minor, money),
+        "currency_code": money,
+        "place": f"{order.place_date.isoformat()} 00:00:00",
+        "status": order.status,
+        "tries": order.tries,
+        "order_merchant_id": order.order_merchant_id,
+        "rejected_message": order.rejected_message,
+        "extra_data": order.extra_data or {},
+        "locked": order.locked,
+        "created": order.created_at.isoformat() if order.created_at else None,
+        "updated": order.updated_at.isoformat() if order.updated_at else None,
+        "items": [{
+            "public_id": item.public_id,
+            "subscription": _sub_public_id(item.subscription_id),
+            "product": item.product.product_id,
+            "offer": item.offer_id,
+            "quantity": item.quantity,
+            "price": _money(item.price_minor, money),
+            "extra_cost": _money(item.extra_cost_minor, money),
+            "total_price": _money(item.total_price_minor, money),
+            "one_time": item.one_time,
+        } for item in order.items],
+    }
+
+
+def _sub_public_id(subscription_id: int | None) -> str | None:
+    if subscription_id is None:
+        return None
+    sub = db.session.get(Subscription, subscription_id)
+    return sub.public_id if sub else None

@@ -1,0 +1,101 @@
+"""The purchase POST (contracts §5): create, status, and the verification hold.
+
+Authentication is the ``x-api-key`` header (Application scope) or the signed JSON
+``Authorization`` header (contracts §0.2; the signed ``sig_field`` is the customer's id).
+No credentials: 401. Wrong credentials, or a body for another merchant: 403.
+"""
+
+from __future__ import annotations
+
+from flask import g, jsonify, request
+
+from app.extensions import db
+from app.integrations import signing
+from app.models import Merchant
+from app.services import api_keys, events, merchants, purchases
+from app.views.api import bp
+from app.views.api.auth import AUTH_FAILED, api_key_required
+
+NO_CREDENTIALS = {"detail": "Authentication credentials were not provided."}
+
+
+def _credentials() -> tuple[Merchant, events.Actor] | tuple[None, tuple[dict, int]]:
+    raw_key = request.headers.get("x-api-key")
+    if raw_key:
+        key = api_keys.authenticate(raw_key)
+        if key is None:
+            return None, (AUTH_FAILED, 403)
+        return db.session.get(Merchant, key.merchant_id), events.Actor(
+            "api_key", key.prefix, "purchase_post")
+    header = request.headers.get("Authorization")
+    if not header:
+        return None, (NO_CREDENTIALS, 401)
+    try:
+        parsed = signing.parse_auth_header(header)
+        merchant = merchants.get_by_public_id(parsed.public_id)
+        if merchant is None:
+            raise signing.SignatureError("unknown merchant")
+        signing.verify_auth_header(header, public_id=merchant.public_id,
+                                   hash_key=merchant.hash_key)
+    except signing.SignatureError:
+        return None, (AUTH_FAILED, 403)
+    return merchant, events.Actor("signature", parsed.sig_field[:64], "purchase_post")
+
+
+@bp.post("/subscription/create")
+@bp.post("/subscription/create/")
+def subscription_create():
+    merchant, actor = _credentials()
+    if merchant is None:
+        body, status = actor
+        return jsonify(body), status
+    try:
+        payload = purchases.parse_body(request.get_data())
+        named = purchases.check_merchant_field(payload)
+        if named != merchant.public_id:
+            if merchants.get_by_public_id(named) is None:
+                return jsonify({"error": f"Invalid Merchant {named[:64]}"}), 400
+            return jsonify(AUTH_FAILED), 403
+        status, body = purchases.receive(merchant, payload, actor=actor)
+    except purchases.Refused as exc:
+        return jsonify(exc.body), exc.status
+    return jsonify(body), status
+
+
+@bp.get("/subscription/<subs_req_id>/response")
+@bp.get("/subscription/<subs_req_id>/response/")
+@api_key_required
+def subscription_response(subs_req_id: str):
+    status, body = purchases.status_of(g.merchant, subs_req_id)
+    return jsonify(body), status
+
+
+@bp.route("/subscription/verify/", methods=["GET", "POST"])
+@bp.route("/subscription/verify", methods=["GET", "POST"])
+def subscription_verify():
+    """Release or decline a held request; signed with ``order_id|ts`` (contracts §5.5)."""
+    args = request.values
+    merchant_id = args.get("merchant_id")
+    if not merchant_id:
+        return _text("Merchant ID must be string", 400)
+    merchant = merchants.get_by_public_id(merchant_id)
+    if merchant is None:
+        return _text(f"Invalid Merchant {merchant_id[:64]}", 400)
+    order_id = args.get("order_id", "")
+    if not order_id:
+        return _text("order id is required", 400)
+    try:
+        signing.verify_signature(merchant.hash_key, order_id, args.get("ts", ""),
+                                 args.get("sig", ""))
+    except signing.SignatureError:
+        return _text("Authentication failed", 400)
+    actor = events.Actor("signature", "verify", "purchase_post")
+    try:
+        return _text(purchases.verify(merchant, order_id, args.get("action", ""), actor=actor),
+                     200)
+    except purchases.Refused as exc:
+        return _text(exc.body.get("error_message", "Invalid action"), exc.status)
+
+
+def _text(message: str, status: int):
+    return message, status, {"Content-Type": "text/plain; charset=utf-8"}
