@@ -93,6 +93,11 @@ def get(order_number: str, user_id: str) -> sqlite3.Row | None:
     ).fetchone()
 
 
+def get_by_number(order_number: str) -> sqlite3.Row | None:
+    return get_db().execute("SELECT * FROM store_order WHERE order_number = ?",
+                            (order_number,)).fetchone()
+
+
 def lines(order_id: int) -> list[sqlite3.Row]:
     return get_db().execute(
         "SELECT * FROM order_line WHERE order_id = ? ORDER BY id", (order_id,)

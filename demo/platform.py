@@ -8,7 +8,8 @@ and say so:
                         store admin's "Sync catalog" button and ``flask --app demo sync-catalog``
 * ``cart_subscriptions`` the cart page: which lines the shopper opted in to, read from the
                         platform's cart view ``/carts/<og_session_id>/`` (contracts §2.3)
-* ``record_purchase``   checkout -> purchase POST ``/subscription/create`` (spec §4)
+* ``record_purchase``   checkout -> purchase POST ``/subscription/create`` (spec §4), sent and
+                        retried by ``demo.purchase_post``; ``flask --app demo retry-purchases``
 * ``sign_in``/``sign_out``  login/logout -> set or clear the ``og_auth`` cookie (spec §5)
 * ``init_app``          registers platform-facing routes and commands: the feed CLI now, the
                         order-placement endpoint (§6) later
@@ -25,7 +26,7 @@ import requests
 from flask import Flask, Response, current_app
 from flask.cli import with_appcontext
 
-from demo import catalog, feed
+from demo import catalog, customers, feed, orders, purchase_post
 
 MERCHANT_ID_RE = re.compile(r"[0-9a-f]{32}")
 
@@ -42,6 +43,7 @@ def init_app(app: Flask) -> None:
         app.config["SFTP_KNOWN_HOSTS"] = str(Path(app.config["DEMO_DB"]).with_name(
             "demo_known_hosts"))
     app.cli.add_command(sync_catalog_command)
+    app.cli.add_command(retry_purchases_command)
     merchant_id = app.config.get("MERCHANT_PUBLIC_ID")
     if merchant_id and not MERCHANT_ID_RE.fullmatch(merchant_id):
         raise ValueError("MERCHANT_PUBLIC_ID must be 32 lowercase hex digits")
@@ -123,6 +125,13 @@ def sync_catalog() -> feed.Upload:
                         link=link, https=store.scheme == "https")
 
 
+@click.command("retry-purchases")
+@with_appcontext
+def retry_purchases_command() -> None:
+    """Resend the purchase POSTs whose next attempt is due (contracts §5.4 retry policy)."""
+    click.echo(f"Retried {purchase_post.retry_due()} purchase POST(s).")
+
+
 @click.command("sync-catalog")
 @with_appcontext
 def sync_catalog_command() -> None:
@@ -166,11 +175,16 @@ def cart_subscriptions(og_session_id: str | None) -> dict[str, dict[str, int]] |
         return None
 
 
-def record_purchase(order_number: str) -> None:
-    """Extension point: tell the platform about a placed checkout order (purchase POST).
+def record_purchase(order_number: str, og_session_id: str | None) -> None:
+    """Tell the platform about a placed checkout order (purchase POST, spec §4).
 
-    Called after the store's order is committed. Does nothing yet.
+    Called after the store's order is committed; never fails the checkout (see
+    ``demo.purchase_post``). Due retries of earlier posts go out first.
     """
+    purchase_post.retry_due()
+    order = orders.get_by_number(order_number)
+    customer = customers.get(order["user_id"])
+    purchase_post.record(order, orders.lines(order["id"]), customer, og_session_id)
 
 
 def sign_in(response: Response, user_id: str) -> None:

@@ -55,3 +55,19 @@ CREATE TABLE IF NOT EXISTS order_line (
 
 CREATE INDEX IF NOT EXISTS store_order_user ON store_order (user_id, id);
 CREATE INDEX IF NOT EXISTS order_line_order ON order_line (order_id);
+
+-- Every checkout's purchase POST to Perennial (contracts §5), kept until it is through.
+CREATE TABLE IF NOT EXISTS purchase_post (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_number TEXT NOT NULL UNIQUE,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL,          -- pending | sent | failed | abandoned
+    attempts INTEGER NOT NULL,
+    http_status INTEGER,
+    response TEXT,
+    subs_req_id TEXT,
+    next_attempt_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS purchase_post_due ON purchase_post (status, next_attempt_at);

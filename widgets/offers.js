@@ -89,7 +89,19 @@ function guard(el) {
     e.detail.parameters.og_session = sid;
     if (String(e.detail.path).indexOf(BASE) !== 0) e.preventDefault();
   });
-  el.addEventListener('htmx:afterSettle', function () { reflect(el, true); });
+  /* The fieldset is disabled while a choice is saved (no racing choices), which drops the
+     keyboard focus: put it back on the same control once the new fragment is in. */
+  var focused = null;
+  el.addEventListener('htmx:beforeRequest', function () {
+    var a = d.activeElement;
+    focused = a && el.contains(a) ? a.id : null;
+  });
+  el.addEventListener('htmx:afterSettle', function () {
+    reflect(el, true);
+    var again = focused && d.getElementById(focused);
+    if (again) again.focus();
+    focused = null;
+  });
   EVENTS.forEach(function (name) {
     var kebab = name.replace(/[A-Z]/g, function (c) { return '-' + c.toLowerCase(); });
     [name, kebab].forEach(function (n) {

@@ -203,11 +203,18 @@ def subscription_dict(sub: Subscription) -> dict[str, Any]:
         "session_id": sub.session_id,
         "merchant_order_id": sub.merchant_order_id,
         "incentives": {"ongoing": list(sub.incentive_ids or [])},
+        # Perennial's addition: the date of the one upcoming order, the merchant's calendar.
+        "next_order_date": _next_order_date(sub),
         "created": sub.created_at.isoformat() if sub.created_at else None,
         "updated": sub.updated_at.isoformat() if sub.updated_at else None,
         "live": sub.live,
         "currency_code": sub.currency,
     }
+
+
+def _next_order_date(sub: Subscription) -> str | None:
+    order = upcoming_order(sub) if sub.id is not None else None
+    return order.place_date.isoformat() if order else None
 
 
 def order_dict(order: Order) -> dict[str, Any]:

@@ -18,6 +18,11 @@ bp = Blueprint("storefront", __name__)
 LOADER_MAX_AGE = 300  # merchants hard-code the URL; a short cache lets fixes reach them
 EMPTY_SCRIPT = "/* Perennial: no such merchant. */\n"
 CORS_HEADERS = "Content-Type, HX-Request, HX-Current-URL, HX-Target, HX-Trigger, HX-Trigger-Name"
+# htmx reads these response headers; exposing them (we never send them) keeps the browser from
+# logging "Refused to get unsafe header" on the host page for each response.
+EXPOSED = ("HX-Trigger, HX-Trigger-After-Swap, HX-Trigger-After-Settle, HX-Location, HX-Refresh, "
+           "HX-Redirect, HX-Push, HX-Push-Url, HX-Replace-Url, HX-Retarget, HX-Reswap, "
+           "HX-Reselect")
 
 
 @bp.url_value_preprocessor
@@ -36,6 +41,7 @@ def _cors(response: Response) -> Response:
         response.headers["Access-Control-Allow-Methods"] = "GET, POST"
         response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
         response.headers["Access-Control-Max-Age"] = "600"
+        response.headers["Access-Control-Expose-Headers"] = EXPOSED
     return response
 
 

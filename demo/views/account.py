@@ -2,7 +2,7 @@
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 
-from demo import customers, orders, platform
+from demo import customers, orders, platform, purchase_post
 from demo.seed import DEMO_CUSTOMERS, DEMO_PASSWORD
 from demo.views import csrf
 from demo.views.guards import login_required, safe_next
@@ -52,5 +52,9 @@ def index():
 @login_required
 def order(order_number: str):
     found = orders.get(order_number, g.customer["user_id"]) or abort(404)
+    post = purchase_post.for_order(order_number)
     return render_template("account/order.html", order=found, lines=orders.lines(found["id"]),
-                           just_placed=request.args.get("placed") == "1")
+                           just_placed=request.args.get("placed") == "1", post=post,
+                           subscriptions=purchase_post.subscriptions_for(order_number),
+                           names={line["product_id"]: line["name"]
+                                  for line in orders.lines(found["id"])})

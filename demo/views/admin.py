@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, flash, redirect, render_template, url_for
 from markupsafe import Markup
 
-from demo import catalog, feed, platform
+from demo import catalog, feed, platform, purchase_post
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -20,8 +20,14 @@ def index():
     return render_template(
         "admin/index.html", products=catalog.PRODUCTS, file_name=platform.feed_filename(),
         site=site, fingerprint=feed.pinned_fingerprint(site) if site else None,
-        console_feeds=platform.console_url("feeds/"),
+        console_feeds=platform.console_url("feeds/"), posts=purchase_post.recent(),
     )
+
+
+@bp.post("/retry-purchases")
+def retry_purchases():
+    flash(f"Retried {purchase_post.retry_due()} purchase POST(s) that were due.", "success")
+    return redirect(url_for("admin.index"))
 
 
 @bp.post("/sync-catalog")

@@ -36,5 +36,5 @@ def place():
     except payments.PaymentDeclined as declined:
         return _render(address, {"payment_token": str(declined)}, token, status=402)
     session.pop("cart", None)
-    platform.record_purchase(order_number)
+    platform.record_purchase(order_number, platform.session_id(request.cookies))
     return redirect(url_for("account.order", order_number=order_number, placed=1))
