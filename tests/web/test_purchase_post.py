@@ -489,3 +489,9 @@ def test_identical_requests_at_the_same_moment_create_once(app, merchant, key):
         thread.join()
     assert sorted(statuses) == [200, 409, 409, 409]
     assert count(Subscription) == 1 and count(Customer) == 1 and count(PurchaseRequest) == 1
+
+
+def test_oversized_body_is_413(client, merchant, key):
+    response = post(client, "create_request=" + "x" * (3 * 1024 * 1024), key=key)
+    assert response.status_code == 413
+    assert "detail" in response.get_json()
