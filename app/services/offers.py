@@ -21,20 +21,24 @@ Decided where the contracts are silent:
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from flask import Flask, current_app
+from redis.exceptions import RedisError
+from sqlalchemy import bindparam, delete, event, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from app.extensions import db
-from app.models import Incentive, Merchant, Offer, OptIn, Product
+from app.jobs import queue
+from app.models import FeedRun, Incentive, Merchant, Offer, OptIn, Product, ProductGroup
 from app.models.offer import DEFAULT_LOCATION, OFFER_TYPES
 from app.models.types import utcnow
-from app.services import events, pricing, products
+from app.services import events, merchants, pricing, products
 from app.services.errors import NotFound, ValidationError
 
 MAX_SLOTS = 50  # offers one page may ask for at once
@@ -233,42 +237,220 @@ def _flag(value: Any) -> bool:
 
 
 # -- what shoppers see ----------------------------------------------------------------------
+#
+# The storefront's hot path (every product page view) reads a cached snapshot of the merchant:
+# its offers, incentives and the catalog products asked for. A snapshot is valid while the
+# merchant's generation number in Redis is unchanged; any commit that touches the merchant's
+# offers, incentives, products or settings bumps it (see ``init_app``). The process that made
+# the change drops its snapshot at once; the others look at the generation at most every
+# ``CHECK_EVERY`` second, so they follow within a second. If Redis cannot be read a snapshot
+# lives ``SNAPSHOT_TTL`` seconds.
+# Opt-ins are never cached: they are read per request.
+
+SNAPSHOT_TTL = 30.0
+CHECK_EVERY = 1.0  # seconds between two looks at the generation in Redis
+UNKNOWN_TTL = 5.0
+MAX_CACHED_PRODUCTS = 20_000
 
 
 @dataclass(frozen=True)
-class Context:
-    """What every offer of one request shares: settings, incentives, the session's opt-ins."""
+class OfferSettings:
+    """An offer's settings, detached from the database (cached, and safe across requests)."""
 
-    merchant: Merchant
-    offers: dict[str, Offer]
-    incentives: list[pricing.Terms]
-    optins: dict[str, OptIn]
-    now: datetime
+    public_id: str
+    location: str
+    offer_type: str
+    optin_label: str
+    optout_label: str
+    every_label: str
+    tooltip_trigger: str
+    tooltip: str
+    show_tooltip: bool
+    frequencies: tuple[str, ...]
+    default_frequency: str
+    incentive_ids: tuple[str, ...] | None
+    active: bool
 
-    def offer_for(self, location: str) -> Offer | None:
+    @classmethod
+    def of(cls, offer: Offer) -> OfferSettings:
+        return cls(public_id=offer.public_id, location=offer.location,
+                   offer_type=offer.offer_type, optin_label=offer.optin_label,
+                   optout_label=offer.optout_label, every_label=offer.every_label,
+                   tooltip_trigger=offer.tooltip_trigger, tooltip=offer.tooltip,
+                   show_tooltip=bool(offer.show_tooltip),
+                   frequencies=tuple(offer.frequencies or ()),
+                   default_frequency=offer.default_frequency,
+                   incentive_ids=None if offer.incentive_ids is None
+                   else tuple(offer.incentive_ids), active=bool(offer.active))
+
+
+@dataclass(frozen=True)
+class ProductInfo:
+    """What an offer needs of a catalog product."""
+
+    product_id: str
+    name: str
+    price_minor: int
+    currency: str
+    eligible: bool
+    in_stock: bool
+    allowed: tuple[str, ...]  # console override of the frequencies, "every_period" codes
+    default: str | None  # the product's default frequency (console, else feed)
+    groups: frozenset[str]  # incentive groups
+
+    @classmethod
+    def of(cls, product: Product) -> ProductInfo:
+        default = products.default_frequency(product)
+        return cls(product_id=product.product_id, name=product.name,
+                   price_minor=product.price_minor, currency=product.currency,
+                   eligible=product.subscription_eligible, in_stock=bool(product.in_stock),
+                   allowed=tuple(f"{f['every']}_{f['every_period']}"
+                                 for f in product.allowed_frequencies or []),
+                   default=f"{default['every']}_{default['every_period']}" if default else None,
+                   groups=frozenset(g.name for g in product.groups
+                                    if g.group_type == "incentive"))
+
+    def line(self) -> pricing.Line:
+        return pricing.Line(product_id=self.product_id, price_minor=self.price_minor,
+                            groups=self.groups, currency=self.currency)
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """One opt-in of a session."""
+
+    product_id: str
+    offer_id: str
+    every: int
+    every_period: int
+
+    @property
+    def frequency(self) -> str:
+        return f"{self.every}_{self.every_period}"
+
+
+@dataclass
+class Shop:
+    """A merchant as its storefront sees it: cached per web process (see above)."""
+
+    id: int
+    public_id: str
+    currency: str
+    allowed_origins: frozenset[str]
+    offers: dict[str, OfferSettings]
+    incentives: tuple[pricing.Terms, ...]
+    generation: bytes | None
+    loaded: float
+    checked: float = 0.0
+    products: dict[str, ProductInfo | None] = field(default_factory=dict)
+
+    def offer_for(self, location: str) -> OfferSettings | None:
         offer = self.offers.get(location) or self.offers.get(DEFAULT_LOCATION)
         return offer if offer is not None and offer.active else None
 
 
-def load_context(merchant: Merchant, session_id: str | None) -> Context:
-    ensure_default(merchant.id)
-    offers = {o.location: o for o in db.session.scalars(
+_SHOPS: dict[tuple[str, str], Shop | tuple[float, None]] = {}
+_GENERATION_KEY = "perennial:storefront:{}"
+
+
+def shop_for(public_id: str) -> Shop | None:
+    """The storefront snapshot of the merchant with this public id (None: no such merchant)."""
+    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], public_id)
+    cached = _SHOPS.get(key)
+    now = time.monotonic()
+    if isinstance(cached, tuple):
+        if now - cached[0] < UNKNOWN_TTL:
+            return None
+        cached = None
+    if cached is not None and now - cached.checked < CHECK_EVERY:
+        return cached  # this process's own changes clear the cache at once (``bump``)
+    generation = _generation(cached.id) if cached is not None else None
+    if cached is not None and generation is not None and generation == cached.generation:
+        cached.checked = now
+        return cached
+    if cached is not None and generation is None and now - cached.loaded < SNAPSHOT_TTL:
+        return cached
+    merchant = merchants.get_by_public_id(public_id)
+    if merchant is None:
+        _SHOPS[key] = (now, None)
+        return None
+    fresh = _load_shop(merchant, now)
+    _SHOPS[key] = fresh
+    return fresh
+
+
+def _load_shop(merchant: Merchant, now: float) -> Shop:
+    ensure_default(merchant.id)  # may commit, and so bump: before the generation is read
+    generation = _generation(merchant.id)  # then read: a change after it bumps it again
+    offers = {o.location: OfferSettings.of(o) for o in db.session.scalars(
         select(Offer).where(Offer.merchant_id == merchant.id))}
-    now = utcnow()
-    valid = session_id if session_merchant(session_id or "") == merchant.public_id else None
-    return Context(merchant=merchant, offers=offers, now=now,
-                   incentives=pricing.active_incentives(merchant.id, now),
-                   optins={o.product_id: o for o in optins(merchant.id, valid)} if valid else {})
+    return Shop(id=merchant.id, public_id=merchant.public_id, currency=merchant.currency,
+                allowed_origins=frozenset(merchant.allowed_origins or ()), offers=offers,
+                incentives=tuple(pricing.active_incentives(merchant.id, None)),
+                generation=generation, loaded=now, checked=now)
 
 
-def views_for(merchant: Merchant, session_id: str | None, slots: Sequence[Slot]
-              ) -> list[OfferView | None]:
-    """Every offer of a page, in ``slots`` order (None = render nothing there)."""
-    if len(slots) > MAX_SLOTS:
-        raise ValidationError(f"At most {MAX_SLOTS} offers per request.")
-    context = load_context(merchant, session_id)
-    found = _products(merchant.id, {slot.product_id for slot in slots})
-    return [view(context, found.get(slot.product_id), slot) for slot in slots]
+def _generation(merchant_id: int) -> bytes | None:
+    try:
+        return queue.redis().get(_GENERATION_KEY.format(merchant_id)) or b"0"
+    except RedisError:
+        return None
+
+
+def bump(merchant_ids: Iterable[int]) -> None:
+    """Tell every web process that these merchants' storefront data changed."""
+    ids = set(merchant_ids)
+    for key in [k for k, shop in _SHOPS.items() if isinstance(shop, Shop) and shop.id in ids]:
+        _SHOPS.pop(key, None)
+    try:
+        pipe = queue.redis().pipeline(transaction=False)
+        for merchant_id in ids:
+            pipe.incr(_GENERATION_KEY.format(merchant_id))
+        pipe.execute()
+    except RedisError:
+        current_app.logger.warning("could not bump the storefront generation; caches expire "
+                                   "within %s s", SNAPSHOT_TTL)
+
+
+def _watched(session, _flush_context) -> None:
+    touched = session.info.setdefault("storefront_touched", set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Merchant):
+            touched.add(obj.id)
+        elif isinstance(obj, WATCHED) and obj.merchant_id is not None:
+            touched.add(obj.merchant_id)
+
+
+def _committed(session) -> None:
+    touched = session.info.pop("storefront_touched", None)
+    if touched:
+        bump(touched)
+
+
+def _rolled_back(session, _previous) -> None:
+    session.info.pop("storefront_touched", None)
+
+
+def init_app(app: Flask) -> None:
+    """Bump a merchant's storefront generation whenever a commit changed its data."""
+    if not event.contains(Session, "after_flush", _watched):
+        event.listen(Session, "after_flush", _watched)
+        event.listen(Session, "after_commit", _committed)
+        event.listen(Session, "after_soft_rollback", _rolled_back)
+
+
+def catalog_products(shop: Shop, product_ids: Iterable[str]) -> dict[str, ProductInfo | None]:
+    """The products asked for, from the snapshot, loading those it has not seen yet."""
+    wanted = {pid for pid in product_ids if pid}
+    missing = [pid for pid in wanted if pid not in shop.products]
+    if missing:
+        if len(shop.products) + len(missing) > MAX_CACHED_PRODUCTS:
+            shop.products.clear()
+        found = _products(shop.id, missing)
+        for pid in missing:
+            product = found.get(pid)
+            shop.products[pid] = ProductInfo.of(product) if product is not None else None
+    return {pid: shop.products.get(pid) for pid in wanted}
 
 
 def _products(merchant_id: int, product_ids: Iterable[str]) -> dict[str, Product]:
@@ -280,20 +462,59 @@ def _products(merchant_id: int, product_ids: Iterable[str]) -> dict[str, Product
     return {p.product_id: p for p in db.session.scalars(query)}
 
 
-def view(context: Context, product: Product | None, slot: Slot) -> OfferView | None:
+_TRACKED = (select(OptIn.product_id, OptIn.offer_id, OptIn.every, OptIn.every_period)
+            .where(OptIn.merchant_id == bindparam("merchant"),
+                   OptIn.session_id == bindparam("session"))
+            .order_by(OptIn.id))  # built once: this runs on every product page view
+
+
+def tracked(merchant_id: int, session_id: str | None) -> dict[str, Tracked]:
+    """The session's opt-ins, read fresh (one indexed query, no ORM objects)."""
+    if not session_id:
+        return {}
+    rows = db.session.connection().execute(_TRACKED, {"merchant": merchant_id,
+                                                      "session": session_id})
+    return {row[0]: Tracked(*row) for row in rows}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every offer of one request shares: settings, incentives, the session's opt-ins."""
+
+    shop: Shop
+    optins: dict[str, Tracked]
+    now: datetime
+
+
+def context_for(shop: Shop, session_id: str | None) -> Context:
+    valid = session_id if session_merchant(session_id or "") == shop.public_id else None
+    return Context(shop=shop, optins=tracked(shop.id, valid), now=utcnow())
+
+
+def views_for(shop: Shop, session_id: str | None, slots: Sequence[Slot]
+              ) -> tuple[list[OfferView | None], Context]:
+    """Every offer of a page, in ``slots`` order (None = render nothing there)."""
+    if len(slots) > MAX_SLOTS:
+        raise ValidationError(f"At most {MAX_SLOTS} offers per request.")
+    context = context_for(shop, session_id)
+    found = catalog_products(shop, {slot.product_id for slot in slots})
+    return [view(context, found.get(slot.product_id), slot) for slot in slots], context
+
+
+def view(context: Context, product: ProductInfo | None, slot: Slot, *,
+         offer: OfferSettings | None = None) -> OfferView | None:
     """The offer for one slot, or None: unknown, ineligible or out of stock, or switched off."""
-    offer = context.offer_for(slot.location)
-    if (offer is None or product is None or not product.subscription_eligible
-            or not product.in_stock):
+    offer = offer or context.shop.offer_for(slot.location)
+    if offer is None or product is None or not product.eligible or not product.in_stock:
         return None
     optin = context.optins.get(product.product_id)
     choices = _frequencies(offer, product, optin)
     codes = [c.code for c in choices]
-    preferred = (optin.frequency if optin else None, slot.default_frequency,
-                 _product_default(product), offer.default_frequency)
+    preferred = (optin.frequency if optin else None, slot.default_frequency, product.default,
+                 offer.default_frequency)
     frequency = next((code for code in preferred if code in codes), codes[0])
-    line = pricing.line_for(product)
-    advertised = advertised_incentives(context.incentives, offer, line)
+    line = product.line()
+    advertised = advertised_incentives(context.shop.incentives, offer, line)
     ongoing = _quote(line, advertised, context.now, initial=False)
     initial = _quote(line, advertised, context.now, initial=True)
     best = ongoing if ongoing.lines[0].discount_minor else initial
@@ -302,21 +523,21 @@ def view(context: Context, product: Product | None, slot: Slot) -> OfferView | N
         slot=slot, offer=offer, offer_type=slot.offer_type or offer.offer_type,
         product_name=product.name, frequencies=choices, frequency=frequency,
         subscribed=optin is not None, headline=_headline(best, advertised),
-        promises=tuple(dict.fromkeys(pricing.describe(t) for t in advertised)),
+        promises=tuple(dict.fromkeys(pricing.describe(t) for t in advertised
+                                     if _live_at(t, context.now))),
         price=pricing.format_money(product.price_minor, money),
         subscription_price=pricing.format_money(ongoing.lines[0].total_minor, money),
     )
 
 
-def _product_default(product: Product) -> str | None:
-    default = products.default_frequency(product)
-    return f"{default['every']}_{default['every_period']}" if default else None
+def _live_at(t: pricing.Terms, now: datetime) -> bool:
+    return (t.starts_at is None or t.starts_at <= now) and (t.ends_at is None or now < t.ends_at)
 
 
-def _frequencies(offer: Offer, product: Product, optin: OptIn | None) -> tuple[Choice, ...]:
-    allowed = [f"{f['every']}_{f['every_period']}" for f in product.allowed_frequencies or []]
-    codes = allowed or list(offer.frequencies or [])
-    extras = (None if allowed else _product_default(product), optin.frequency if optin else None)
+def _frequencies(offer: OfferSettings, product: ProductInfo, optin: Tracked | None
+                 ) -> tuple[Choice, ...]:
+    codes = list(product.allowed or offer.frequencies)
+    extras = (None if product.allowed else product.default, optin.frequency if optin else None)
     for extra in extras:
         if extra and extra not in codes:
             codes.insert(0, extra)
@@ -329,7 +550,7 @@ def _frequencies(offer: Offer, product: Product, optin: OptIn | None) -> tuple[C
     return tuple(choices) or (frequency_choice(offer.default_frequency),)
 
 
-def advertised_incentives(incentives: Sequence[pricing.Terms], offer: Offer,
+def advertised_incentives(incentives: Sequence[pricing.Terms], offer: Offer | OfferSettings,
                           line: pricing.Line) -> list[pricing.Terms]:
     """The incentives an offer promises for a product: its chosen ones (or all) that target it."""
     chosen = set(offer.incentive_ids) if offer.incentive_ids is not None else None
@@ -365,36 +586,43 @@ def preview(merchant: Merchant, data: Mapping[str, Any], product_id: str
             ) -> tuple[OfferView | None, dict[str, str]]:
     """The offer as a shopper would see it with unsaved settings ``data`` (nothing is stored).
 
-    Uses the product when it is in the catalog, else a sample product at 20.00.
+    Uses the product when it is in the catalog, else a sample product at 20.00. Reads the
+    database directly, not the storefront cache, so it always shows the latest incentives.
     """
     try:
         attrs = _validated(merchant.id, data)
     except ValidationError as exc:
         return None, exc.fields
-    offer = Offer(public_id="preview", merchant_id=merchant.id, location="preview", **attrs)
-    offer.active = True
+    offer = OfferSettings(public_id="preview", location="preview", **{
+        **attrs, "frequencies": tuple(attrs["frequencies"]), "active": True,
+        "incentive_ids": None if attrs["incentive_ids"] is None
+        else tuple(attrs["incentive_ids"])})
     product = _products(merchant.id, [product_id]).get(product_id) if product_id else None
-    if product is None or not product.subscription_eligible or not product.in_stock:
-        product = Product(merchant_id=merchant.id, product_id="sample", name="Sample product",
-                          price_minor=2000, currency=merchant.currency, autoship_eligible=True,
-                          in_stock=True, discontinued=False)
-    now = utcnow()
-    context = Context(merchant=merchant, offers={"preview": offer}, optins={}, now=now,
-                      incentives=pricing.active_incentives(merchant.id, now))
-    return view(context, product, Slot(key="preview", product_id=product.product_id,
-                                       location="preview")), {}
+    info = ProductInfo.of(product) if product is not None else None
+    if info is None or not info.eligible or not info.in_stock:
+        info = ProductInfo(product_id="sample", name="Sample product", price_minor=2000,
+                           currency=merchant.currency, eligible=True, in_stock=True, allowed=(),
+                           default=None, groups=frozenset())
+    shop = Shop(id=merchant.id, public_id=merchant.public_id, currency=merchant.currency,
+                allowed_origins=frozenset(), offers={}, generation=None, loaded=0.0,
+                incentives=tuple(pricing.active_incentives(merchant.id, None)))
+    context = Context(shop=shop, optins={}, now=utcnow())
+    return view(context, info, Slot(key="preview", product_id=info.product_id,
+                                    location="preview"), offer=offer), {}
 
 
 # -- opt-ins --------------------------------------------------------------------------------
 
 
-def optins(merchant_id: int, session_id: str) -> list[OptIn]:
+def optins(merchant_id: int, session_id: str | None) -> list[OptIn]:
+    if not session_id:
+        return []
     query = (select(OptIn).where(OptIn.merchant_id == merchant_id,
                                  OptIn.session_id == session_id).order_by(OptIn.id))
     return list(db.session.scalars(query))
 
 
-def choose(merchant: Merchant, session_id: str, slot: Slot, *, subscribed: bool,
+def choose(merchant: Merchant | Shop, session_id: str, slot: Slot, *, subscribed: bool,
            frequency: str | None) -> OfferView | None:
     """The shopper opted in (at ``frequency``) or out; return the offer as it now reads.
 
@@ -402,12 +630,13 @@ def choose(merchant: Merchant, session_id: str, slot: Slot, *, subscribed: bool,
     is refused; opting out always works, so a stale opt-in can always be removed.
     """
     check_session(merchant, session_id)
-    context = load_context(merchant, session_id)
-    product = _products(merchant.id, [slot.product_id]).get(slot.product_id)
+    shop = merchant if isinstance(merchant, Shop) else shop_for(merchant.public_id)
+    context = context_for(shop, session_id)
+    product = catalog_products(shop, [slot.product_id]).get(slot.product_id)
     current = view(context, product, slot)
     if not subscribed:
         db.session.execute(delete(OptIn).where(
-            OptIn.merchant_id == merchant.id, OptIn.session_id == session_id,
+            OptIn.merchant_id == shop.id, OptIn.session_id == session_id,
             OptIn.product_id == slot.product_id))
         db.session.commit()
         context.optins.pop(slot.product_id, None)
@@ -420,8 +649,9 @@ def choose(merchant: Merchant, session_id: str, slot: Slot, *, subscribed: bool,
     if frequency not in {c.code for c in current.frequencies}:
         raise ValidationError("Choose one of the offered frequencies.")
     every, period = parse_frequency(frequency)
-    context.optins[slot.product_id] = _upsert(merchant.id, session_id, slot.product_id,
-                                              current.offer.public_id, every, period)
+    _upsert(shop.id, session_id, slot.product_id, current.offer.public_id, every, period)
+    context.optins[slot.product_id] = Tracked(slot.product_id, current.offer.public_id, every,
+                                              period)
     return view(context, product, slot)
 
 
@@ -432,7 +662,7 @@ def _replace_frequency(shown: OfferView, frequency: str) -> OfferView:
 
 
 def _upsert(merchant_id: int, session_id: str, product_id: str, offer_id: str, every: int,
-            period: int) -> OptIn:
+            period: int) -> None:
     for _attempt in range(2):
         row = db.session.scalar(select(OptIn).where(
             OptIn.merchant_id == merchant_id, OptIn.session_id == session_id,
@@ -443,13 +673,13 @@ def _upsert(merchant_id: int, session_id: str, product_id: str, offer_id: str, e
         row.offer_id, row.every, row.every_period = offer_id, every, period
         try:
             db.session.commit()
-            return row
+            return
         except IntegrityError:  # a concurrent click inserted the same row: update it instead
             db.session.rollback()
     raise ValidationError("The opt-in could not be saved; please retry.")
 
 
-def clear(merchant: Merchant, session_id: str) -> int:
+def clear(merchant: Merchant | Shop, session_id: str) -> int:
     """Forget every opt-in of the session (after checkout, or ``og.offers.clear()``)."""
     check_session(merchant, session_id)
     result = db.session.execute(delete(OptIn).where(OptIn.merchant_id == merchant.id,
@@ -458,7 +688,7 @@ def clear(merchant: Merchant, session_id: str) -> int:
     return result.rowcount or 0
 
 
-def tracking(session_id: str, rows: Iterable[OptIn]) -> list[dict[str, Any]]:
+def tracking(session_id: str, rows: Iterable[OptIn | Tracked]) -> list[dict[str, Any]]:
     """``og.offers.getOptins()`` / purchase-POST ``products`` entries (contracts §2.2, T12)."""
     return [{"product": row.product_id, "subscription_info": {"components": []},
              "tracking_override": {"offer": row.offer_id, "every": row.every,
@@ -466,19 +696,19 @@ def tracking(session_id: str, rows: Iterable[OptIn]) -> list[dict[str, Any]]:
             for row in rows]
 
 
-def cart(merchant: Merchant, session_id: str) -> dict[str, Any]:
+def cart(shop: Shop, session_id: str) -> dict[str, Any]:
     """``GET /carts/<session_id>/``: the session's opted-in items with their incentives."""
-    context = load_context(merchant, session_id)
-    found = _products(merchant.id, context.optins)
-    by_offer = {o.public_id: o for o in context.offers.values()}
+    context = context_for(shop, session_id)
+    found = catalog_products(shop, context.optins)
+    by_offer = {o.public_id: o for o in shop.offers.values()}
     items = []
     for row in context.optins.values():
         product = found.get(row.product_id)
-        offer = by_offer.get(row.offer_id) or context.offer_for(DEFAULT_LOCATION)
+        offer = by_offer.get(row.offer_id) or shop.offer_for(DEFAULT_LOCATION)
         incentives: dict[str, list[str]] = {"initial": [], "ongoing": []}
         if product is not None and offer is not None:
-            advertised = advertised_incentives(context.incentives, offer,
-                                               pricing.line_for(product))
+            advertised = [t for t in advertised_incentives(shop.incentives, offer, product.line())
+                          if _live_at(t, context.now)]
             incentives = {
                 "initial": [t.public_id for t in advertised if t.applies_to != "ongoing"
                             and (t.min_order_number or 1) == 1],
@@ -488,4 +718,7 @@ def cart(merchant: Merchant, session_id: str) -> dict[str, Any]:
         items.append({"id": row.product_id, "offer_id": row.offer_id, "incentives": incentives,
                       "attributes": {}, "coupon_code": None, "quantity": 1, "every": row.every,
                       "every_period": row.every_period})
-    return {"session_id": session_id, "merchant": merchant.public_id, "items": items}
+    return {"session_id": session_id, "merchant": shop.public_id, "items": items}
+
+
+WATCHED = (Offer, Incentive, Product, ProductGroup, FeedRun)  # FeedRun: bulk catalog writes

@@ -331,16 +331,18 @@ def terms(incentive: Terms | Incentive) -> Terms:
     )
 
 
-def active_incentives(merchant_id: int, now: datetime) -> list[Terms]:
-    """The merchant's incentives that are switched on and scheduled to run at ``now``."""
+def active_incentives(merchant_id: int, now: datetime | None) -> list[Terms]:
+    """The merchant's switched-on incentives scheduled to run at ``now`` (any time if None:
+    ``price_order`` still checks each one's dates, so a cached list stays correct)."""
     query = (
         select(Incentive)
         .options(selectinload(Incentive.gift_product))
-        .where(Incentive.merchant_id == merchant_id, Incentive.active.is_(True),
-               or_(Incentive.starts_at.is_(None), Incentive.starts_at <= now),
-               or_(Incentive.ends_at.is_(None), Incentive.ends_at > now))
+        .where(Incentive.merchant_id == merchant_id, Incentive.active.is_(True))
         .order_by(Incentive.id)
     )
+    if now is not None:
+        query = query.where(or_(Incentive.starts_at.is_(None), Incentive.starts_at <= now),
+                            or_(Incentive.ends_at.is_(None), Incentive.ends_at > now))
     return [terms(incentive) for incentive in db.session.scalars(query)]
 
 

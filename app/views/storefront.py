@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request
 
 from app import assets
-from app.services import merchants, offers
+from app.services import offers
 from app.services.errors import NotFound, ValidationError
 
 bp = Blueprint("storefront", __name__)
@@ -28,7 +28,7 @@ EXPOSED = ("HX-Trigger, HX-Trigger-After-Swap, HX-Trigger-After-Settle, HX-Locat
 @bp.url_value_preprocessor
 def _merchant(endpoint, values):
     if values and "merchant_id" in values:
-        g.shop = merchants.get_by_public_id(values.pop("merchant_id"))
+        g.shop = offers.shop_for(values.pop("merchant_id"))
 
 
 @bp.after_request
@@ -82,10 +82,9 @@ def offers_batch():
     slots = [_slot(*fields) for fields in zip(keys, products, locations, defaults, types,
                                               strict=True)]
     session_id = args.get("session", "")
-    views = offers.views_for(shop, session_id, slots)
-    optins = offers.optins(shop.id, session_id) if offers.session_merchant(
-        session_id) == shop.public_id else []
-    state = [{"id": o.product_id, "frequency": o.frequency, "offer": o.offer_id} for o in optins]
+    views, context = offers.views_for(shop, session_id, slots)
+    state = [{"id": o.product_id, "frequency": o.frequency, "offer": o.offer_id}
+             for o in context.optins.values()]
     html = render_template("storefront/_offers.html", views=views, slots=slots, optins=state,
                            action=_action_url())
     return _fragment(html)
@@ -121,13 +120,13 @@ def optins_clear():
 def optins_list():
     shop = _shop()
     session_id = offers.check_session(shop, request.args.get("session", ""))
-    return jsonify(offers.tracking(session_id, offers.optins(shop.id, session_id)))
+    return jsonify(offers.tracking(session_id, offers.tracked(shop.id, session_id).values()))
 
 
 @bp.get("/carts/<session_id>/")
 def cart(session_id: str):
     """The session's opted-in items (contracts §2.3); the session id names the merchant."""
-    g.shop = merchants.get_by_public_id(offers.session_merchant(session_id) or "")
+    g.shop = offers.shop_for(offers.session_merchant(session_id) or "")
     return jsonify(offers.cart(_shop(), session_id))
 
 

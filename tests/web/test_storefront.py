@@ -324,3 +324,36 @@ def test_concurrent_identical_opt_ins_make_one_row(app, shop, coffee):
         thread.join()
     assert not errors
     assert db.session.query(OptIn).count() == 1
+
+
+# -- the storefront's cached snapshot --------------------------------------------------------
+
+
+def test_changes_reach_the_storefront_at_once(client, shop, coffee):
+    assert "Save 10% on every order" in batch(client, shop, "AB4483902").get_data(as_text=True)
+    offers.save(shop.id, "pdp", {"offer_type": "radio", "optin_label": "Autoship it",
+                                 "optout_label": "Once", "every_label": "Every",
+                                 "tooltip_trigger": "?", "tooltip": "x", "frequencies": "4_2",
+                                 "default_frequency": "4_2", "active": "on"}, actor=ACTOR)
+    ten = next(i for i in incentives.list_for(shop.id) if i.kind == "percent_off")
+    incentives.deactivate(shop.id, ten.public_id, actor=ACTOR)
+    html = batch(client, shop, "AB4483902").get_data(as_text=True)
+    assert "Autoship it" in html and "Save 10%" not in html
+    coffee.eligible_override = False
+    db.session.commit()
+    assert slot_html(batch(client, shop, "AB4483902").get_data(as_text=True), "o0").strip() == ""
+
+
+def test_another_process_change_is_followed_through_the_generation(client, shop, coffee):
+    from app.jobs import queue
+
+    batch(client, shop, "AB4483902")
+    first = offers.shop_for(shop.public_id)
+    assert offers.shop_for(shop.public_id) is first  # cached
+    first.checked = 0.0  # a second later, nothing changed: still the same snapshot
+    assert offers.shop_for(shop.public_id) is first
+    queue.redis().incr(f"perennial:storefront:{shop.id}")  # another process committed a change
+    assert offers.shop_for(shop.public_id) is first  # not looked at again within the second
+    first.checked = 0.0
+    second = offers.shop_for(shop.public_id)
+    assert second is not first and second.generation != first.generation
