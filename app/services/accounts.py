@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -17,7 +18,13 @@ from app.services.errors import ValidationError
 MIN_PASSWORD_LENGTH = 10
 ROLES = ("owner", "staff")
 # Checked against when the email is unknown, so timing does not reveal which emails exist.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check against when there is no account, so a miss costs the same as a hit
+    (computed on first use, not when the module is imported)."""
+    return generate_password_hash("not-a-real-password")
 
 
 class LoginThrottled(Exception):
@@ -68,7 +75,7 @@ def authenticate(email: str, password: str, *, source: str | None) -> StaffUser 
     """Return the user for good credentials, None for bad ones; raise when locked out."""
     user = get_by_email(email)
     if user is None or not user.active:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         current_app.logger.warning("console login failed for unknown account from %s", source)
         return None
     now = utcnow()

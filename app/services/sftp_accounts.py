@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import secrets
 from pathlib import Path
 
@@ -17,7 +18,12 @@ from app.models import SftpAccount
 from app.services import events
 from app.services.errors import ValidationError
 
-_DUMMY = generate_password_hash("not-a-real-password")
+
+@functools.cache
+def _dummy() -> str:
+    """A hash to check against when there is no account, so a miss costs the same as a hit
+    (computed on first use, not when the module is imported)."""
+    return generate_password_hash("not-a-real-password")
 KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
              "ecdsa-sha2-nistp521")
 
@@ -104,7 +110,7 @@ class DatabaseAuthenticator:
             account = db.session.scalar(select(SftpAccount).where(
                 SftpAccount.username == username))
             if account is None or not account.password_hash:
-                check_password_hash(_DUMMY, password or "")  # same cost as a real check
+                check_password_hash(_dummy(), password or "")  # same cost as a real check
                 return False
             return password_matches(account, password or "")
 
