@@ -524,13 +524,14 @@ def view(context: Context, product: ProductInfo | None, slot: Slot, *,
         product_name=product.name, frequencies=choices, frequency=frequency,
         subscribed=optin is not None, headline=_headline(best, advertised),
         promises=tuple(dict.fromkeys(pricing.describe(t) for t in advertised
-                                     if _live_at(t, context.now))),
+                                     if live_at(t, context.now))),
         price=pricing.format_money(product.price_minor, money),
         subscription_price=pricing.format_money(ongoing.lines[0].total_minor, money),
     )
 
 
-def _live_at(t: pricing.Terms, now: datetime) -> bool:
+def live_at(t: pricing.Terms, now: datetime) -> bool:
+    """Whether the incentive's schedule includes ``now``."""
     return (t.starts_at is None or t.starts_at <= now) and (t.ends_at is None or now < t.ends_at)
 
 
@@ -708,7 +709,7 @@ def cart(shop: Shop, session_id: str) -> dict[str, Any]:
         incentives: dict[str, list[str]] = {"initial": [], "ongoing": []}
         if product is not None and offer is not None:
             advertised = [t for t in advertised_incentives(shop.incentives, offer, product.line())
-                          if _live_at(t, context.now)]
+                          if live_at(t, context.now)]
             incentives = {
                 "initial": [t.public_id for t in advertised if t.applies_to != "ongoing"
                             and (t.min_order_number or 1) == 1],

@@ -34,10 +34,12 @@ from urllib.parse import unquote, unquote_plus
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.integrations import signing
 from app.models import Merchant, OptIn, Product, PurchaseRequest
+from app.models.offer import DEFAULT_LOCATION
 from app.models.types import utcnow
 from app.services import customers, events, offers, pricing, subscriptions
 
@@ -233,7 +235,7 @@ def receive(merchant: Merchant, payload: dict[str, Any], *, actor: events.Actor
             ) -> tuple[int, dict[str, Any]]:
     """Validate and apply one purchase POST; return (status, body) or raise Refused."""
     refuse_card_numbers(payload)
-    offers.ensure_default(merchant.id)  # may commit: before anything of this request is written
+    offers.shop_for(merchant.public_id)  # may commit the default offer: before any write here
     order_id = _text(payload, "merchant_order_id", "Merchant order id", required=True, limit=200)
     cart_tracking = _flag(payload, "og_cart_tracking", True)
     raw_session = payload.get("session_id")
@@ -242,9 +244,6 @@ def receive(merchant: Merchant, payload: dict[str, Any], *, actor: events.Actor
     session_id = _text(payload, "session_id", "Session id", required=cart_tracking, limit=200)
     processed = _flag(payload, "processed", True)
     _validate_shape(payload)
-    previous = _existing(merchant.id, order_id)
-    if previous is not None:
-        raise _duplicate(previous)
     if not processed:
         row = PurchaseRequest(merchant_id=merchant.id, merchant_order_id=order_id,
                               session_id=session_id, status="held", http_status=202,
@@ -347,7 +346,8 @@ def _apply(merchant: Merchant, row: PurchaseRequest, payload: dict[str, Any], *,
     created = subscriptions.create_many(
         customer, ready, start=today, shipping=shipping, payment=payment,
         merchant_order_id=row.merchant_order_id, session_id=session_id,
-        currency=merchant.currency, now=now, actor=actor) if ready else []
+        currency=merchant.currency, now=now, actor=actor,
+        incentives=offers.shop_for(merchant.public_id).incentives) if ready else []
     if session_id:
         db.session.execute(delete(OptIn).where(OptIn.merchant_id == merchant.id,
                                                OptIn.session_id == session_id))
@@ -416,12 +416,14 @@ def _resolve(merchant: Merchant, wanted: list[Line], errors: dict[str, str], *, 
              now: datetime) -> list[subscriptions.NewSubscription]:
     """Check each subscription line against the catalog and the rules; collect line errors."""
     ids = {line.target_product_id or line.product_id for line in wanted}
-    found = {p.product_id: p for p in db.session.scalars(select(Product).where(
-        Product.merchant_id == merchant.id, Product.product_id.in_(
-            [str(i) for i in ids if isinstance(i, str | int)])))}
-    default_offer = offers.ensure_default(merchant.id)
-    merchant_offers = {o.public_id: o for o in offers.list_for(merchant.id)}
-    live = pricing.active_incentives(merchant.id, now)
+    found = {p.product_id: p for p in db.session.scalars(
+        select(Product).options(selectinload(Product.groups)).where(
+            Product.merchant_id == merchant.id, Product.product_id.in_(
+                [str(i) for i in ids if isinstance(i, str | int)])))}
+    shop = offers.shop_for(merchant.public_id)  # offers and incentives, cached
+    default_offer = shop.offers[DEFAULT_LOCATION]
+    merchant_offers = {o.public_id: o for o in shop.offers.values()}
+    live = [t for t in shop.incentives if offers.live_at(t, now)]
     ready = []
     for line in wanted:
         key = line.key if line.key not in errors else f"{line.key}#{line.index}"
@@ -565,7 +567,7 @@ def verify(merchant: Merchant, order_id: str, action: str, *, actor: events.Acto
     if row.status != "held":
         return "subscription request with merchant_order_id has already been transmitted"
     payload = row.payload or {}
-    offers.ensure_default(merchant.id)  # may commit: before anything of this request is written
+    offers.shop_for(merchant.public_id)  # may commit the default offer: before any write here
     if action == "decline":
         row.status, row.http_status, row.payload = "declined", 200, None
         row.processed_at = utcnow()

@@ -66,9 +66,10 @@ class NewSubscription:
 
 def create_many(customer: Customer, items: Sequence[NewSubscription], *, start: date,
                 shipping: Address | None, payment: PaymentMethod | None, merchant_order_id: str,
-                session_id: str | None, currency: str, now: datetime,
-                actor: events.Actor) -> list[Subscription]:
-    """Create the subscriptions and their first upcoming orders (merged by date)."""
+                session_id: str | None, currency: str, now: datetime, actor: events.Actor,
+                incentives: Sequence[pricing.Terms]) -> list[Subscription]:
+    """Create the subscriptions and their first upcoming orders (merged by date), priced
+    with ``incentives`` (the merchant's active ones)."""
     created = []
     for item in items:
         sub = Subscription(
@@ -92,22 +93,29 @@ def create_many(customer: Customer, items: Sequence[NewSubscription], *, start: 
                           status=OrderStatus.UNSENT, currency=currency)
             db.session.add(order)
             orders[item.first_date] = order
-        order.items.append(OrderItem(subscription_id=sub.id, product_id=item.product.id,
+        order.items.append(OrderItem(subscription_id=sub.id, product=item.product,
                                      offer_id=sub.offer_id, quantity=sub.quantity))
-    incentives = pricing.active_incentives(customer.merchant_id, now)
     for order in orders.values():
         reprice(order, incentives, now=now)
     db.session.flush()
     for sub in created:
         events.record(customer.merchant_id, "subscription.create", actor,
                       object_type="subscription", object_id=sub.public_id,
-                      customer_id=customer.id, after=subscription_dict(sub))
+                      customer_id=customer.id, after=_created(sub))
     for order in orders.values():
         events.record(customer.merchant_id, "order.create", actor, object_type="order",
                       object_id=order.public_id, customer_id=customer.id,
                       after={"place": order.place_date.isoformat(), "status": order.status,
                              "total": order.total_minor, "items": len(order.items)})
     return created
+
+
+def _created(sub: Subscription) -> dict[str, Any]:
+    """What the event log keeps of a new subscription."""
+    return {"product": sub.product.product_id, "quantity": sub.quantity, "every": sub.every,
+            "every_period": sub.every_period, "offer": sub.offer_id,
+            "start_date": sub.start_date.isoformat(), "merchant_order_id": sub.merchant_order_id,
+            "incentives": list(sub.incentive_ids or [])}
 
 
 def reprice(order: Order, incentives: Sequence[pricing.Terms], *, now: datetime) -> None:
