@@ -44,6 +44,7 @@ from app.models.types import utcnow
 from app.services import customers, events, offers, pricing, subscriptions
 
 RESULT = "Subscription request received"
+ATTEMPTS = 3
 MAX_LINES = 500
 MAX_TEXT = 500
 PAN_RE = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
@@ -253,18 +254,26 @@ def receive(merchant: Merchant, payload: dict[str, Any], *, actor: events.Actor
                       object_id=row.public_id, after={"merchant_order_id": order_id})
         db.session.commit()
         return 200, {"result": RESULT, "subs_req_id": row.public_id}
-    row = PurchaseRequest(merchant_id=merchant.id, merchant_order_id=order_id,
-                          session_id=session_id, status="processed", http_status=200,
-                          source=actor.source)
-    _claim(row, order_id)
-    try:
-        status, body = _apply(merchant, row, payload, cart_tracking=cart_tracking,
-                              session_id=session_id, actor=actor)
-    except Refused:
-        db.session.rollback()
-        raise
-    db.session.commit()
-    return status, body
+    for attempt in range(1, ATTEMPTS + 1):
+        row = PurchaseRequest(merchant_id=merchant.id, merchant_order_id=order_id,
+                              session_id=session_id, status="processed", http_status=200,
+                              source=actor.source)
+        _claim(row, order_id)
+        try:
+            status, body = _apply(merchant, row, payload, cart_tracking=cart_tracking,
+                                  session_id=session_id, actor=actor)
+            db.session.commit()
+            return status, body
+        except Refused:
+            db.session.rollback()
+            raise
+        except IntegrityError:
+            # Another checkout of the same new customer (or address, or card) committed
+            # first: start again, and this time match what it created.
+            db.session.rollback()
+            if attempt == ATTEMPTS:
+                raise Refused(503, {"error_message": "Busy; please retry."}) from None
+    raise AssertionError("unreachable")
 
 
 def _validate_shape(payload: Mapping[str, Any]) -> None:

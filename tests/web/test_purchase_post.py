@@ -495,3 +495,24 @@ def test_oversized_body_is_413(client, merchant, key):
     response = post(client, "create_request=" + "x" * (3 * 1024 * 1024), key=key)
     assert response.status_code == 413
     assert "detail" in response.get_json()
+
+
+def test_two_checkouts_of_one_new_customer_at_once_share_the_customer(app, merchant, key):
+    bodies = [whole(example(merchant, merchant_order_id=f"race-{i}")) for i in range(4)]
+    statuses = []
+    barrier = threading.Barrier(4)
+
+    def send(body):
+        client = app.test_client()
+        barrier.wait()
+        with app.app_context():
+            statuses.append(post(client, body, key=key).status_code)
+
+    threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 4
+    assert (count(Customer), count(Address), count(PaymentMethod)) == (1, 1, 1)
+    assert count(Subscription) == 4

@@ -7,7 +7,8 @@ No credentials: 401. Wrong credentials, or a body for another merchant: 403.
 
 from __future__ import annotations
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
+from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from app.integrations import signing
@@ -59,6 +60,10 @@ def subscription_create():
         status, body = purchases.receive(merchant, payload, actor=actor)
     except purchases.Refused as exc:
         return jsonify(exc.body), exc.status
+    except OperationalError:  # the database is busy or away: nothing was written, send again
+        db.session.rollback()
+        current_app.logger.exception("purchase POST could not reach the database")
+        return jsonify({"error_message": "Temporarily unavailable; please retry."}), 503
     return jsonify(body), status
 
 
