@@ -20,6 +20,11 @@ def create_app(config: type[Config] = Config) -> Flask:
     )
     app.config.from_object(config)
     app.config.from_prefixed_env("PERENNIAL")
+    # A server database may drop idle connections: test each one as it leaves the pool. A
+    # SQLite file cannot, and the ping would cost a query on every request.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "pool_pre_ping": not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"),
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     extensions.init_app(app)
     assets.init_app(app)
     views.register_blueprints(app)

@@ -50,7 +50,7 @@ class Config:
     PRODUCTION = ENV_NAME == "production"
     SECRET_KEY = _secret_key(PRODUCTION)
     SQLALCHEMY_DATABASE_URI = _database_url()
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # pool_pre_ping is set by create_app
     REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     RQ_QUEUES = ("default",)
     PLATFORM_URL = os.environ.get("PLATFORM_URL", "http://127.0.0.1:5000")

@@ -1,9 +1,8 @@
 """Benchmark the purchase POST over HTTP, on SQLite and on PostgreSQL, against a trivial endpoint.
 
 For each database: a fresh database is migrated and seeded (a merchant, its API key, catalog
-products and a 10 % incentive); gunicorn serves ``wsgi:app`` on a free local port with
-``--workers`` sync workers; then, with ``--clients`` concurrent HTTP clients (threads spread
-over client processes, a new connection per request as gunicorn's sync workers close them):
+products and a 10 % incentive); gunicorn serves ``wsgi:app`` with ``--workers`` sync workers;
+then ``--clients`` concurrent HTTP clients (``bench/harness.py``) measure, in the same run:
 
 * ``trivial``: ``GET /healthz`` for ``--seconds`` (the same app and server: the baseline);
 * ``purchase``: ``POST /subscription/create`` for ``--seconds``, each a 3-line order (2
@@ -20,34 +19,28 @@ objects with ``p50_ms``, ``p95_ms``, ``p99_ms``, ``rps``, ``trivial_rps``, ``rat
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
-import multiprocessing
 import os
 import random
 import shutil
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
-import threading
-import time
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench import harness  # noqa: E402
+
 TARGET_P95_MS = 50.0
 CUSTOMERS = 200
-START_TIMEOUT_S = 30
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="per measurement (10)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (4)")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (8)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (2)")
+    parser.add_argument("--clients", type=int, default=2, help="concurrent clients (2)")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--child-seed", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -58,14 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict | None] = {}
     try:
         results["sqlite"] = measure("sqlite", f"sqlite:///{work / 'bench.db'}", work, args)
-        results["postgres"] = None
-        if not args.skip_postgres:
-            results["postgres"] = measure_postgres(work, args)
+        results["postgres"] = None if args.skip_postgres else measure_postgres(work, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     figures = {**results, "seconds": args.seconds, "workers": args.workers,
                "clients": args.clients, "cpus": os.cpu_count(), "target_p95_ms": TARGET_P95_MS,
-               "targets_met": {name: r is not None and r["p95_ms"] <= TARGET_P95_MS
+               "targets_met": {name: r["p95_ms"] is not None and r["p95_ms"] <= TARGET_P95_MS
                                and r["errors"] == 0 for name, r in results.items()
                                if r is not None}}
     print(json.dumps(figures))
@@ -73,14 +64,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def measure_postgres(work: Path, args: argparse.Namespace) -> dict | None:
-    base = os.environ.get("BENCH_PG_URL") or _run_env().get("PG_URL")
+    base = os.environ.get("BENCH_PG_URL") or harness.run_env().get("PG_URL")
     if not base:
         print("postgres: skipped (no PG_URL in .run/env: run scripts/bootstrap, or BENCH_PG_URL)")
         return None
     from sqlalchemy import create_engine, make_url, text
 
-    url = make_url(base.replace("postgresql://", "postgresql+psycopg://", 1)
-                   if base.startswith("postgresql://") else base)
+    url = make_url(base)
     name = f"perennial_bench_{os.getpid()}"
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
@@ -98,54 +88,28 @@ def measure_postgres(work: Path, args: argparse.Namespace) -> dict | None:
         admin.dispose()
 
 
-def _run_env() -> dict[str, str]:
-    path = ROOT / ".run" / "env"
-    if not path.exists():
-        return {}
-    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
-    return {k.strip(): v.strip().strip("'\"") for k, v in pairs}
-
-
 def measure(name: str, database_url: str, work: Path, args: argparse.Namespace) -> dict:
-    instance = work / f"{name}-instance"
-    instance.mkdir()
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench",
-           "PERENNIAL_INSTANCE": str(instance),
-           "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")}
-    bin_dir = Path(sys.executable).parent
-    subprocess.run([str(bin_dir / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,  # noqa: S603 - our venv's flask
-                   env=env, check=True, capture_output=True)
-    seeded = json.loads(subprocess.run(  # noqa: S603 - this script, as the seeding child
-        [sys.executable, __file__, "--child-seed"], cwd=ROOT, env=env, check=True,
-        capture_output=True, text=True).stdout.strip().splitlines()[-1])
-    port = _free_port()
-    server = subprocess.Popen(  # noqa: S603 - our venv's gunicorn
-        [str(bin_dir / "gunicorn"), "--workers", str(args.workers), "--bind",
-         f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        _wait_ready(port, server)
-        requests_ = _payloads(seeded, name)
-        run_load(port, "trivial", None, seeded, 1.0, args.clients)  # warm-up
-        run_load(port, "purchase", requests_, seeded, 1.0, args.clients)
-        trivial = run_load(port, "trivial", None, seeded, args.seconds, args.clients)
-        purchase = run_load(port, "purchase", requests_, seeded, args.seconds, args.clients)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-    figures = {**summary(purchase), "trivial_rps": trivial["rps"],
-               "trivial_p50_ms": trivial["p50_ms"], "trivial_p95_ms": trivial["p95_ms"]}
-    figures["ratio"] = round(figures["rps"] / figures["trivial_rps"], 3) \
-        if figures["trivial_rps"] else None
+    env = harness.app_env(database_url, work / f"{name}-instance")
+    seeded = harness.seed_in_child(__file__, env)
+    from app.integrations.signing import encrypt_field
+
+    seeded["expiry"] = encrypt_field(seeded["hash_key"], "12/2099")
+    order = partial(purchase, seeded)
+    with harness.serve(env, args.workers) as port:
+        harness.load(port, harness.trivial, seconds=1.0, clients=args.clients)  # warm-up
+        harness.load(port, order, seconds=1.0, clients=args.clients)
+        trivial = harness.load(port, harness.trivial, seconds=args.seconds,
+                               clients=args.clients)
+        figures = harness.load(port, order, seconds=args.seconds, clients=args.clients)
+    figures.update(trivial_rps=trivial["rps"], trivial_p50_ms=trivial["p50_ms"],
+                   trivial_p95_ms=trivial["p95_ms"])
+    figures["ratio"] = round(figures["rps"] / trivial["rps"], 3) if trivial["rps"] else None
+    met = figures["p95_ms"] is not None and figures["p95_ms"] <= TARGET_P95_MS
     print(f"{name}: purchase POST p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, "
           f"p99 {figures['p99_ms']} ms, {figures['rps']} req/s ({figures['requests']} requests, "
-          f"{figures['errors']} errors); trivial {figures['trivial_rps']} req/s "
-          f"(p50 {figures['trivial_p50_ms']} ms); ratio {figures['ratio']}; "
-          f"target p95 <= {TARGET_P95_MS} ms: "
-          f"{'met' if figures['p95_ms'] <= TARGET_P95_MS else 'NOT met'}")
+          f"{figures['errors']} errors); trivial {trivial['rps']} req/s "
+          f"(p50 {trivial['p50_ms']} ms); ratio {figures['ratio']}; "
+          f"target p95 <= {TARGET_P95_MS} ms: {'met' if met else 'NOT met'}")
     return figures
 
 
@@ -160,13 +124,11 @@ def seed() -> dict:
     with app.app_context():
         merchant = merchants.create("Bench shop", timezone="America/New_York")
         db.session.commit()
-        products = []
-        for i in range(50):
-            db.session.add(Product(merchant_id=merchant.id, product_id=f"B{i:04d}",
-                                   name=f"Bench product {i}", price_minor=999 + i,
+        products = [f"B{i:04d}" for i in range(50)]
+        db.session.add_all(Product(merchant_id=merchant.id, product_id=pid,
+                                   name=f"Bench product {pid}", price_minor=999 + i,
                                    currency="USD", autoship_eligible=True, in_stock=True,
-                                   every=4, every_period=2))
-            products.append(f"B{i:04d}")
+                                   every=4, every_period=2) for i, pid in enumerate(products))
         db.session.commit()
         actor = events.Actor("system", None, "bench")
         incentives.create(merchant.id, {"name": "Ten", "kind": "percent_off", "percent": "10"},
@@ -176,25 +138,19 @@ def seed() -> dict:
                 "api_key": key, "products": products}
 
 
-def _payloads(seeded: dict, name: str) -> dict:
-    from app.integrations.signing import encrypt_field
-
-    return {"expiry": encrypt_field(seeded["hash_key"], "12/2099"), "prefix": name}
-
-
-def order_body(seeded: dict, extra: dict, order_id: str, rnd: random.Random) -> bytes:
+def purchase(seeded: dict, rnd: random.Random, client: str, n: int):
+    """A 3-line order: 2 subscription lines, 1 one-time line; a returning or new customer."""
     products = rnd.sample(seeded["products"], 3)
     user = f"U{rnd.randrange(CUSTOMERS):04d}"
+    address = {"first_name": "Bench", "last_name": user, "address": "1 Main St",
+               "city": "New York", "state_province_code": "NY", "zip_postal_code": "10004",
+               "country_code": "US"}
     payload = {
-        "merchant_id": seeded["merchant_id"], "merchant_order_id": order_id,
+        "merchant_id": seeded["merchant_id"], "merchant_order_id": f"{client}-{n}",
         "og_cart_tracking": False,
         "user": {"user_id": user, "first_name": "Bench", "last_name": user,
-                 "email": f"{user}@example.com",
-                 "shipping_address": {"first_name": "Bench", "last_name": user,
-                                      "address": "1 Main St", "city": "New York",
-                                      "state_province_code": "NY", "zip_postal_code": "10004",
-                                      "country_code": "US"}},
-        "payment": {"token_id": f"tok_{user}", "cc_exp_date": extra["expiry"], "cc_type": "1"},
+                 "email": f"{user}@example.com", "shipping_address": address},
+        "payment": {"token_id": f"tok_{user}", "cc_exp_date": seeded["expiry"], "cc_type": "1"},
         "products": [
             {"product": products[0], "purchase_info": {"quantity": 1, "price": "9.99"},
              "subscription_info": {"quantity": 1, "tracking_override": {
@@ -205,110 +161,9 @@ def order_body(seeded: dict, extra: dict, order_id: str, rnd: random.Random) -> 
             {"product": products[2], "purchase_info": {"quantity": 1, "price": "9.99"}},
         ],
     }
-    return ("create_request=" + quote(json.dumps(payload), safe="")).encode()
-
-
-def run_load(port: int, kind: str, extra: dict | None, seeded: dict, seconds: float,
-             clients: int) -> dict:
-    """``clients`` threads over two client processes, hammering one endpoint."""
-    procs = max(1, min(2, clients))
-    queue: multiprocessing.Queue = multiprocessing.Queue()
-    per = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
-    workers = [multiprocessing.Process(target=_client, args=(
-        port, kind, extra, seeded, seconds, threads, i, queue)) for i, threads in enumerate(per)]
-    for worker in workers:
-        worker.start()
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    for _ in workers:
-        lat, stat = queue.get()
-        latencies += lat
-        for code, n in stat.items():
-            statuses[code] = statuses.get(code, 0) + n
-    for worker in workers:
-        worker.join()
-    return {"latencies": latencies, "statuses": statuses, "seconds": seconds,
-            **_percentiles(latencies, seconds)}
-
-
-def _client(port, kind, extra, seeded, seconds, threads, index, queue) -> None:
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
-    run_id = f"{time.time_ns()}-{index}"
-
-    def loop(thread: int) -> None:
-        rnd = random.Random(f"{run_id}-{thread}")  # noqa: S311 - test data, not secrets
-        n = 0
-        while time.perf_counter() < deadline:
-            n += 1
-            if kind == "trivial":
-                method, path, body, headers = "GET", "/healthz", None, {}
-            else:
-                body = order_body(seeded, extra, f"{extra['prefix']}-{run_id}-{thread}-{n}", rnd)
-                method, path = "POST", "/subscription/create"
-                headers = {"Content-Type": "application/json", "x-api-key": seeded["api_key"]}
-            began = time.perf_counter()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            try:
-                conn.request(method, path, body=body, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                code = response.status
-            except OSError:
-                code = 0
-            finally:
-                conn.close()
-            elapsed = time.perf_counter() - began
-            with lock:
-                statuses[code] = statuses.get(code, 0) + 1
-                if code == 200:
-                    latencies.append(elapsed)
-
-    pool = [threading.Thread(target=loop, args=(t,)) for t in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    queue.put((latencies, statuses))
-
-
-def _percentiles(latencies: list[float], seconds: float) -> dict:
-    if len(latencies) < 2:
-        return {"p50_ms": None, "p95_ms": None, "p99_ms": None, "rps": 0.0}
-    cuts = statistics.quantiles(latencies, n=100)
-    return {"p50_ms": round(cuts[49] * 1000, 2), "p95_ms": round(cuts[94] * 1000, 2),
-            "p99_ms": round(cuts[98] * 1000, 2), "rps": round(len(latencies) / seconds, 1)}
-
-
-def summary(result: dict) -> dict:
-    ok = result["statuses"].get(200, 0)
-    return {"p50_ms": result["p50_ms"], "p95_ms": result["p95_ms"], "p99_ms": result["p99_ms"],
-            "rps": result["rps"], "requests": ok,
-            "errors": sum(n for code, n in result["statuses"].items() if code != 200),
-            "statuses": {str(k): v for k, v in sorted(result["statuses"].items())}}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_ready(port: int, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited: {server.stderr.read().decode()[-2000:]}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("gunicorn did not answer /healthz in time")
+    body = ("create_request=" + quote(json.dumps(payload), safe="")).encode()
+    return "POST", "/subscription/create", body, {
+        "Content-Type": "application/json", "x-api-key": seeded["api_key"]}
 
 
 if __name__ == "__main__":

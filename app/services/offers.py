@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -343,6 +343,9 @@ class Shop:
     loaded: float
     checked: float = 0.0
     products: dict[str, ProductInfo | None] = field(default_factory=dict)
+    # Rendered offers by what shapes them (see ``fragments``), valid until ``fresh_until``.
+    fragments: dict[tuple, str] = field(default_factory=dict)
+    fresh_until: datetime | None = None
 
     def offer_for(self, location: str) -> OfferSettings | None:
         offer = self.offers.get(location) or self.offers.get(DEFAULT_LOCATION)
@@ -384,10 +387,17 @@ def _load_shop(merchant: Merchant, now: float) -> Shop:
     generation = _generation(merchant.id)  # then read: a change after it bumps it again
     offers = {o.location: OfferSettings.of(o) for o in db.session.scalars(
         select(Offer).where(Offer.merchant_id == merchant.id))}
+    incentives = tuple(pricing.active_incentives(merchant.id, None))
     return Shop(id=merchant.id, public_id=merchant.public_id, currency=merchant.currency,
                 allowed_origins=frozenset(merchant.allowed_origins or ()), offers=offers,
-                incentives=tuple(pricing.active_incentives(merchant.id, None)),
-                generation=generation, loaded=now, checked=now)
+                incentives=incentives, generation=generation, loaded=now, checked=now,
+                fresh_until=_next_boundary(incentives, utcnow()))
+
+
+def _next_boundary(incentives: Iterable[pricing.Terms], now: datetime) -> datetime | None:
+    """When the next scheduled incentive starts or ends: what offers promise changes then."""
+    moments = [m for t in incentives for m in (t.starts_at, t.ends_at) if m and m > now]
+    return min(moments, default=None)
 
 
 def _generation(merchant_id: int) -> bytes | None:
@@ -469,12 +479,27 @@ _TRACKED = (select(OptIn.product_id, OptIn.offer_id, OptIn.every, OptIn.every_pe
 
 
 def tracked(merchant_id: int, session_id: str | None) -> dict[str, Tracked]:
-    """The session's opt-ins, read fresh (one indexed query, no ORM objects)."""
+    """The session's opt-ins, read fresh: one indexed query, straight to the driver (this
+    runs on every product page view, so it skips the ORM session and statement compiling)."""
     if not session_id:
         return {}
-    rows = db.session.connection().execute(_TRACKED, {"merchant": merchant_id,
-                                                      "session": session_id})
+    with db.engine.connect() as conn:
+        sql = _TRACKED_SQL.get(conn.dialect.paramstyle)
+        if sql is None:
+            sql = _TRACKED_SQL[conn.dialect.paramstyle] = str(_TRACKED.compile(
+                dialect=conn.dialect, compile_kwargs={"render_postcompile": True}))
+        params = _driver_params(conn.dialect.paramstyle, merchant_id, session_id)
+        rows = conn.exec_driver_sql(sql, params).all()
     return {row[0]: Tracked(*row) for row in rows}
+
+
+_TRACKED_SQL: dict[str, str] = {}
+
+
+def _driver_params(paramstyle: str, merchant_id: int, session_id: str) -> Any:
+    if paramstyle in ("qmark", "format", "numeric"):
+        return (merchant_id, session_id)
+    return {"merchant": merchant_id, "session": session_id}  # named, pyformat
 
 
 @dataclass(frozen=True)
@@ -489,6 +514,44 @@ class Context:
 def context_for(shop: Shop, session_id: str | None) -> Context:
     valid = session_id if session_merchant(session_id or "") == shop.public_id else None
     return Context(shop=shop, optins=tracked(shop.id, valid), now=utcnow())
+
+
+KEY_PLACEHOLDER = "OGKEY0"  # rendered in place of the page's key, then replaced
+MAX_CACHED_FRAGMENTS = 5_000
+
+
+def fragments(shop: Shop, session_id: str | None, slots: Sequence[Slot],
+              render: Callable[[OfferView], str], *, variant: str = ""
+              ) -> tuple[list[str], Context]:
+    """Every offer of a page as HTML (``""`` where nothing renders), in ``slots`` order.
+
+    An offer's HTML depends only on the offer settings, the product, the element's attributes
+    and the shopper's opt-in, all cached in the snapshot or part of the key here (with
+    ``variant``: what else ``render`` depends on, such as the URL it posts to), so each variant
+    is rendered (by ``render``) once and reused with the page's own key put in.
+    """
+    if len(slots) > MAX_SLOTS:
+        raise ValidationError(f"At most {MAX_SLOTS} offers per request.")
+    context = context_for(shop, session_id)
+    if shop.fresh_until is not None and context.now >= shop.fresh_until:
+        shop.fragments.clear()
+        shop.fresh_until = _next_boundary(shop.incentives, context.now)
+    found = catalog_products(shop, {slot.product_id for slot in slots})
+    html = []
+    for slot in slots:
+        optin = context.optins.get(slot.product_id)
+        key = (slot.product_id, slot.location, slot.default_frequency, slot.offer_type,
+               optin.frequency if optin else None, optin.offer_id if optin else None, variant)
+        cached = shop.fragments.get(key)
+        if cached is None:
+            shown = view(context, found.get(slot.product_id),
+                         replace(slot, key=KEY_PLACEHOLDER))
+            cached = render(shown) if shown is not None else ""
+            if len(shop.fragments) >= MAX_CACHED_FRAGMENTS:
+                shop.fragments.clear()
+            shop.fragments[key] = cached
+        html.append(cached.replace(KEY_PLACEHOLDER, slot.key))
+    return html, context
 
 
 def views_for(shop: Shop, session_id: str | None, slots: Sequence[Slot]

@@ -8,6 +8,7 @@ cookies: the shopper's ``og_session_id`` travels as a parameter.
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request
+from jinja2.utils import htmlsafe_json_dumps
 
 from app import assets
 from app.services import offers
@@ -82,12 +83,17 @@ def offers_batch():
     slots = [_slot(*fields) for fields in zip(keys, products, locations, defaults, types,
                                               strict=True)]
     session_id = args.get("session", "")
-    views, context = offers.views_for(shop, session_id, slots)
+    action = _action_url()
+    html, context = offers.fragments(
+        shop, session_id, slots,
+        lambda view: render_template("storefront/_offer.html", v=view, action=action),
+        variant=action)
     state = [{"id": o.product_id, "frequency": o.frequency, "offer": o.offer_id}
              for o in context.optins.values()]
-    html = render_template("storefront/_offers.html", views=views, slots=slots, optins=state,
-                           action=_action_url())
-    return _fragment(html)
+    parts = [f"<div hidden data-og-optins='{htmlsafe_json_dumps(state, sort_keys=True)}'></div>"]
+    parts += [f'<div data-og-slot="{slot.key}">{inner}</div>'  # keys are [A-Za-z0-9_-]
+              for slot, inner in zip(slots, html, strict=True)]
+    return _fragment("\n".join(parts))
 
 
 @bp.post("/<merchant_id>/offers/choose")

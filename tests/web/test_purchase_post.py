@@ -173,6 +173,7 @@ def test_cart_tracking_uses_the_sessions_opt_ins_and_clears_them(client, merchan
     offer = offers.ensure_default(merchant.id)
     offers.choose(merchant, session_id, offers.Slot("o0", "222"), subscribed=True,
                   frequency="2_3")
+    assert len(client.get(f"/carts/{session_id}/").get_json()["items"]) == 1  # now cached
     payload = example(merchant, og_cart_tracking=True, session_id=session_id,
                       merchant_order_id="cart-1")
     payload["products"] = [{"product": "222", "purchase_info": {"quantity": 3}},
@@ -185,6 +186,7 @@ def test_cart_tracking_uses_the_sessions_opt_ins_and_clears_them(client, merchan
     assert sub.offer_id == offer.public_id and sub.session_id == session_id
     assert sub.incentive_ids == [incentives.list_for(merchant.id)[0].public_id]
     assert count(OptIn) == 0
+    assert client.get(f"/carts/{session_id}/").get_json()["items"] == []  # the copy follows
     order = subscriptions.upcoming_order(sub)
     assert order.place_date == subscriptions.next_date(sub.start_date, 2, 3)
 
