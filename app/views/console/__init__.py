@@ -4,4 +4,13 @@ from flask import Blueprint
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
-from app.views.console import auth, feeds, incentives, offers, overview, products, settings  # noqa: E402, F401  (routes register on bp)
+from app.views.console import (  # noqa: E402, F401  (routes register on bp)
+    auth,
+    feeds,
+    incentives,
+    offers,
+    overview,
+    products,
+    settings,
+    subscribers,
+)
