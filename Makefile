@@ -64,7 +64,7 @@ format:
 	$(BIN)/ruff format .
 
 bench: bootstrap
-	@shopt -s nullglob; files=(bench/*.py); rc=0; \
+	@shopt -s nullglob; files=(bench/[!_]*.py); rc=0; \
 	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks in bench/ yet"; fi; \
 	for f in "$${files[@]}"; do echo "==> $$f"; $(BIN)/python "$$f" || rc=1; done; exit $$rc
 

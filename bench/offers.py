@@ -5,7 +5,7 @@
   file as served, ``htmx_gzip_bytes`` the bundled, scoped htmx.
 * ``fragment_rps`` vs ``trivial_rps``: on one gunicorn server (``--workers`` sync workers) over a
   fresh SQLite database (a merchant with 500 products and two incentives), ``--clients``
-  concurrent clients (``bench/harness.py``) call, each for ``--seconds``, in the same run and
+  concurrent clients (``bench/_harness.py``) call, each for ``--seconds``, in the same run and
   ``--rounds`` times alternately (the median round is reported, every round's ratio listed):
   ``GET /healthz`` (the trivial endpoint of the same app), then
   ``GET /<merchant>/offers/?session=…&k=…&p=…&l=pdp&d=&t=`` with an allowed ``Origin``: one
@@ -32,7 +32,7 @@ from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench import harness  # noqa: E402
+from bench import _harness as harness  # noqa: E402
 
 TARGET_LOADER_BYTES = 6 * 1024
 TARGET_RATIO = 0.5

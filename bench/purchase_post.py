@@ -2,7 +2,7 @@
 
 For each database: a fresh database is migrated and seeded (a merchant, its API key, catalog
 products and a 10 % incentive); gunicorn serves ``wsgi:app`` with ``--workers`` sync workers;
-then ``--clients`` concurrent HTTP clients (``bench/harness.py``) measure, in the same run:
+then ``--clients`` concurrent HTTP clients (``bench/_harness.py``) measure, in the same run:
 
 * ``trivial``: ``GET /healthz`` for ``--seconds`` (the same app and server: the baseline);
 * ``purchase``: ``POST /subscription/create`` for ``--seconds``, each a 3-line order (2
@@ -30,7 +30,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench import harness  # noqa: E402
+from bench import _harness as harness  # noqa: E402
 
 TARGET_P95_MS = 50.0
 CUSTOMERS = 200

@@ -1,8 +1,8 @@
 """Offers on the merchant's pages: what each ``<og-offer>`` shows, and the shopper's opt-ins.
 
-The storefront asks for every offer of a page in one call (``views_for``); each answer is an
-``OfferView``, or None when the offer must render nothing (unknown or ineligible product, out of
-stock, offers switched off at that location). What the shopper is promised comes from the one
+The storefront asks for every offer of a page in one call (``fragments``). Each offer is an
+``OfferView`` (rendered once per variant and cached), or None when it must render nothing
+(unknown or ineligible product, out of stock, offers switched off at that location). What the shopper is promised comes from the one
 pricing function (``pricing.price_order``) over the incentives the offer advertises.
 
 Decided where the contracts are silent:
@@ -554,16 +554,6 @@ def fragments(shop: Shop, session_id: str | None, slots: Sequence[Slot],
     return html, context
 
 
-def views_for(shop: Shop, session_id: str | None, slots: Sequence[Slot]
-              ) -> tuple[list[OfferView | None], Context]:
-    """Every offer of a page, in ``slots`` order (None = render nothing there)."""
-    if len(slots) > MAX_SLOTS:
-        raise ValidationError(f"At most {MAX_SLOTS} offers per request.")
-    context = context_for(shop, session_id)
-    found = catalog_products(shop, {slot.product_id for slot in slots})
-    return [view(context, found.get(slot.product_id), slot) for slot in slots], context
-
-
 def view(context: Context, product: ProductInfo | None, slot: Slot, *,
          offer: OfferSettings | None = None) -> OfferView | None:
     """The offer for one slot, or None: unknown, ineligible or out of stock, or switched off."""
@@ -676,14 +666,6 @@ def preview(merchant: Merchant, data: Mapping[str, Any], product_id: str
 
 
 # -- opt-ins --------------------------------------------------------------------------------
-
-
-def optins(merchant_id: int, session_id: str | None) -> list[OptIn]:
-    if not session_id:
-        return []
-    query = (select(OptIn).where(OptIn.merchant_id == merchant_id,
-                                 OptIn.session_id == session_id).order_by(OptIn.id))
-    return list(db.session.scalars(query))
 
 
 def choose(merchant: Merchant | Shop, session_id: str, slot: Slot, *, subscribed: bool,

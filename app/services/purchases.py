@@ -380,8 +380,7 @@ def _apply(merchant: Merchant, row: PurchaseRequest, payload: dict[str, Any], *,
 
 def _lines(merchant: Merchant, payload: Mapping[str, Any], *, cart_tracking: bool,
            session_id: str | None) -> list[Line]:
-    optins = {o.product_id: o for o in offers.optins(merchant.id, session_id)} \
-        if cart_tracking and session_id else {}
+    optins = offers.tracked(merchant.id, session_id) if cart_tracking else {}
     tracking = {}
     if not cart_tracking:
         for entry in payload.get("tracking") or []:
