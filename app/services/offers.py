@@ -2,8 +2,9 @@
 
 The storefront asks for every offer of a page in one call (``fragments``). Each offer is an
 ``OfferView`` (rendered once per variant and cached), or None when it must render nothing
-(unknown or ineligible product, out of stock, offers switched off at that location). What the shopper is promised comes from the one
-pricing function (``pricing.price_order``) over the incentives the offer advertises.
+(unknown or ineligible product, out of stock, offers switched off at that location). What the
+shopper is promised comes from the one pricing function (``pricing.price_order``) over the
+incentives the offer advertises.
 
 Decided where the contracts are silent:
 
