@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import current_app, g, jsonify, request
 from sqlalchemy.exc import OperationalError
 
-from app.extensions import db
+from app.extensions import db, sqlite_writer_lock
 from app.integrations import signing
 from app.models import Merchant
 from app.services import api_keys, events, merchants, purchases
@@ -46,6 +46,11 @@ def _credentials() -> tuple[Merchant, events.Actor] | tuple[None, tuple[dict, in
 @bp.post("/subscription/create")
 @bp.post("/subscription/create/")
 def subscription_create():
+    with sqlite_writer_lock():
+        return _create()
+
+
+def _create():
     merchant, actor = _credentials()
     if merchant is None:
         body, status = actor
@@ -64,6 +69,8 @@ def subscription_create():
         db.session.rollback()
         current_app.logger.exception("purchase POST could not reach the database")
         return jsonify({"error_message": "Temporarily unavailable; please retry."}), 503
+    finally:
+        db.session.close()  # end the transaction before the next request gets the lock
     return jsonify(body), status
 
 
