@@ -120,8 +120,8 @@ def send(order_number: str) -> sqlite3.Row:
             " WHERE order_number = ?",
             (outcome, attempts, status_code, text, subs_req_id, next_at, _now(), order_number))
     if outcome != SENT:
-        current_app.logger.warning("purchase POST for %s: %s (%s)", order_number, outcome,
-                                   status_code or text)
+        current_app.logger.warning("purchase POST for %s: %s (%s) %s", order_number, outcome,
+                                   status_code, text[:300])
     return db.execute("SELECT * FROM purchase_post WHERE order_number = ?",
                       (order_number,)).fetchone()
 

@@ -26,11 +26,15 @@ SOAP = "FF4060101"
 @pytest.fixture(scope="module")
 def store_url(platform, demo_catalog, tmp_path_factory):
     creds = platform.credentials
+    with platform.app.app_context():  # the console tests may have rotated the hash key
+        from app.services import merchants
+
+        hash_key = merchants.get_by_public_id(demo_catalog).hash_key
     store = create_store({
         "DEMO_DB": str(tmp_path_factory.mktemp("purchase-store") / "demo.db"),
         "SECRET_KEY": "e2e-secret", "MERCHANT_PUBLIC_ID": demo_catalog,
         "PLATFORM_URL": platform.url, "PLATFORM_API_KEY": creds["api_key"],
-        "MERCHANT_HASH_KEY": creds["hash_key"],
+        "MERCHANT_HASH_KEY": hash_key,
     })
     server = make_server("127.0.0.1", 0, store, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
