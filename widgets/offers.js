@@ -2,12 +2,15 @@
    It finds every <og-offer>, fetches all their fragments in ONE request, hands them to htmx,
    watches for offers added or changed later, and keeps window.og.offers (contracts §2.2). */
 var w = window, d = document;
-var me = d.currentScript || d.querySelector('script[src*="/main.js"]');
+var me = d.currentScript || Array.prototype.filter.call(d.scripts, function (sc) {
+  return /\/[0-9a-f]{32}\/main\.js(\?|$)/.test(sc.src);
+})[0];
 var src = new URL(me.src, location.href);
 var BASE = src.origin + src.pathname.replace(/main\.js$/, '');
 var MID = src.pathname.split('/').slice(-2)[0];
 var ID = 'og' + Math.random().toString(36).slice(2, 7);
 var STORE = 'OG_STATE';
+var MAX = 50;
 var EVENTS = ('configRequest beforeRequest beforeSend afterRequest beforeOnLoad afterOnLoad ' +
   'beforeSwap afterSwap afterSettle beforeProcessNode afterProcessNode beforeCleanupElement load ' +
   'responseError sendError timeout abort validateUrl confirm trigger oobBeforeSwap oobAfterSwap ' +
@@ -127,6 +130,13 @@ function scan(all) {
     batch.push(el);
   });
   if (!batch.length) return Promise.resolve();
+  var requests = [];
+  for (var i = 0; i < batch.length; i += MAX) requests.push(load(batch.slice(i, i + MAX)));
+  return Promise.all(requests);
+}
+
+/* One request for up to MAX offers (the server's limit; a page rarely has more). */
+function load(batch) {
   var q = ['session=' + enc(sid)];
   batch.forEach(function (el) {
     q.push('k=' + seen.get(el).key, 'p=' + enc(attr(el, 'product')),

@@ -189,6 +189,8 @@ HOST_PAGES = {
       <og-offer product="{tea}" location="cart"></og-offer>
       <og-offer product="{coffee}" location="qv" type="toggle"></og-offer>
     """,
+    "many": "".join(f'<og-offer product="{{coffee}}" location="qv{i}"></og-offer>'
+                    for i in range(60)),
     "later": """
       <div id="slot"></div>
       <button id="add" onclick="
@@ -279,6 +281,15 @@ def test_loader_twice_and_one_global(page: Page, host):
     added = page.evaluate(
         "Object.keys(window).filter(k => !window.before.includes(k) && k !== 'before')")
     assert added == ["og"]
+
+
+def test_a_listing_with_more_offers_than_one_request_takes(page: Page, host):
+    url, _hits = host
+    batches = []
+    page.on("request", lambda r: "/offers/" in r.url and batches.append(r.url))
+    page.goto(f"{url}/many")
+    expect(page.locator("og-offer .og-offer")).to_have_count(60)
+    assert len(batches) == 2  # 50 + 10: the server's per-request limit
 
 
 def test_offers_added_and_changed_after_load(page: Page, host):
