@@ -46,6 +46,10 @@ class Subscription(db.Model):
     extra_data: Mapped[dict] = mapped_column(JSON, default=dict)
     # The ongoing incentives the shopper was promised at checkout (public ids).
     incentive_ids: Mapped[list] = mapped_column(JSON, default=list)
+    # How the purchase POST shaped it (contracts §5.2): legacy ``components`` (product ids),
+    # ``bundle`` ([{product, quantity}] of a multi-item bundle) and, for prepaid
+    # subscriptions, ``orders_per_billing`` and ``renewal_behavior``.
+    plan: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

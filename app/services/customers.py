@@ -34,10 +34,12 @@ def get_by_user_id(merchant_id: int, user_id: str) -> Customer | None:
 
 
 def match_customer(merchant_id: int, user_id: str, contact: Mapping[str, str | None], *,
-                   actor: events.Actor) -> Customer:
+                   actor: events.Actor, extra_data: dict | None = None) -> Customer:
     """The customer with this ``user_id``, created or updated with the details given."""
     customer = get_by_user_id(merchant_id, user_id)
-    given = {k: v for k, v in contact.items() if k in CONTACT_FIELDS and v}
+    given: dict[str, Any] = {k: v for k, v in contact.items() if k in CONTACT_FIELDS and v}
+    if extra_data:
+        given["extra_data"] = extra_data
     if customer is None:
         customer = Customer(merchant_id=merchant_id, merchant_user_id=user_id, **given)
         db.session.add(customer)
@@ -125,6 +127,7 @@ def customer_dict(customer: Customer) -> dict[str, Any]:
     return {"public_id": customer.public_id, "merchant_user_id": customer.merchant_user_id,
             "first_name": customer.first_name, "last_name": customer.last_name,
             "email": customer.email, "phone_number": customer.phone_number,
+            "extra_data": customer.extra_data or {},
             "live": customer.live, "created": customer.created_at.isoformat(),
             "updated": customer.updated_at.isoformat()}
 

@@ -216,6 +216,8 @@ class Line:
     target_product_id: str | None = None
     first_date: Any = None
     extra_data: Any = None
+    info: Any = None  # subscription_info, for the plan fields
+    raw: Any = None  # the whole line
 
     @property
     def key(self) -> str:
@@ -281,8 +283,10 @@ def _validate_shape(payload: Mapping[str, Any]) -> None:
     if user is None:
         raise bad("User data cannot be null")
     _text(user, "user_id", "User id", required=True, limit=200)
-    for key in ("shipping_address", "billing_address"):
+    for key in ("shipping_address", "billing_address", "extra_data"):
         _object(user, key, key)
+    if len(json.dumps(user.get("extra_data") or {})) > 4000:
+        raise bad("user.extra_data is longer than 4000 characters")
     _object(payload, "payment", "payment")
     products = payload.get("products")
     if not isinstance(products, list) or not products:
@@ -344,7 +348,8 @@ def _apply(merchant: Merchant, row: PurchaseRequest, payload: dict[str, Any], *,
         raise bad("No subscription could be created", errors=errors)
     contact = {k: _text(user, k, k, limit=254) for k in customers.CONTACT_FIELDS}
     customer = customers.match_customer(merchant.id, _text(user, "user_id", "User id"),
-                                        contact, actor=actor)
+                                        contact, actor=actor,
+                                        extra_data=user.get("extra_data") or None)
     shipping = customers.match_address(customer, shipping_fields, actor=actor) \
         if shipping_fields else None
     billing_fields = _address(user.get("billing_address"), "billing_address")
@@ -416,6 +421,7 @@ def _lines(merchant: Merchant, payload: Mapping[str, Any], *, cart_tracking: boo
             line.quantity = (info or {}).get("quantity") or purchase.get("quantity") or 1
             line.first_date = (info or {}).get("first_order_place_date")
             line.extra_data = (info or {}).get("extra_data")
+            line.info, line.raw = info or {}, raw
         lines.append(line)
     return lines
 
@@ -472,6 +478,7 @@ def _new_subscription(line: Line, found: dict[str, Product], merchant_offers: di
     extra = line.extra_data if line.extra_data is not None else {}
     if not isinstance(extra, dict) or len(json.dumps(extra)) > 4000:
         raise ValueError("extra_data must be an object of at most 4000 characters")
+    subscription_type, plan = _plan(line)
     offer = merchant_offers.get(line.offer_id) or default_offer
     promised = [t.public_id for t in offers.advertised_incentives(
         live, offer, pricing.line_for(product)) if t.applies_to != "initial"
@@ -479,7 +486,42 @@ def _new_subscription(line: Line, found: dict[str, Product], merchant_offers: di
     return subscriptions.NewSubscription(
         product=product, quantity=quantity, every=every, every_period=period,
         offer_id=line.offer_id or default_offer.public_id, first_date=first, extra_data=extra,
-        incentive_ids=tuple(promised))
+        incentive_ids=tuple(promised), subscription_type=subscription_type, plan=plan)
+
+
+def _plan(line: Line) -> tuple[str, dict[str, Any]]:
+    """``subscription_type`` and the plan fields of §5.2: components, bundle, prepaid terms."""
+    info, raw = line.info or {}, line.raw or {}
+    plan: dict[str, Any] = {}
+    components = info.get("components")
+    if components not in (None, []):
+        if (not isinstance(components, list) or len(components) > 50
+                or not all(isinstance(c, str | int) and not isinstance(c, bool)
+                           and 0 < len(str(c)) <= 64 for c in components)):
+            raise ValueError("components must be a list of up to 50 product ids")
+        plan["components"] = [str(c) for c in components]
+    bundle = info.get("multi_item_bundle_components", raw.get("multi_item_bundle_components"))
+    if bundle not in (None, []):
+        if not isinstance(bundle, list) or len(bundle) > 50:
+            raise ValueError("multi_item_bundle_components must be a list of up to 50 items")
+        items = []
+        for item in bundle:
+            if not isinstance(item, dict) or not isinstance(item.get("product"), str | int):
+                raise ValueError("each bundle component needs a product and a quantity")
+            items.append({"product": str(item["product"])[:64],
+                          "quantity": _int(item.get("quantity", 1), "quantity", 1, 99)})
+        plan["bundle"] = items
+    kind = info.get("subscription_type") or "standard"
+    if kind not in ("standard", "prepaid"):
+        raise ValueError("subscription_type must be standard or prepaid")
+    if kind == "prepaid":
+        plan["orders_per_billing"] = _int(info.get("prepaid_orders_per_billing"),
+                                          "prepaid_orders_per_billing", 1, 99)
+        renewal = info.get("renewal_behavior") or "autorenew"
+        if not isinstance(renewal, str) or len(renewal) > 32:
+            raise ValueError("renewal_behavior must be a short string such as autorenew")
+        plan["renewal_behavior"] = renewal
+    return kind, plan
 
 
 def _address(value: Any, label: str) -> dict[str, str | None] | None:

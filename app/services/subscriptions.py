@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -62,6 +62,8 @@ class NewSubscription:
     first_date: date
     extra_data: dict[str, Any]
     incentive_ids: tuple[str, ...] = ()
+    subscription_type: str = "standard"
+    plan: dict[str, Any] = field(default_factory=dict)
 
 
 def create_many(customer: Customer, items: Sequence[NewSubscription], *, start: date,
@@ -78,7 +80,8 @@ def create_many(customer: Customer, items: Sequence[NewSubscription], *, start: 
             every_period=item.every_period, shipping_address_id=shipping.id if shipping else None,
             payment_id=payment.id if payment else None, start_date=start, iteration=1,
             merchant_order_id=merchant_order_id, session_id=session_id,
-            extra_data=item.extra_data, incentive_ids=list(item.incentive_ids))
+            extra_data=item.extra_data, incentive_ids=list(item.incentive_ids),
+            subscription_type=item.subscription_type, plan=item.plan)
         sub.product = item.product
         db.session.add(sub)
         created.append(sub)
@@ -195,7 +198,8 @@ def subscription_dict(sub: Subscription) -> dict[str, Any]:
         "shipping_address": sub.shipping_address.public_id if sub.shipping_address else None,
         "offer": sub.offer_id,
         "subscription_type": sub.subscription_type,
-        "components": [],
+        "components": (sub.plan or {}).get("components", []),
+        "multi_item_bundle_components": (sub.plan or {}).get("bundle", []),
         "extra_data": sub.extra_data or {},
         "quantity": sub.quantity,
         "price": _money(sub.price_minor, sub.currency),
@@ -216,6 +220,10 @@ def subscription_dict(sub: Subscription) -> dict[str, Any]:
         "created": sub.created_at.isoformat() if sub.created_at else None,
         "updated": sub.updated_at.isoformat() if sub.updated_at else None,
         "live": sub.live,
+        "prepaid_subscription_context": {
+            "orders_per_billing": sub.plan.get("orders_per_billing"),
+            "renewal_behavior": sub.plan.get("renewal_behavior"),
+        } if sub.subscription_type == "prepaid" and sub.plan else None,
         "currency_code": sub.currency,
     }
 

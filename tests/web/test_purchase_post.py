@@ -518,3 +518,38 @@ def test_two_checkouts_of_one_new_customer_at_once_share_the_customer(app, merch
     assert statuses == [200] * 4
     assert (count(Customer), count(Address), count(PaymentMethod)) == (1, 1, 1)
     assert count(Subscription) == 4
+
+
+def test_plan_fields_and_user_extra_data_are_kept(client, merchant, key):
+    payload = example(merchant)
+    payload["user"]["extra_data"] = {"loyalty_tier": "gold"}
+    info = payload["products"][0]["subscription_info"]
+    info.update(components=["222", "222"], subscription_type="prepaid",
+                prepaid_orders_per_billing=3, renewal_behavior="autorenew",
+                multi_item_bundle_components=[{"product": "222", "quantity": 2}],
+                extra_data={"engraving": "Rex"})
+    assert post(client, whole(payload), key=key).status_code == 200
+    sub_id = db.session.scalar(select(Subscription.public_id))
+    sub = client.get(f"/subscriptions/{sub_id}/", headers={"x-api-key": key}).get_json()
+    assert sub["components"] == ["222", "222"]
+    assert sub["multi_item_bundle_components"] == [{"product": "222", "quantity": 2}]
+    assert sub["subscription_type"] == "prepaid"
+    assert sub["prepaid_subscription_context"] == {"orders_per_billing": 3,
+                                                   "renewal_behavior": "autorenew"}
+    assert sub["extra_data"] == {"engraving": "Rex"}
+    customer = client.get("/customers/DC69410241/", headers={"x-api-key": key}).get_json()
+    assert customer["extra_data"] == {"loyalty_tier": "gold"}
+
+
+@pytest.mark.parametrize("change", [
+    {"subscription_type": "lifetime"},
+    {"subscription_type": "prepaid"},  # without prepaid_orders_per_billing
+    {"components": "222 222"},
+    {"multi_item_bundle_components": [{"quantity": 2}]},
+])
+def test_bad_plan_fields_are_line_errors(client, merchant, key, change):
+    payload = example(merchant)
+    payload["products"][0]["subscription_info"].update(change)
+    response = post(client, whole(payload), key=key)
+    assert response.status_code == 400
+    assert "123456789" in response.get_json()["errors"]
