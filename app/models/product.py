@@ -16,7 +16,8 @@ class Product(db.Model):
     __table_args__ = (UniqueConstraint("merchant_id", "product_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    # Indexed by the (merchant_id, product_id) unique key, whose first column it is.
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
     product_id: Mapped[str] = mapped_column(String(64))  # the merchant's id (feed product_id)
     sku: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(1024))
