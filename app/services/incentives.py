@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app.extensions import db
+from app.integrations import wire
 from app.models import Incentive, Merchant, Product
 from app.models.incentive import APPLIES_TO, DISCOUNT_KINDS, KINDS, SCOPES, TARGETS
 from app.services import events, merchants, pricing
@@ -259,12 +260,11 @@ def _order_number(value: Any) -> int | None:
 def _moment(value: Any, tz: ZoneInfo) -> datetime | None:
     if value in (None, ""):
         return None
-    if not isinstance(value, datetime):
-        try:
-            value = datetime.fromisoformat(str(value).strip())
-        except ValueError:
-            raise ValueError("A date and time such as 2026-12-01T09:00.") from None
-    return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(UTC)
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    try:
+        return wire.parse_datetime(text, default_tz=tz, label="That date")
+    except wire.WireError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _flag(value: Any) -> bool:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,19 +10,12 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Product
-from app.services import events
+from app.services import events, pagination
 from app.services.errors import NotFound, ValidationError
 
 PERIODS = {1: "day", 2: "week", 3: "month", 4: "year"}
-MAX_PAGE_SIZE = 100
+MAX_PAGE_SIZE = pagination.MAX_PAGE_SIZE
 FLAG_FILTERS = ("eligible", "in_stock", "discontinued", "in_latest_feed")
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Product]
-    next_cursor: str | None
-    previous_cursor: str | None
 
 
 def format_minor(minor: int) -> str:
@@ -64,43 +54,12 @@ def _filtered(merchant_id: int, filters: dict[str, Any]) -> Select:
     return query
 
 
-def encode_cursor(direction: str, product_pk: int) -> str:
-    raw = json.dumps({"d": direction, "id": product_pk}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[str, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        direction, pk = data["d"], data["id"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValidationError("Invalid cursor", fields={"cursor": "Invalid cursor"}) from exc
-    if direction not in ("after", "before") or not isinstance(pk, int):
-        raise ValidationError("Invalid cursor", fields={"cursor": "Invalid cursor"})
-    return direction, pk
-
-
 def page(merchant_id: int, filters: dict[str, Any], *, cursor: str | None,
-         size: int = 10) -> Page:
+         size: int = 10) -> pagination.Page[Product]:
     """One keyset page in product-row order; cursors survive inserts between calls."""
-    size = max(1, min(size, MAX_PAGE_SIZE))
     query = _filtered(merchant_id, filters).options(selectinload(Product.groups))
-    direction, pk = decode_cursor(cursor) if cursor else ("after", 0)
-    if direction == "after":
-        rows = list(db.session.scalars(query.where(Product.id > pk)
-                                       .order_by(Product.id).limit(size + 1)))
-        more, items = len(rows) > size, rows[:size]
-        has_prev = pk > 0 and bool(items)
-        nxt = encode_cursor("after", items[-1].id) if more else None
-        prev = encode_cursor("before", items[0].id) if has_prev else None
-    else:
-        rows = list(db.session.scalars(query.where(Product.id < pk)
-                                       .order_by(Product.id.desc()).limit(size + 1)))
-        more, items = len(rows) > size, list(reversed(rows[:size]))
-        nxt = encode_cursor("after", items[-1].id) if items else None
-        prev = encode_cursor("before", items[0].id) if more else None
-    return Page(items, nxt, prev)
+    return pagination.keyset(query, Product.id, scope=f"products:{merchant_id}", cursor=cursor,
+                             size=size)
 
 
 def count(merchant_id: int, filters: dict[str, Any]) -> int:

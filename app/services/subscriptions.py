@@ -31,7 +31,7 @@ from app.models import (
     Subscription,
 )
 from app.models.order import OrderStatus
-from app.services import events, pricing
+from app.services import events, pagination, pricing
 from app.services.errors import NotFound
 
 DAYS_PER_PERIOD = {1: 1, 2: 7, 3: 30, 4: 365}
@@ -64,6 +64,7 @@ class NewSubscription:
     incentive_ids: tuple[str, ...] = ()
     subscription_type: str = "standard"
     plan: dict[str, Any] = field(default_factory=dict)
+    unknown_offer: str | None = None  # an offer id the checkout named that is not the merchant's
 
 
 def create_many(customer: Customer, items: Sequence[NewSubscription], *, start: date,
@@ -101,10 +102,13 @@ def create_many(customer: Customer, items: Sequence[NewSubscription], *, start: 
     for order in orders.values():
         reprice(order, incentives, now=now)
     db.session.flush()
-    for sub in created:
+    for sub, item in zip(created, items, strict=True):
+        after = _created(sub)
+        if item.unknown_offer:
+            after["unknown_offer"] = item.unknown_offer
         events.record(customer.merchant_id, "subscription.create", actor,
                       object_type="subscription", object_id=sub.public_id,
-                      customer_id=customer.id, after=_created(sub))
+                      customer_id=customer.id, after=after)
     for order in orders.values():
         events.record(customer.merchant_id, "order.create", actor, object_type="order",
                       object_id=order.public_id, customer_id=customer.id,
@@ -151,6 +155,16 @@ def get(merchant_id: int, public_id: str) -> Subscription:
     if sub is None:
         raise NotFound()
     return sub
+
+
+def page(merchant_id: int, *, customer_id: int | None, cursor: str | None,
+         size: int) -> pagination.Page[Subscription]:
+    """The merchant's subscriptions (of one customer when given), oldest first, a page."""
+    query = select(Subscription).where(Subscription.merchant_id == merchant_id)
+    if customer_id is not None:
+        query = query.where(Subscription.customer_id == customer_id)
+    return pagination.keyset(query, Subscription.id, scope=f"subscriptions:{merchant_id}",
+                             cursor=cursor, size=size)
 
 
 def for_customer(merchant_id: int, customer_id: int) -> list[Subscription]:

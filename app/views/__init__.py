@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Flask, redirect, url_for
 
 from app.extensions import csrf
-from app.views import api, console, errors, security, storefront
+from app.views import api, boundary, console, errors, security, storefront
 
 
 def register_blueprints(app: Flask) -> None:
+    boundary.register_converters(app)
+    boundary.init_app(app)
     csrf.exempt(api.bp)  # server-to-server: authenticated by key or signature, not cookies
     app.register_blueprint(api.bp)
     app.register_blueprint(console.bp)

@@ -12,6 +12,11 @@ API_PREFIXES = ("/api/", "/products", "/subscription", "/subscriptions", "/custo
                 "/orders", "/items", "/carts", "/addresses", "/payments", "/merchant/")
 
 
+# Endpoints whose contract has its own error shape (contracts §5.4, §5.5).
+PURCHASE_POST = "api.subscription_create"
+PLAIN_TEXT = ("api.subscription_verify",)
+
+
 def wants_json() -> bool:
     if request.blueprint == "storefront" or request.path.startswith(API_PREFIXES):
         return True
@@ -21,6 +26,10 @@ def wants_json() -> bool:
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
+        if request.endpoint == PURCHASE_POST:
+            return jsonify({"error_message": exc.message}), exc.status
+        if request.endpoint in PLAIN_TEXT:
+            return exc.message, exc.status, {"Content-Type": "text/plain; charset=utf-8"}
         if wants_json():
             body = exc.fields or {"detail": exc.message}
             return jsonify(body), exc.status

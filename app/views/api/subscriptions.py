@@ -6,13 +6,12 @@ from flask import g, jsonify, request, url_for
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Address, PaymentMethod, Subscription
+from app.models import Address, PaymentMethod
 from app.services import customers, subscriptions
-from app.services.errors import NotFound, ValidationError
+from app.services.errors import NotFound
+from app.views import params
 from app.views.api import bp
 from app.views.api.auth import api_key_required
-
-MAX_PAGE = 100
 
 
 @bp.get("/subscriptions/<public_id>/")
@@ -25,27 +24,22 @@ def subscription_detail(public_id: str):
 @api_key_required
 def subscription_list():
     """``?customer=<merchant user id>``; cursor pages of ``page_size`` (default 10, max 100)."""
-    size = request.args.get("page_size", "10")
-    if not size.isdigit() or not 1 <= int(size) <= MAX_PAGE:
-        raise ValidationError("page_size", fields={"page_size": "Use a number from 1 to 100."})
-    cursor = request.args.get("cursor", "0")
-    if not cursor.isdigit():
-        raise ValidationError("cursor", fields={"cursor": "Use the next link as given."})
-    query = select(Subscription).where(Subscription.merchant_id == g.merchant.id,
-                                       Subscription.id > int(cursor))
-    user_id = request.args.get("customer")
+    user_id, customer_id = request.args.get("customer"), None
     if user_id is not None:
         customer = customers.get_by_user_id(g.merchant.id, user_id)
-        query = query.where(Subscription.customer_id == (customer.id if customer else -1))
-    rows = list(db.session.scalars(query.order_by(Subscription.id).limit(int(size) + 1)))
-    more = len(rows) > int(size)
-    rows = rows[:int(size)]
-    args = {k: v for k, v in request.args.items() if k != "cursor"}
-    return jsonify({
-        "next": url_for("api.subscription_list", cursor=rows[-1].id, _external=True, **args)
-        if more else None,
-        "results": [subscriptions.subscription_dict(s) for s in rows],
-    })
+        customer_id = customer.id if customer else -1  # an unknown customer has none
+    result = subscriptions.page(g.merchant.id, customer_id=customer_id,
+                                cursor=request.args.get("cursor") or None,
+                                size=params.page_size())
+    return jsonify({"next": _link(result.next_cursor), "previous": _link(result.previous_cursor),
+                    "results": [subscriptions.subscription_dict(s) for s in result.items]})
+
+
+def _link(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    return url_for("api.subscription_list", cursor=cursor, _external=True,
+                   **params.others("cursor"))
 
 
 @bp.get("/customers/<path:user_id>/")

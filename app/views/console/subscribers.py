@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import g, request
 
+from app.integrations import wire
 from app.services import checkouts, pricing, subscribers
-from app.views import htmx
+from app.views import htmx, params
 from app.views.console import bp
 from app.views.console.auth import login_required
 
@@ -15,8 +16,8 @@ PERIOD_CHOICES = (7, 30, 90)
 @bp.get("/subscribers/")
 @login_required
 def subscribers_index():
-    q = request.args.get("q", "")
-    before = request.args.get("before", type=int)
+    q = params.text("q")
+    before = params.integer("before", default=None, low=1, high=wire.DB_INT_MAX)
     rows = subscribers.page(g.merchant.id, q, before=before)
     return htmx.render("console/subscribers/index.html",
                        fragment="console/subscribers/_table.html", rows=rows, q=q,
