@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from app.extensions import db
-from app.models import Merchant
+from app.models import Merchant, Offer
+from app.models.offer import DEFAULT_LOCATION
 from app.services import events
 from app.services.errors import NotFound, ValidationError
 
@@ -31,11 +32,14 @@ def get_by_public_id(public_id: str) -> Merchant | None:
 
 
 def create(name: str, *, timezone: str = "UTC", currency: str = "USD") -> Merchant:
-    """Create a merchant with a fresh public id and hash key (the caller commits)."""
+    """Create a merchant with a fresh public id and hash key, and its default offer (every
+    merchant has one; storefront reads never create it). The caller commits."""
     merchant = Merchant(
         name=_name(name), timezone=_timezone(timezone), currency=currency, allowed_origins=[]
     )
     db.session.add(merchant)
+    db.session.flush()
+    db.session.add(Offer(merchant_id=merchant.id, location=DEFAULT_LOCATION))
     db.session.flush()
     return merchant
 

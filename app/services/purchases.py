@@ -28,7 +28,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.integrations import signing
+from app.integrations import signing, wire
 from app.models import Merchant, OptIn, Product, PurchaseRequest
 from app.models.offer import DEFAULT_LOCATION
 from app.models.types import utcnow
@@ -47,6 +47,7 @@ RESULT = "Subscription request received"
 ATTEMPTS = 3
 MAX_LINES = 500
 MAX_TEXT = 500
+MAX_FIRST_DATE_DAYS = 5 * 366  # a first order further ahead than that is a typo
 PAN_RE = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
 EXPIRY_RE = re.compile(r"(0[1-9]|1[0-2])/(\d{4})")
 PAN_PREFIXES = re.compile(
@@ -85,18 +86,24 @@ def parse_body(raw: bytes) -> dict[str, Any]:
             raise bad("Send the order as create_request=<JSON>.")
     if "&" in text and not text.lstrip().startswith("{"):
         text = text.split("&", 1)[0]  # other form fields are ignored
-    data = _json(text)
-    if data is None:
-        data = _json(unquote_plus(text))
-    if not isinstance(data, dict):
-        raise bad("create_request is not a JSON object.")
-    return _decoded(data)
+    try:
+        data = _json(text)
+        if data is None:
+            data = _json(unquote_plus(text))
+        if not isinstance(data, dict):
+            raise bad("create_request is not a JSON object.")
+        data = _decoded(data)
+        wire.check_tree(data, label="create_request")  # percent-decoding may add a NUL
+    except wire.WireError as exc:
+        raise bad(str(exc)) from None
+    return data
 
 
 def _json(text: str) -> Any:
+    """The JSON value, or None when it is not JSON (refused JSON raises WireError)."""
     try:
-        return json.loads(text)
-    except ValueError:
+        return wire.loads(text, label="create_request")
+    except wire.NotJson:
         return None
 
 
@@ -108,7 +115,7 @@ def _decoded(value: Any) -> Any:
         return [_decoded(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _decoded(v) for k, v in value.items()}
-    return value
+    return value  # depth is bounded by wire.loads, so this recursion is too
 
 
 def _leaves(value: Any) -> Iterator[Any]:
@@ -192,13 +199,29 @@ def _flag(data: Mapping[str, Any], key: str, default: bool) -> bool:
 
 
 def _int(value: Any, label: str, low: int, high: int) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ValueError(f"{label} must be a whole number from {low} to {high}")
-    return value
+    """A line's number (ValueError: the line fails, the others may still subscribe)."""
+    try:
+        return wire.parse_int(value, low=low, high=high, label=label)
+    except wire.WireError:
+        raise ValueError(f"{label} must be a whole number from {low} to {high}") from None
+
+
+def _override(value: Any, label: str) -> dict[str, Any] | None:
+    """A ``tracking_override`` object, its ``product`` and ``offer`` ids read as strings."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise bad(f"{label} must be an object")
+    checked = dict(value)
+    for key in ("product", "offer"):
+        item = value.get(key)
+        if item in (None, ""):
+            checked[key] = None
+        elif isinstance(item, str | int) and not isinstance(item, bool) and len(str(item)) <= 64:
+            checked[key] = str(item)
+        else:
+            raise bad(f"{label}.{key} must be an id of at most 64 characters")
+    return checked
 
 
 # -- receiving -----------------------------------------------------------------------------
@@ -391,14 +414,15 @@ def _lines(merchant: Merchant, payload: Mapping[str, Any], *, cart_tracking: boo
         for entry in payload.get("tracking") or []:
             product = entry.get("product")
             if isinstance(product, str | int) and not isinstance(product, bool):
-                tracking[str(product)] = entry.get("tracking_override") or {}
+                tracking[str(product)] = _override(entry.get("tracking_override"),
+                                                   "tracking.tracking_override") or {}
     lines = []
     for index, raw in enumerate(payload["products"]):
         product = _text(raw, "product", "Product id", required=True, limit=64)
         info = raw.get("subscription_info")
-        override = (info or {}).get("tracking_override") or raw.get("tracking_override")
-        if override is not None and not isinstance(override, dict):
-            raise bad("tracking_override must be an object")
+        override = _override((info or {}).get("tracking_override"),
+                             "subscription_info.tracking_override") \
+            or _override(raw.get("tracking_override"), "tracking_override")
         line = Line(index=index, product_id=product)
         if cart_tracking:
             optin = optins.get(product)
@@ -452,8 +476,6 @@ def _resolve(merchant: Merchant, wanted: list[Line], errors: dict[str, str], *, 
 def _new_subscription(line: Line, found: dict[str, Product], merchant_offers: dict,
                       default_offer, live, *, today: date) -> subscriptions.NewSubscription:
     target = line.target_product_id if line.target_product_id is not None else line.product_id
-    if not isinstance(target, str):
-        raise ValueError("tracking_override.product must be a string")
     product = found.get(target)
     if product is None:
         raise ValueError(f"Unknown product {target}")
@@ -464,29 +486,39 @@ def _new_subscription(line: Line, found: dict[str, Product], merchant_offers: di
     every = _int(line.every, "every", 1, subscriptions.MAX_EVERY)
     period = _int(line.every_period, "every_period", 1, 4)
     quantity = _int(line.quantity, "quantity", 1, 999)
-    if line.offer_id is not None and (not isinstance(line.offer_id, str)
-                                      or len(line.offer_id) > 32):
-        raise ValueError("offer must be an offer id string")
     first = subscriptions.next_date(today, every, period)
     if line.first_date not in (None, ""):
-        try:
-            first = date.fromisoformat(str(line.first_date))
-        except ValueError:
-            raise ValueError("first_order_place_date must be YYYY-MM-DD") from None
-        if first <= today:
-            raise ValueError("first_order_place_date must be after today")
+        first = _first_date(line.first_date, today)
     extra = line.extra_data if line.extra_data is not None else {}
     if not isinstance(extra, dict) or len(json.dumps(extra)) > 4000:
         raise ValueError("extra_data must be an object of at most 4000 characters")
     subscription_type, plan = _plan(line)
-    offer = merchant_offers.get(line.offer_id) or default_offer
+    # Only the merchant's own offers count; any other id (unknown, or another merchant's)
+    # gets the default offer and is kept in the event log as ``unknown_offer``.
+    offer = merchant_offers.get(line.offer_id) if line.offer_id else None
+    unknown = line.offer_id if line.offer_id and offer is None else None
+    offer = offer or default_offer
     promised = [t.public_id for t in offers.advertised_incentives(
         live, offer, pricing.line_for(product)) if t.applies_to != "initial"
         and (t.max_order_number is None or t.max_order_number >= 2)]
     return subscriptions.NewSubscription(
         product=product, quantity=quantity, every=every, every_period=period,
-        offer_id=line.offer_id or default_offer.public_id, first_date=first, extra_data=extra,
-        incentive_ids=tuple(promised), subscription_type=subscription_type, plan=plan)
+        offer_id=offer.public_id, first_date=first, extra_data=extra,
+        incentive_ids=tuple(promised), subscription_type=subscription_type, plan=plan,
+        unknown_offer=unknown)
+
+
+def _first_date(value: Any, today: date) -> date:
+    """``first_order_place_date``: after today and at most ``MAX_FIRST_DATE_DAYS`` ahead."""
+    try:
+        day = wire.parse_date(value, label="first_order_place_date")
+    except wire.WireError as exc:
+        raise ValueError(str(exc)) from None
+    if day <= today:
+        raise ValueError("first_order_place_date must be after today")
+    if day > today + timedelta(days=MAX_FIRST_DATE_DAYS):
+        raise ValueError(f"first_order_place_date must be within {MAX_FIRST_DATE_DAYS} days")
+    return day
 
 
 def _plan(line: Line) -> tuple[str, dict[str, Any]]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.integrations import signing
@@ -22,85 +21,29 @@ from app.models import (
     PurchaseRequest,
     Subscription,
 )
-from app.services import events, incentives, offers, subscriptions
+from app.services import incentives, offers, subscriptions
 from tests.factories import make_api_key, make_merchant, make_product
-
-T1_KEY = "Mt!ZQ45q&GHsgiRD8{NB-_h87#rjvbn0"
-EXP_12_2099 = "kwWZ/53+x32tmofPBfCppQzDFDlnWL9lCXQ/q5nFNdk="
-OFFER = "903ecf3e5efc12e49d61bc764e106cf6"
-ACTOR = events.Actor("staff", "1", "test")
+from tests.purchasekit import (
+    EXP_12_2099,
+    OFFER,
+    T1_KEY,
+    count,
+    example,
+    make_shop,
+    per_value,
+    post,
+    whole,
+)
 
 
 @pytest.fixture
 def merchant(app):
-    merchant = make_merchant(hash_key=T1_KEY, timezone="America/New_York")
-    make_product(merchant, "123456789", name="Dog Food", price_minor=1299)
-    make_product(merchant, "222", name="Cat Food", price_minor=1000)
-    make_product(merchant, "ONCE", name="Gift card", autoship_eligible=False)
-    incentives.create(merchant.id, {"name": "Ten", "kind": "percent_off", "percent": "10"},
-                      actor=ACTOR)
-    return merchant
+    return make_shop()
 
 
 @pytest.fixture
 def key(merchant):
     return make_api_key(merchant)
-
-
-def example(merchant, **changes) -> dict:
-    """The contracts §5.2 example, made strict JSON."""
-    body = {
-        "merchant_id": merchant.public_id, "og_cart_tracking": False,
-        "merchant_order_id": "abc123",
-        "user": {"user_id": "DC69410241", "first_name": "Nicholas", "last_name": "Bundy",
-                 "email": "nick@example.com", "phone_number": "555-555-5555",
-                 "shipping_address": {"first_name": "Nicholas", "last_name": "Bundy",
-                                      "company_name": "Ordergroove",
-                                      "address": "75 Broad Street", "address2": "23rd Floor",
-                                      "city": "New York", "state_province_code": "NY",
-                                      "zip_postal_code": "10004", "phone": "555-555-5555",
-                                      "fax": "", "country_code": "US"}},
-        "payment": {"token_id": "7654321", "cc_exp_date": EXP_12_2099, "cc_type": "1"},
-        "products": [{"product": "123456789", "sku": "123456789",
-                      "subscription_info": {"quantity": 2, "tracking_override": {
-                          "offer": OFFER, "every": 4, "every_period": 2}},
-                      "purchase_info": {"quantity": "2", "price": "2.00",
-                                        "discounted_price": "1.90", "total": "3.80"}}],
-    }
-    body.update(changes)
-    return body
-
-
-def whole(payload: dict) -> str:
-    """The reference's encoding: the whole JSON URL-encoded."""
-    return "create_request=" + quote(json.dumps(payload), safe="")
-
-
-def per_value(payload) -> str:
-    """SFCC's encoding: each string value URL-encoded, the JSON itself raw."""
-    def enc(value):
-        if isinstance(value, str):
-            return quote(value, safe="")
-        if isinstance(value, dict):
-            return {k: enc(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [enc(v) for v in value]
-        return value
-    return "create_request=" + json.dumps(enc(payload))
-
-
-def post(client, body: str, *, key=None, headers=None):
-    headers = {"Content-Type": "application/json", **(headers or {})}
-    if key:
-        headers["x-api-key"] = key
-    return client.post("/subscription/create", data=body, headers=headers)
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-# -- T4 --------------------------------------------------------------------------------------
 
 
 def check_t4(client, merchant, key, response):
