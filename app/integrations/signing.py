@@ -91,7 +91,7 @@ def _parse_ts(value: object) -> int:
         raise SignatureError("timestamp is not an integer")
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and re.fullmatch(r"\d{1,12}", value):
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value):  # ASCII: not "²"
         return int(value)
     raise SignatureError("timestamp is not an integer")
 

@@ -21,7 +21,8 @@ from app.extensions import db
 from app.models import Address, Customer, PaymentMethod
 from app.services import events
 
-CONTACT_FIELDS = ("email", "phone_number", "first_name", "last_name")
+CONTACT_LIMITS = {"email": 254, "phone_number": 50, "first_name": 200, "last_name": 200}
+CONTACT_FIELDS = tuple(CONTACT_LIMITS)
 ADDRESS_FIELDS = ("first_name", "last_name", "company_name", "address", "address2", "city",
                   "state_province_code", "zip_postal_code", "country_code", "phone")
 ADDRESS_LIMITS = {"address": 300, "address2": 300, "state_province_code": 50,

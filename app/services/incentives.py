@@ -26,6 +26,7 @@ from app.services import events, merchants, pricing
 from app.services.errors import NotFound, ValidationError
 
 MAX_ORDER_NUMBER = 10_000
+MAX_TARGET_PRODUCTS = 1_000
 CURRENCY_RE = re.compile(r"[A-Z]{3}")
 AMOUNT_KINDS = ("fixed_off", "flat_rate_shipping")
 SNAPSHOT_FIELDS = (
@@ -287,6 +288,8 @@ def _products(merchant_id: int, value: Any) -> list[str] | None:
     wanted = list(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
     if not wanted:
         return None
+    if len(wanted) > MAX_TARGET_PRODUCTS:
+        raise ValueError(f"At most {MAX_TARGET_PRODUCTS} products; use a product group for more.")
     found = set(db.session.scalars(select(Product.product_id).where(
         Product.merchant_id == merchant_id, Product.product_id.in_(wanted))))
     missing = [pid for pid in wanted if pid not in found]

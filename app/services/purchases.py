@@ -47,9 +47,10 @@ RESULT = "Subscription request received"
 ATTEMPTS = 3
 MAX_LINES = 500
 MAX_TEXT = 500
+ENCRYPTED_LIMITS = {"cc_exp_date": 200, "cc_holder": 400, "cc_last_4": 200}  # their columns
 MAX_FIRST_DATE_DAYS = 5 * 366  # a first order further ahead than that is a typo
 PAN_RE = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
-EXPIRY_RE = re.compile(r"(0[1-9]|1[0-2])/(\d{4})")
+EXPIRY_RE = re.compile(r"(0[1-9]|1[0-2])/([0-9]{4})")
 PAN_PREFIXES = re.compile(
     r"4|5[1-5]|2(?:2[2-9][1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)|3[47]|3(?:0[0-5]|[68])|"
     r"6(?:011|5|4[4-9]|22)|35(?:2[89]|[3-8])|62|8[1-8]")
@@ -369,7 +370,7 @@ def _apply(merchant: Merchant, row: PurchaseRequest, payload: dict[str, Any], *,
     ready = _resolve(merchant, wanted, errors, today=today, now=now)
     if wanted and not ready:
         raise bad("No subscription could be created", errors=errors)
-    contact = {k: _text(user, k, k, limit=254) for k in customers.CONTACT_FIELDS}
+    contact = {k: _text(user, k, k, limit=limit) for k, limit in customers.CONTACT_LIMITS.items()}
     customer = customers.match_customer(merchant.id, _text(user, "user_id", "User id"),
                                         contact, actor=actor,
                                         extra_data=user.get("extra_data") or None)
@@ -568,6 +569,8 @@ def _address(value: Any, label: str) -> dict[str, str | None] | None:
         return None
     if fields.get("country_code"):
         fields["country_code"] = fields["country_code"].upper()
+        if not re.fullmatch(r"[A-Z]{2}", fields["country_code"]):
+            raise bad(f"{label}.country_code must be a two-letter country code such as US")
     return fields
 
 
@@ -599,7 +602,7 @@ def _payment(merchant: Merchant, value: Any) -> dict[str, Any]:
         card["cc_holder_enc"] = holder[1]
     last4 = _encrypted(merchant, value, "cc_last_4")
     if last4 is not None:
-        if not re.fullmatch(r"\d{4}", last4[0]):
+        if not re.fullmatch(r"[0-9]{4}", last4[0]):
             raise bad("cc_last_4 must encrypt four digits")
         card["cc_last4_enc"] = last4[1]
     return card
@@ -607,7 +610,7 @@ def _payment(merchant: Merchant, value: Any) -> dict[str, Any]:
 
 def _encrypted(merchant: Merchant, value: Mapping[str, Any], key: str
                ) -> tuple[str, str] | None:
-    raw = _text(value, key, key, limit=400, numbers=False)
+    raw = _text(value, key, key, limit=ENCRYPTED_LIMITS[key], numbers=False)
     if raw is None:
         return None
     cipher = unquote(raw) if "%" in raw else raw

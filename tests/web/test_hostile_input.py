@@ -297,3 +297,37 @@ def test_an_offer_id_that_exists_nowhere_gets_the_default_offer(client, merchant
     assert sub.offer_id != "f" * 32
     event = db.session.scalar(select(Event).where(Event.type == "subscription.create"))
     assert event.after["unknown_offer"] == "f" * 32
+
+
+@pytest.mark.parametrize("path, value", [
+    (("user", "first_name"), "N" * 201), (("user", "phone_number"), "5" * 51),
+    (("user", "shipping_address", "country_code"), "ßß"),  # "SSSS" once upper-cased
+    (("user", "shipping_address", "country_code"), "1"),
+])
+def test_values_longer_than_their_column_are_400_on_every_database(client, merchant, key, path,
+                                                                   value, nothing_written):
+    start, check = nothing_written
+    start()
+    response = post(client, whole(set_path(example(merchant), path, value)), key=key)
+    assert response.status_code == 400 and "error_message" in response.get_json()
+    check()
+
+
+def test_a_timestamp_of_unicode_digits_is_refused(client, merchant):
+    header = json.loads(signing.build_auth_header(merchant.public_id, T1_KEY, "DC69410241"))
+    header["ts"] = "\u00b2" * 3
+    response = post(client, whole(example(merchant)), headers={"Authorization":
+                                                                  json.dumps(header)})
+    assert response.status_code == 403
+    verify = client.get(f"/subscription/verify/?merchant_id={merchant.public_id}"
+                        "&order_id=abc123&ts=%C2%B2&sig=x&action=process")
+    assert verify.status_code == 400 and verify.get_data(as_text=True) == "Authentication failed"
+
+
+def test_incentive_with_too_many_listed_products_is_a_form_error(client, owner):
+    token = csrf_token(client, "/console/incentives/new")
+    response = client.post("/console/incentives/", data={
+        "csrf_token": token, "name": "Many", "kind": "percent_off", "percent": "5",
+        "target": "products", "target_products": " ".join(f"P{n}" for n in range(40_000))})
+    assert response.status_code == 400
+    assert "At most 1000 products" in response.get_data(as_text=True)
