@@ -81,6 +81,12 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 
+    # Flask-Limiter (storage: REDIS_URL, set by create_app). When Redis is unreachable, count in
+    # each process's memory until it is back: limits stay roughly in force and logins still work.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True  # a storage error in mid-request is logged, not a 500
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
     HEARTBEAT_INTERVAL_SECONDS = 15
