@@ -61,6 +61,28 @@ def create_merchant(name: str, owner_email: str, timezone: str, owner_password: 
     click.echo(f"Merchant {merchant.public_id} created; the owner can log in at /console/.")
 
 
+@click.command("create-staff")
+@click.argument("merchant_public_id")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(accounts.ROLES), default="staff", show_default=True)
+@click.option("--name", default="")
+@click.password_option("--password", help="Prompted for when not given.")
+@with_appcontext
+def create_staff(merchant_public_id: str, email: str, role: str, name: str, password: str) -> None:
+    """Give a merchant another console login (an owner, or staff without owner rights)."""
+    merchant = merchants.get_by_public_id(merchant_public_id)
+    if merchant is None:
+        raise click.ClickException(f"no merchant {merchant_public_id!r}")
+    try:
+        accounts.create_staff(merchant.id, email, password, role=role, name=name)
+    except ValidationError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"{role.capitalize()} login {accounts.normalise_email(email)} created for "
+               f"merchant {merchant.public_id}.")
+
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 @click.argument("queues", nargs=-1)
@@ -138,5 +160,5 @@ def sftp() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (seed_demo, create_merchant, worker, cron, feeds_cli, sftp):
+    for command in (seed_demo, create_merchant, create_staff, worker, cron, feeds_cli, sftp):
         app.cli.add_command(command)

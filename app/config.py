@@ -7,6 +7,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from limits import parse_many
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = Path(os.environ.get("PERENNIAL_INSTANCE", ROOT / "instance"))
 
@@ -32,6 +34,14 @@ def _secret_key(production: bool) -> str:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def _rate_limit(name: str, default: str) -> str:
+    """Return a rate-limit string ("5 per 15 minutes; 20 per day"), refusing one that does not
+    parse (Flask-Limiter would only log it and drop the limit)."""
+    value = os.environ.get(name, default)
+    parse_many(value)
+    return value
 
 
 def _database_url() -> str:
@@ -81,8 +91,16 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 
-    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
-    LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
+    # Flask-Limiter (storage: REDIS_URL, set by create_app). When Redis is unreachable, count in
+    # each process's memory until it is back: limits stay roughly in force and logins still work.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True  # a storage error in mid-request is logged, not a 500
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+
+    # Console login: only refused attempts count (app/views/console/throttle.py).
+    LOGIN_LIMIT_PER_ADDRESS = _rate_limit("LOGIN_LIMIT_PER_ADDRESS", "10 per minute; 100 per hour")
+    LOGIN_LIMIT_PER_ACCOUNT = _rate_limit("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    LOGIN_DEVICE_COOKIE_DAYS = int(os.environ.get("LOGIN_DEVICE_COOKIE_DAYS", "180"))
     HEARTBEAT_INTERVAL_SECONDS = 15
     ASSETS_DEBUG = False
     ASSETS_AUTO_BUILD = True

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -37,6 +39,9 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 htmx = Htmx()
+# No default limits: each route that needs one declares it. Storage and failure handling come
+# from the RATELIMIT_* settings (Redis at REDIS_URL; see Config).
+limiter = Limiter(key_func=get_remote_address)
 
 
 @event.listens_for(Engine, "connect")
@@ -78,6 +83,7 @@ def init_app(app: Flask) -> None:
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     htmx.init_app(app)
+    limiter.init_app(app)  # one app per process: the Limiter keeps a single storage
     redis = Redis.from_url(app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=2)
     app.extensions["rq"] = {
         "redis": redis,

@@ -1,9 +1,8 @@
-"""Merchant staff accounts: password login with lockout after repeated failures."""
+"""Merchant staff accounts: creation and password login (the console throttles attempts)."""
 
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -25,14 +24,6 @@ def _dummy_hash() -> str:
     """A hash to check against when there is no account, so a miss costs the same as a hit
     (computed on first use, not when the module is imported)."""
     return generate_password_hash("not-a-real-password")
-
-
-class LoginThrottled(Exception):
-    """Too many failed logins for this account; try again after ``until``."""
-
-    def __init__(self, until: datetime):
-        super().__init__("locked")
-        self.until = until
 
 
 def normalise_email(email: str) -> str:
@@ -72,41 +63,23 @@ def create_staff(
 
 
 def authenticate(email: str, password: str, *, source: str | None) -> StaffUser | None:
-    """Return the user for good credentials, None for bad ones; raise when locked out."""
+    """Return the user for good credentials and None for bad ones, recording either."""
     user = get_by_email(email)
     if user is None or not user.active:
         check_password_hash(_dummy_hash(), password or "")
         current_app.logger.warning("console login failed for unknown account from %s", source)
         return None
-    now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        raise LoginThrottled(user.locked_until)
     actor = events.Actor("staff", str(user.id), source)
     if not check_password_hash(user.password_hash, password or ""):
-        _fail(user, now, actor)
+        current_app.logger.warning("console login failed for staff %s from %s", user.id, source)
+        events.record(user.merchant_id, "staff.login_failed", actor,
+                      object_type="staff", object_id=user.id)
+        db.session.commit()
         return None
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+    user.last_login_at = utcnow()
     events.record(user.merchant_id, "staff.login", actor, object_type="staff", object_id=user.id)
     db.session.commit()
     return user
-
-
-def _fail(user: StaffUser, now: datetime, actor: events.Actor) -> None:
-    config = current_app.config
-    user.failed_logins += 1
-    after = {"failed_logins": user.failed_logins}
-    if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
-        user.locked_until = now + timedelta(seconds=config["LOGIN_LOCKOUT_SECONDS"])
-        user.failed_logins = 0
-        after["locked_until"] = user.locked_until.isoformat()
-    current_app.logger.warning("console login failed for staff %s from %s", user.id, actor.source)
-    events.record(
-        user.merchant_id, "staff.login_failed", actor,
-        object_type="staff", object_id=user.id, after=after,
-    )
-    db.session.commit()
 
 
 def get_active(user_id: int) -> StaffUser | None:

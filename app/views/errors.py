@@ -44,6 +44,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if exc.response is not None:  # built by whoever raised it (a rate limit's on_breach)
+            return exc.response
         if wants_json():
             detail = "Unable to find requested asset." if exc.code == 404 else exc.description
             return jsonify({"detail": detail}), exc.code

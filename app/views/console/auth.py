@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 
 from app.services import accounts, events, merchants
-from app.views.console import bp
+from app.views.console import bp, throttle
 
 
 def actor() -> events.Actor:
@@ -55,21 +55,19 @@ def login():
 
 
 @bp.post("/login")
+@throttle.per_address
+@throttle.per_account
 def login_post():
     email = request.form.get("email", "")
-    try:
-        user = accounts.authenticate(email, request.form.get("password", ""),
-                                     source=request.remote_addr)
-    except accounts.LoginThrottled:
-        flash("Too many failed attempts. Try again in a few minutes.", "error")
-        return render_template("console/auth/login.html", email=email), 429
-    if user is None:
+    user = accounts.authenticate(email, request.form.get("password", ""),
+                                 source=request.remote_addr)
+    if user is None:  # a 401 counts against both limits (throttle.refused)
         flash("Invalid email or password.", "error")
         return render_template("console/auth/login.html", email=email), 401
     session.clear()  # a fresh session (and CSRF token) on every login
     session.permanent = True
     session["staff_id"] = user.id
-    return redirect(_safe_next(request.form.get("next")))
+    return throttle.remember_device(redirect(_safe_next(request.form.get("next"))), email)
 
 
 @bp.post("/logout")
