@@ -1,7 +1,7 @@
 """drop the staff login lockout columns: the console throttles logins in Redis now
 
-Revision ID: 0008nolockout
-Revises: 0007noindex
+Revision ID: 0009nolockout
+Revises: 0008defaultoffers
 Create Date: 2026-12-07 17:20:00.000000
 
 """
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0008nolockout'
-down_revision = '0007noindex'
+revision = '0009nolockout'
+down_revision = '0008defaultoffers'
 branch_labels = None
 depends_on = None
 
