@@ -30,7 +30,7 @@ def create_app(config: type[Config] = Config) -> Flask:
     extensions.init_app(app)
     assets.init_app(app)
     views.register_blueprints(app)
-    offers.init_app(app)  # storefront cache invalidation on commit
+    offers.init_app(app)  # the storefront snapshots, and their invalidation on commit
     cli.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
         # Behind N proxies, trust their X-Forwarded-* so external URLs (API "next" links,

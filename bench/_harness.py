@@ -1,10 +1,12 @@
 """Shared by the HTTP benchmarks: a gunicorn server on a fresh database, and a load generator.
 
-``serve`` migrates the database, runs a seeding function in a child process and starts
-gunicorn (``--workers`` sync workers) on a free port. ``load`` runs ``clients`` concurrent
+``seed_in_child`` migrates the database and runs a seeding function in a child process;
+``serve`` starts gunicorn (``--workers`` sync workers) on a free port (``server`` also tells
+its process ids, for memory figures: ``rss_kb``). ``load`` runs ``clients`` concurrent
 HTTP clients (threads spread over two client processes, forked) for ``seconds``, each opening a
 new connection per request (gunicorn's sync workers close them), and returns the latencies of
 the answers with the expected status plus a count of every status (0 = connection error).
+``fetch`` sends given requests one after another.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,23 +59,76 @@ def seed_in_child(script: str, env: dict[str, str]) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+@dataclass(frozen=True)
+class Server:
+    port: int
+    pid: int  # gunicorn's arbiter, which only supervises
+
+    def workers(self) -> list[int]:
+        """The process ids of the workers serving the requests."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            try:
+                status = (entry / "status").read_text() if entry.name.isdigit() else ""
+            except OSError:
+                continue  # exited meanwhile
+            if f"\nPPid:\t{self.pid}\n" in status:
+                pids.append(int(entry.name))
+        return sorted(pids)
+
+
 @contextlib.contextmanager
 def serve(env: dict[str, str], workers: int) -> Iterator[int]:
     """gunicorn ``wsgi:app`` on a free port; yields the port once /healthz answers."""
+    with server(env, workers) as running:
+        yield running.port
+
+
+@contextlib.contextmanager
+def server(env: dict[str, str], workers: int) -> Iterator[Server]:
+    """As ``serve``, yielding the port and gunicorn's process id."""
     port = free_port()
-    server = subprocess.Popen(  # noqa: S603 - our venv's gunicorn
+    # No control socket: its default path is one per user, shared with any other gunicorn.
+    process = subprocess.Popen(  # noqa: S603 - our venv's gunicorn
         [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers), "--bind",
-         f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+         f"127.0.0.1:{port}", "--log-level", "warning", "--no-control-socket", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True)
     try:
-        _wait_ready(port, server)
-        yield port
+        _wait_ready(port, process)
+        yield Server(port, process.pid)
     finally:
-        server.terminate()
+        process.terminate()
         try:
-            server.wait(timeout=15)
+            process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            server.kill()
+            process.kill()
+
+
+def rss_kb(pid: int) -> int:
+    """The process's resident set size (VmRSS) in kB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def fetch(port: int, paths: Iterable[str]) -> dict[int, int]:
+    """GET each path in turn, on a new connection each; return how many got each status."""
+    statuses: dict[int, int] = {}
+    for path in paths:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            code = response.status
+        except OSError:
+            code = 0
+        finally:
+            conn.close()
+        statuses[code] = statuses.get(code, 0) + 1
+    return statuses
 
 
 def free_port() -> int:

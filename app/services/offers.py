@@ -22,12 +22,15 @@ Decided where the contracts are silent:
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+from weakref import WeakValueDictionary
 
+from cachetools import LRUCache, TTLCache
 from flask import Flask, current_app
 from redis.exceptions import RedisError
 from sqlalchemy import bindparam, delete, event, select
@@ -246,12 +249,21 @@ def _flag(value: Any) -> bool:
 # the change drops its snapshot at once; the others look at the generation at most every
 # ``CHECK_EVERY`` second, so they follow within a second. If Redis cannot be read a snapshot
 # lives ``SNAPSHOT_TTL`` seconds.
+# Every cache here is bounded, least recently used out first: a process keeps the snapshots of
+# at most ``STOREFRONT_CACHE_MERCHANTS`` merchants, each with at most ``MAX_CACHED_PRODUCTS``
+# products and ``MAX_CACHED_FRAGMENTS`` rendered offers. Only known merchants get a snapshot:
+# a malformed id is refused before any lookup, and a well-formed id of no merchant is only
+# remembered, for ``UNKNOWN_TTL`` seconds, among at most ``MAX_UNKNOWN`` others. cachetools'
+# caches are not thread-safe, so every use holds ``_LOCK`` (never contended in a gunicorn sync
+# worker, which serves one request at a time).
 # Opt-ins are never cached: they are read per request.
 
 SNAPSHOT_TTL = 30.0
 CHECK_EVERY = 1.0  # seconds between two looks at the generation in Redis
 UNKNOWN_TTL = 5.0
-MAX_CACHED_PRODUCTS = 20_000
+MAX_UNKNOWN = 256
+MAX_CACHED_PRODUCTS = 20_000  # per merchant
+_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -343,9 +355,11 @@ class Shop:
     generation: bytes | None
     loaded: float
     checked: float = 0.0
-    products: dict[str, ProductInfo | None] = field(default_factory=dict)
+    products: LRUCache[str, ProductInfo | None] = field(
+        default_factory=lambda: LRUCache(MAX_CACHED_PRODUCTS))
     # Rendered offers by what shapes them (see ``fragments``), valid until ``fresh_until``.
-    fragments: dict[tuple, str] = field(default_factory=dict)
+    fragments: LRUCache[tuple, str] = field(
+        default_factory=lambda: LRUCache(MAX_CACHED_FRAGMENTS))
     fresh_until: datetime | None = None
 
     def offer_for(self, location: str) -> OfferSettings | None:
@@ -353,19 +367,35 @@ class Shop:
         return offer if offer is not None and offer.active else None
 
 
-_SHOPS: dict[tuple[str, str], Shop | tuple[float, None]] = {}
+@dataclass
+class Snapshots:
+    """One app's storefront snapshots in this process (see above), in ``app.extensions``."""
+
+    shops: LRUCache[str, Shop]  # known merchants by public id
+    unknown: TTLCache[str, bool]  # well-formed public ids that are no merchant's
+    # The same snapshots by merchant id, for ``bump``; an evicted one drops out by itself.
+    by_id: WeakValueDictionary[int, Shop] = field(default_factory=WeakValueDictionary)
+
+    @classmethod
+    def holding(cls, size: int) -> Snapshots:
+        """Caches for the snapshots of at most ``size`` merchants."""
+        return cls(shops=LRUCache(size),
+                   unknown=TTLCache(MAX_UNKNOWN, UNKNOWN_TTL, timer=time.monotonic))
+
+
 _GENERATION_KEY = "perennial:storefront:{}"
 
 
 def shop_for(public_id: str) -> Shop | None:
     """The storefront snapshot of the merchant with this public id (None: no such merchant)."""
-    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], public_id)
-    cached = _SHOPS.get(key)
+    if not merchants.PUBLIC_ID_RE.fullmatch(public_id or ""):
+        return None  # never looked up, never cached: the URL is anyone's to make up
+    snapshots: Snapshots = current_app.extensions["storefront"]
     now = time.monotonic()
-    if isinstance(cached, tuple):
-        if now - cached[0] < UNKNOWN_TTL:
+    with _LOCK:
+        cached = snapshots.shops.get(public_id)
+        if cached is None and public_id in snapshots.unknown:
             return None
-        cached = None
     if cached is not None and now - cached.checked < CHECK_EVERY:
         return cached  # this process's own changes clear the cache at once (``bump``)
     generation = _generation(cached.id) if cached is not None else None
@@ -376,10 +406,13 @@ def shop_for(public_id: str) -> Shop | None:
         return cached
     merchant = merchants.get_by_public_id(public_id)
     if merchant is None:
-        _SHOPS[key] = (now, None)
+        with _LOCK:
+            snapshots.shops.pop(public_id, None)
+            snapshots.unknown[public_id] = True
         return None
     fresh = _load_shop(merchant, now)
-    _SHOPS[key] = fresh
+    with _LOCK:
+        snapshots.shops[public_id] = snapshots.by_id[fresh.id] = fresh
     return fresh
 
 
@@ -411,8 +444,12 @@ def _generation(merchant_id: int) -> bytes | None:
 def bump(merchant_ids: Iterable[int]) -> None:
     """Tell every web process that these merchants' storefront data changed."""
     ids = set(merchant_ids)
-    for key in [k for k, shop in _SHOPS.items() if isinstance(shop, Shop) and shop.id in ids]:
-        _SHOPS.pop(key, None)
+    snapshots: Snapshots = current_app.extensions["storefront"]
+    with _LOCK:
+        for merchant_id in ids:
+            shop = snapshots.by_id.pop(merchant_id, None)
+            if shop is not None:
+                snapshots.shops.pop(shop.public_id, None)
     try:
         pipe = queue.redis().pipeline(transaction=False)
         for merchant_id in ids:
@@ -443,7 +480,9 @@ def _rolled_back(session, _previous) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Bump a merchant's storefront generation whenever a commit changed its data."""
+    """Give the app its storefront snapshots, and bump a merchant's storefront generation
+    whenever a commit changed its data."""
+    app.extensions["storefront"] = Snapshots.holding(app.config["STOREFRONT_CACHE_MERCHANTS"])
     if not event.contains(Session, "after_flush", _watched):
         event.listen(Session, "after_flush", _watched)
         event.listen(Session, "after_commit", _committed)
@@ -452,16 +491,27 @@ def init_app(app: Flask) -> None:
 
 def catalog_products(shop: Shop, product_ids: Iterable[str]) -> dict[str, ProductInfo | None]:
     """The products asked for, from the snapshot, loading those it has not seen yet."""
-    wanted = {pid for pid in product_ids if pid}
-    missing = [pid for pid in wanted if pid not in shop.products]
+    found: dict[str, ProductInfo | None] = {}
+    missing = []
+    with _LOCK:
+        for pid in {pid for pid in product_ids if pid}:
+            info = shop.products.get(pid, _UNSEEN)
+            if info is _UNSEEN:
+                missing.append(pid)
+            else:
+                found[pid] = info
     if missing:
-        if len(shop.products) + len(missing) > MAX_CACHED_PRODUCTS:
-            shop.products.clear()
-        found = _products(shop.id, missing)
-        for pid in missing:
-            product = found.get(pid)
-            shop.products[pid] = ProductInfo.of(product) if product is not None else None
-    return {pid: shop.products.get(pid) for pid in wanted}
+        loaded = _products(shop.id, missing)
+        for pid in missing:  # answered from here: storing them may evict some of the others
+            product = loaded.get(pid)
+            found[pid] = ProductInfo.of(product) if product is not None else None
+        with _LOCK:
+            for pid in missing:
+                shop.products[pid] = found[pid]
+    return found
+
+
+_UNSEEN = object()
 
 
 def _products(merchant_id: int, product_ids: Iterable[str]) -> dict[str, Product]:
@@ -494,7 +544,7 @@ def tracked(merchant_id: int, session_id: str | None) -> dict[str, Tracked]:
     return {row[0]: Tracked(*row) for row in rows}
 
 
-_TRACKED_SQL: dict[str, str] = {}
+_TRACKED_SQL: dict[str, str] = {}  # by DB-API paramstyle: a handful of entries at most
 
 
 def _driver_params(paramstyle: str, merchant_id: int, session_id: str) -> Any:
@@ -518,7 +568,8 @@ def context_for(shop: Shop, session_id: str | None) -> Context:
 
 
 KEY_PLACEHOLDER = "OGKEY0"  # rendered in place of the page's key, then replaced
-MAX_CACHED_FRAGMENTS = 5_000
+MAX_CACHED_FRAGMENTS = 5_000  # per merchant
+MAX_CACHED_VARIANT = 400  # characters; a URL on any real host name is shorter
 
 
 def fragments(shop: Shop, session_id: str | None, slots: Sequence[Slot],
@@ -529,28 +580,32 @@ def fragments(shop: Shop, session_id: str | None, slots: Sequence[Slot],
     An offer's HTML depends only on the offer settings, the product, the element's attributes
     and the shopper's opt-in, all cached in the snapshot or part of the key here (with
     ``variant``: what else ``render`` depends on, such as the URL it posts to), so each variant
-    is rendered (by ``render``) once and reused with the page's own key put in.
+    is rendered (by ``render``) once and reused with the page's own key put in. A variant over
+    ``MAX_CACHED_VARIANT`` characters (only a made-up Host header makes one) is not cached.
     """
     if len(slots) > MAX_SLOTS:
         raise ValidationError(f"At most {MAX_SLOTS} offers per request.")
     context = context_for(shop, session_id)
     if shop.fresh_until is not None and context.now >= shop.fresh_until:
-        shop.fragments.clear()
+        with _LOCK:
+            shop.fragments.clear()
         shop.fresh_until = _next_boundary(shop.incentives, context.now)
     found = catalog_products(shop, {slot.product_id for slot in slots})
+    keep = len(variant) <= MAX_CACHED_VARIANT
     html = []
     for slot in slots:
         optin = context.optins.get(slot.product_id)
         key = (slot.product_id, slot.location, slot.default_frequency, slot.offer_type,
                optin.frequency if optin else None, optin.offer_id if optin else None, variant)
-        cached = shop.fragments.get(key)
+        with _LOCK:
+            cached = shop.fragments.get(key) if keep else None
         if cached is None:
             shown = view(context, found.get(slot.product_id),
                          replace(slot, key=KEY_PLACEHOLDER))
             cached = render(shown) if shown is not None else ""
-            if len(shop.fragments) >= MAX_CACHED_FRAGMENTS:
-                shop.fragments.clear()
-            shop.fragments[key] = cached
+            if keep:
+                with _LOCK:
+                    shop.fragments[key] = cached
         html.append(cached.replace(KEY_PLACEHOLDER, slot.key))
     return html, context
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import re
 import threading
+import uuid
 
 import pytest
 
@@ -357,3 +358,53 @@ def test_another_process_change_is_followed_through_the_generation(client, shop,
     first.checked = 0.0
     second = offers.shop_for(shop.public_id)
     assert second is not first and second.generation != first.generation
+
+
+@pytest.fixture
+def snapshots(app, monkeypatch):
+    """This test's own storefront caches, holding at most two merchants."""
+    fresh = offers.Snapshots.holding(2)
+    monkeypatch.setitem(app.extensions, "storefront", fresh)
+    return fresh
+
+
+def test_only_known_merchants_get_a_snapshot(client, shop, snapshots):
+    unknown = uuid.uuid4().hex
+    for path in (f"/{'a' * 4000}/main.js", f"/{shop.public_id.upper()}/main.js",
+                 f"/{unknown}/offers/", f"/carts/{'b' * 4000}.1.1/", f"/carts/{unknown}.1.1/",
+                 f"/{shop.public_id}/main.js"):
+        assert client.get(path).status_code in (200, 404)
+    assert list(snapshots.shops) == [shop.public_id]
+    assert list(snapshots.unknown) == [unknown]  # for a few seconds, so it costs no query
+
+
+def test_snapshots_keep_the_most_recently_used_merchants(app, snapshots):
+    first, second, third = make_merchant(), make_merchant(), make_merchant()
+    kept = offers.shop_for(first.public_id)
+    offers.shop_for(second.public_id)
+    assert offers.shop_for(first.public_id) is kept
+    offers.shop_for(third.public_id)
+    assert sorted(snapshots.shops) == sorted([first.public_id, third.public_id])
+    assert offers.shop_for(second.public_id).id == second.id  # evicted, so loaded again
+
+
+def test_snapshot_keeps_the_most_recently_used_products(app, shop, monkeypatch):
+    monkeypatch.setattr(offers, "MAX_CACHED_PRODUCTS", 2)
+    for pid in ("A", "B", "C"):
+        make_product(shop, pid, name=f"Product {pid}")
+    snapshot = offers.shop_for(shop.public_id)
+    found = offers.catalog_products(snapshot, ["A", "B", "C", "missing"])
+    assert {pid: info and info.name for pid, info in found.items()} == {
+        "A": "Product A", "B": "Product B", "C": "Product C", "missing": None}
+    assert len(snapshot.products) == 2
+
+
+def test_a_made_up_host_is_served_but_not_cached(client, shop, coffee):
+    host = ".".join(["x" * 60] * 8) + ".example"  # every label of a host name is <= 63
+    response = client.get(f"/{shop.public_id}/offers/", headers={"Origin": STORE, "Host": host},
+                          query_string={"session": session_of(shop), "k": "o0",
+                                        "p": "AB4483902", "l": "pdp", "d": "", "t": ""})
+    assert f"http://{host}/{shop.public_id}/offers/choose" in response.get_data(as_text=True)
+    assert batch(client, shop, "AB4483902").status_code == 200
+    variants = [key[-1] for key in offers.shop_for(shop.public_id).fragments]
+    assert variants == [f"http://localhost/{shop.public_id}/offers/choose"]
