@@ -46,6 +46,7 @@ from app.services import events, merchants, pricing, products
 from app.services.errors import NotFound, ValidationError
 
 MAX_SLOTS = 50  # offers one page may ask for at once
+MAX_CHOSEN_INCENTIVES = 100
 KEY_RE = re.compile(r"[A-Za-z0-9_-]{1,24}")
 LOCATION_RE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 FREQUENCY_RE = re.compile(r"([1-9][0-9]{0,2})_([1-4])")
@@ -229,6 +230,9 @@ def _incentive_ids(merchant_id: int, value: Any, errors: dict[str, str]) -> list
     wanted = [v for v in (value if isinstance(value, list | tuple) else [value]) if v]
     if not wanted or "all" in wanted:
         return None
+    if len(wanted) > MAX_CHOSEN_INCENTIVES:
+        errors["incentive_ids"] = f"Choose at most {MAX_CHOSEN_INCENTIVES} incentives."
+        return None
     known = set(db.session.scalars(select(Incentive.public_id).where(
         Incentive.merchant_id == merchant_id, Incentive.public_id.in_(wanted))))
     if set(wanted) - known:
@@ -251,7 +255,8 @@ def _flag(value: Any) -> bool:
 # lives ``SNAPSHOT_TTL`` seconds.
 # Every cache here is bounded, least recently used out first: a process keeps the snapshots of
 # at most ``STOREFRONT_CACHE_MERCHANTS`` merchants, each with at most ``MAX_CACHED_PRODUCTS``
-# products and ``MAX_CACHED_FRAGMENTS`` rendered offers. Only known merchants get a snapshot:
+# products and rendered offers of ``MAX_FRAGMENT_CHARS`` characters in all (a size, not a
+# count: each variant of an offer is a few KB). Only known merchants get a snapshot:
 # a malformed id is refused before any lookup, and a well-formed id of no merchant is only
 # remembered, for ``UNKNOWN_TTL`` seconds, among at most ``MAX_UNKNOWN`` others. cachetools'
 # caches are not thread-safe, so every use holds ``_LOCK`` (never contended in a gunicorn sync
@@ -359,7 +364,7 @@ class Shop:
         default_factory=lambda: LRUCache(MAX_CACHED_PRODUCTS))
     # Rendered offers by what shapes them (see ``fragments``), valid until ``fresh_until``.
     fragments: LRUCache[tuple, str] = field(
-        default_factory=lambda: LRUCache(MAX_CACHED_FRAGMENTS))
+        default_factory=lambda: LRUCache(MAX_FRAGMENT_CHARS, getsizeof=len))
     fresh_until: datetime | None = None
 
     def offer_for(self, location: str) -> OfferSettings | None:
@@ -568,7 +573,7 @@ def context_for(shop: Shop, session_id: str | None) -> Context:
 
 
 KEY_PLACEHOLDER = "OGKEY0"  # rendered in place of the page's key, then replaced
-MAX_CACHED_FRAGMENTS = 5_000  # per merchant
+MAX_FRAGMENT_CHARS = 2_000_000  # per merchant: about 600 offer variants
 MAX_CACHED_VARIANT = 400  # characters; a URL on any real host name is shorter
 
 
