@@ -7,12 +7,11 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.domain import frequency
 from app.extensions import db
 from app.models.customer import Address, Customer, PaymentMethod
 from app.models.product import Product
 from app.models.types import UTCDateTime, new_public_id, utcnow
-
-PERIODS = {1: "day", 2: "week", 3: "month", 4: "year"}
 
 
 class Subscription(db.Model):
@@ -60,5 +59,4 @@ class Subscription(db.Model):
 
     @property
     def frequency_label(self) -> str:
-        unit = PERIODS.get(self.every_period, "?")
-        return f"every {self.every} {unit}{'s' if self.every != 1 else ''}"
+        return frequency.label(self.every, self.every_period)

@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from app.domain import money
 from app.extensions import db
 from app.integrations import wire
 from app.models import Incentive, Merchant, Product
 from app.models.incentive import APPLIES_TO, DISCOUNT_KINDS, KINDS, SCOPES, TARGETS
-from app.services import events, merchants, pricing
+from app.services import events, merchants
 from app.services.errors import NotFound, ValidationError
 
 MAX_ORDER_NUMBER = 10_000
@@ -235,11 +236,10 @@ def _percent(value: Any) -> int | None:
 
 
 def _money(value: Any, currency: str) -> int | None:
-    digits = pricing.minor_digits(currency)
-    number = _decimal(value, digits)
+    number = _decimal(value, money.digits(currency))
     if number is not None and number > Decimal("99999999.99"):
         raise ValueError("That amount is too large.")
-    return None if number is None else int(number.scaleb(digits))
+    return None if number is None else money.to_minor(number, currency)
 
 
 def _currency(value: Any) -> str:

@@ -37,6 +37,8 @@ from sqlalchemy import bindparam, delete, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from app.domain import money
+from app.domain.frequency import Frequency
 from app.extensions import db
 from app.jobs import queue
 from app.models import FeedRun, Incentive, Merchant, Offer, OptIn, Product, ProductGroup
@@ -49,7 +51,6 @@ MAX_SLOTS = 50  # offers one page may ask for at once
 MAX_CHOSEN_INCENTIVES = 100
 KEY_RE = re.compile(r"[A-Za-z0-9_-]{1,24}")
 LOCATION_RE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
-FREQUENCY_RE = re.compile(r"([1-9][0-9]{0,2})_([1-4])")
 TEXT_FIELDS = {"optin_label": 200, "optout_label": 200, "every_label": 100,
                "tooltip_trigger": 100, "tooltip": 2000}
 SNAPSHOT_FIELDS = ("location", "offer_type", *TEXT_FIELDS, "show_tooltip", "frequencies",
@@ -107,17 +108,9 @@ def check_session(merchant: Merchant, session_id: str) -> str:
     return session_id
 
 
-def parse_frequency(code: str) -> tuple[int, int]:
-    match = FREQUENCY_RE.fullmatch(code or "")
-    if not match:
-        raise ValueError(f"{code!r} is not a frequency such as 4_2 (every 4 weeks).")
-    return int(match.group(1)), int(match.group(2))
-
-
 def frequency_choice(code: str) -> Choice:
-    every, period = parse_frequency(code)
-    unit = products.PERIODS[period]
-    return Choice(code, f"{unit}" if every == 1 else f"{every} {unit}s")
+    frequency = Frequency.parse(code)
+    return Choice(frequency.code, frequency.span)
 
 
 # -- offer settings -------------------------------------------------------------------------
@@ -632,15 +625,14 @@ def view(context: Context, product: ProductInfo | None, slot: Slot, *,
     ongoing = _quote(line, advertised, context.now, initial=False)
     initial = _quote(line, advertised, context.now, initial=True)
     best = ongoing if ongoing.lines[0].discount_minor else initial
-    money = product.currency
     return OfferView(
         slot=slot, offer=offer, offer_type=slot.offer_type or offer.offer_type,
         product_name=product.name, frequencies=choices, frequency=frequency,
         subscribed=optin is not None, headline=_headline(best, advertised),
         promises=tuple(dict.fromkeys(pricing.describe(t) for t in advertised
                                      if live_at(t, context.now))),
-        price=pricing.format_money(product.price_minor, money),
-        subscription_price=pricing.format_money(ongoing.lines[0].total_minor, money),
+        price=money.display(product.price_minor, product.currency),
+        subscription_price=money.display(ongoing.lines[0].total_minor, product.currency),
     )
 
 
@@ -686,7 +678,7 @@ def _headline(quote: pricing.Quote, incentives: list[pricing.Terms]) -> str:
     applied = next((t for t in incentives if t.public_id == line.incentive_id), None)
     if applied is not None and applied.kind == "percent_off":
         return pricing.format_percent(applied.percent_bp or 0)
-    return pricing.format_money(line.unit_discount_minor, quote.currency)
+    return money.display(line.unit_discount_minor, quote.currency)
 
 
 def preview_products(merchant_id: int, limit: int = 25) -> list[Product]:
@@ -755,7 +747,7 @@ def choose(merchant: Merchant | Shop, session_id: str, slot: Slot, *, subscribed
         raise ValidationError("This product cannot be subscribed to.")
     if frequency not in {c.code for c in current.frequencies}:
         raise ValidationError("Choose one of the offered frequencies.")
-    every, period = parse_frequency(frequency)
+    every, period = Frequency.parse(frequency).as_tuple()
     _upsert(shop.id, session_id, slot.product_id, current.offer.public_id, every, period)
     context.optins[slot.product_id] = Tracked(slot.product_id, current.offer.public_id, every,
                                               period)

@@ -46,13 +46,10 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from app.domain import money
 from app.extensions import db
 from app.models import Incentive, Product
 from app.models.incentive import DISCOUNT_KINDS, SHIPPING_KINDS
-
-SYMBOLS = {"USD": "$", "CAD": "CA$", "AUD": "A$", "NZD": "NZ$", "EUR": "€", "GBP": "£",
-           "JPY": "¥"}
-ZERO_DECIMAL = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "HUF", "TWD", "UGX"})
 
 
 class PricingError(ValueError):
@@ -364,16 +361,16 @@ def describe(incentive: Terms | Incentive) -> str:
         text = f"Save {format_percent(t.percent_bp or 0)} {when}"
     elif t.kind == "fixed_off":
         per_item = " per item" if t.scope == "item" else ""
-        text = f"Save {format_money(t.amount_minor or 0, t.currency)}{per_item} {when}"
+        text = f"Save {money.display(t.amount_minor or 0, t.currency)}{per_item} {when}"
     elif t.kind == "free_shipping":
         text = f"Free shipping {when}"
     elif t.kind == "flat_rate_shipping":
-        text = f"{format_money(t.amount_minor or 0, t.currency)} flat-rate shipping {when}"
+        text = f"{money.display(t.amount_minor or 0, t.currency)} flat-rate shipping {when}"
     else:
         with_when = when.replace("on ", "with ", 1) if when.startswith("on ") else when
         text = f"Free gift: {t.gift_name or 'a gift'} {with_when}"
     if t.threshold_minor:
-        text += f" over {format_money(t.threshold_minor, t.currency)}"
+        text += f" over {money.display(t.threshold_minor, t.currency)}"
     if t.target == "group" and t.target_group:
         text += f" ({t.target_group} products)"
     elif t.target == "products":
@@ -406,18 +403,3 @@ def format_percent(basis_points: int) -> str:
     """1000 -> "10%", 1250 -> "12.5%", 1005 -> "10.05%"."""
     whole, rest = divmod(basis_points, 100)
     return f"{whole}%" if not rest else f"{whole}.{rest:02d}".rstrip("0") + "%"
-
-
-def minor_digits(currency: str) -> int:
-    """How many decimals the currency's minor unit has (JPY has none)."""
-    return 0 if currency in ZERO_DECIMAL else 2
-
-
-def format_money(minor: int, currency: str) -> str:
-    """Integer minor units for shoppers: 500 USD -> "$5.00", 1234 JPY -> "¥1,234"."""
-    digits = minor_digits(currency)
-    units, cents = divmod(abs(minor), 10**digits)
-    number = f"{units:,}" + (f".{cents:0{digits}d}" if digits else "")
-    sign = "-" if minor < 0 else ""
-    symbol = SYMBOLS.get(currency)
-    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {currency}"

@@ -8,20 +8,15 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from app.domain import money
+from app.domain.frequency import Frequency
 from app.extensions import db
 from app.models import Product
 from app.services import events, pagination
 from app.services.errors import NotFound, ValidationError
 
-PERIODS = {1: "day", 2: "week", 3: "month", 4: "year"}
 MAX_PAGE_SIZE = pagination.MAX_PAGE_SIZE
 FLAG_FILTERS = ("eligible", "in_stock", "discontinued", "in_latest_feed")
-
-
-def format_minor(minor: int) -> str:
-    """Integer minor units as a two-decimal string (1999 -> "19.99") without floats."""
-    sign = "-" if minor < 0 else ""
-    return f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d}"
 
 
 def get(merchant_id: int, product_id: str) -> Product:
@@ -79,7 +74,7 @@ def to_dict(product: Product) -> dict[str, Any]:
         "external_product_id": product.product_id,
         "sku": product.sku,
         "name": product.name,
-        "price": format_minor(product.price_minor),
+        "price": money.decimal_string(product.price_minor, product.currency),
         "price_minor": product.price_minor,
         "currency_code": product.currency,
         "details_url": product.details_url,
@@ -120,21 +115,16 @@ def default_frequency(product: Product) -> dict[str, int] | None:
     return {"every": every, "every_period": period} if every and period else None
 
 
-def frequency_label(every: int, period: int) -> str:
-    unit = PERIODS.get(period, "?")
-    return f"every {every} {unit}{'s' if every != 1 else ''}"
-
-
 def parse_frequencies(text: str) -> list[dict[str, int]] | None:
     """Parse "2_2, 4_2, 1_3" (every_period) into a list; empty means the merchant's default."""
     items = [t for t in text.replace(",", " ").split() if t]
     result = []
     for item in items:
-        every, _, period = item.partition("_")
-        if not (every.isdigit() and period.isdigit() and int(period) in PERIODS
-                and 1 <= int(every) <= 365):
-            raise ValueError(f"{item!r}: use every_period pairs such as 4_2 (every 4 weeks).")
-        pair = {"every": int(every), "every_period": int(period)}
+        try:
+            pair = Frequency.parse(item).as_dict()
+        except ValueError:
+            raise ValueError(f"{item[:20]!r}: use every_period pairs such as 4_2 "
+                             "(every 4 weeks).") from None
         if pair not in result:
             result.append(pair)
     return result or None

@@ -36,6 +36,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from app.domain.frequency import MAX_EVERY, Frequency
 from app.extensions import db
 from app.integrations import signing, wire
 from app.models import Merchant, OptIn, Product, PurchaseRequest
@@ -484,10 +485,10 @@ def _new_subscription(line: Line, found: dict[str, Product], merchant_offers: di
         raise ValueError(f"Product {target} is not eligible for subscription")
     if line.every is None or line.every_period is None:
         raise ValueError("every and every_period are required for a subscription")
-    every = _int(line.every, "every", 1, subscriptions.MAX_EVERY)
+    every = _int(line.every, "every", 1, MAX_EVERY)
     period = _int(line.every_period, "every_period", 1, 4)
     quantity = _int(line.quantity, "quantity", 1, 999)
-    first = subscriptions.next_date(today, every, period)
+    first = Frequency(every, period).next_date(today)
     if line.first_date not in (None, ""):
         first = _first_date(line.first_date, today)
     extra = line.extra_data if line.extra_data is not None else {}

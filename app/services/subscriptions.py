@@ -1,9 +1,6 @@
 """Subscriptions and their upcoming orders: creation at checkout, dates, the API shapes.
 
-Dates are the merchant's calendar dates. The next date after ``start`` is ``every`` days or
-weeks later, or the same day ``every`` months or years later (the last day of a shorter month:
-31 Jan + 1 month = 28/29 Feb). ``frequency_days`` for the API counts a month as 30 days and a
-year as 365 (*decided*: Ordergroove documents only days and weeks).
+Dates are the merchant's calendar dates, moved on by ``app.domain.frequency.Frequency``.
 
 Each subscription has exactly one upcoming order. Subscriptions created together with the same
 date, shipping address and payment share one order, as Ordergroove merges them.
@@ -11,14 +8,15 @@ date, shipping address and payment share one order, as Ordergroove merges them.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from app.domain import money
+from app.domain.frequency import Frequency
 from app.extensions import db
 from app.models import (
     Address,
@@ -33,23 +31,6 @@ from app.models import (
 from app.models.order import OrderStatus
 from app.services import events, pagination, pricing
 from app.services.errors import NotFound
-
-DAYS_PER_PERIOD = {1: 1, 2: 7, 3: 30, 4: 365}
-MAX_EVERY = 999
-
-
-def next_date(start: date, every: int, period: int) -> date:
-    """``start`` plus the frequency, in calendar terms."""
-    if period in (1, 2):
-        return start + timedelta(days=every * DAYS_PER_PERIOD[period])
-    months = every * (12 if period == 4 else 1)
-    year, month = divmod(start.month - 1 + months, 12)
-    year, month = start.year + year, month + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
-
-
-def frequency_days(every: int, period: int) -> int:
-    return every * DAYS_PER_PERIOD[period]
 
 
 @dataclass(frozen=True)
@@ -193,12 +174,7 @@ def get_order(merchant_id: int, public_id: str) -> Order:
 
 
 def _money(minor: int | None, currency: str) -> str | None:
-    if minor is None:
-        return None
-    digits = pricing.minor_digits(currency)
-    sign = "-" if minor < 0 else ""
-    units, rest = divmod(abs(minor), 10**digits)
-    return f"{sign}{units}.{rest:0{digits}d}" if digits else f"{sign}{units}"
+    return None if minor is None else money.decimal_string(minor, currency)
 
 
 def subscription_dict(sub: Subscription) -> dict[str, Any]:
@@ -217,7 +193,7 @@ def subscription_dict(sub: Subscription) -> dict[str, Any]:
         "extra_data": sub.extra_data or {},
         "quantity": sub.quantity,
         "price": _money(sub.price_minor, sub.currency),
-        "frequency_days": frequency_days(sub.every, sub.every_period),
+        "frequency_days": Frequency(sub.every, sub.every_period).days,
         "reminder_days": sub.reminder_days,
         "every": sub.every,
         "every_period": sub.every_period,
@@ -249,18 +225,18 @@ def _next_order_date(sub: Subscription) -> str | None:
 
 def order_dict(order: Order) -> dict[str, Any]:
     """The order object of contracts §4.3, with its items."""
-    money = order.currency
+    currency = order.currency
     return {
         "public_id": order.public_id,
         "customer": order.customer.merchant_user_id,
         "payment": order.payment.public_id if order.payment else None,
         "shipping_address": order.shipping_address.public_id if order.shipping_address else None,
-        "sub_total": _money(order.sub_total_minor, money),
-        "tax_total": _money(order.tax_total_minor, money),
-        "shipping_total": _money(order.shipping_total_minor, money),
-        "discount_total": _money(order.discount_total_minor, money),
-        "total": _money(order.total_minor, money),
-        "currency_code": money,
+        "sub_total": _money(order.sub_total_minor, currency),
+        "tax_total": _money(order.tax_total_minor, currency),
+        "shipping_total": _money(order.shipping_total_minor, currency),
+        "discount_total": _money(order.discount_total_minor, currency),
+        "total": _money(order.total_minor, currency),
+        "currency_code": currency,
         "place": f"{order.place_date.isoformat()} 00:00:00",
         "status": order.status,
         "tries": order.tries,
@@ -276,9 +252,9 @@ def order_dict(order: Order) -> dict[str, Any]:
             "product": item.product.product_id,
             "offer": item.offer_id,
             "quantity": item.quantity,
-            "price": _money(item.price_minor, money),
-            "extra_cost": _money(item.extra_cost_minor, money),
-            "total_price": _money(item.total_price_minor, money),
+            "price": _money(item.price_minor, currency),
+            "extra_cost": _money(item.extra_cost_minor, currency),
+            "total_price": _money(item.total_price_minor, currency),
             "one_time": item.one_time,
         } for item in order.items],
     }

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, render_te
 from jinja2.utils import htmlsafe_json_dumps
 
 from app import assets
+from app.domain import frequency as frequencies
 from app.services import offers
 from app.services.errors import NotFound, ValidationError
 
@@ -144,7 +145,7 @@ def _slot(key: str, product: str, location: str, default: str, offer_type: str) 
     location = location or "pdp"
     if not offers.LOCATION_RE.fullmatch(location):
         raise ValidationError("A location is letters, digits, '.', '_' or '-', at most 40.")
-    default = default if offers.FREQUENCY_RE.fullmatch(default or "") else None
+    default = default if frequencies.CODE_RE.fullmatch(default or "") else None
     offer_type = offer_type if offer_type in ("radio", "toggle", "select") else None
     return offers.Slot(key=key, product_id=product, location=location,
                        default_frequency=default, offer_type=offer_type)

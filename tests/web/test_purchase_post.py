@@ -9,6 +9,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
+from app.domain.frequency import Frequency
 from app.extensions import db
 from app.integrations import signing
 from app.models import (
@@ -131,7 +132,7 @@ def test_cart_tracking_uses_the_sessions_opt_ins_and_clears_them(client, merchan
     assert count(OptIn) == 0
     assert client.get(f"/carts/{session_id}/").get_json()["items"] == []  # the copy follows
     order = subscriptions.upcoming_order(sub)
-    assert order.place_date == subscriptions.next_date(sub.start_date, 2, 3)
+    assert order.place_date == Frequency(2, 3).next_date(sub.start_date)
 
 
 def test_tracking_array_and_precedence(client, merchant, key):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from flask import flash, g, redirect, request, url_for
 
+from app.domain import money
 from app.models.incentive import APPLIES_TO, KINDS, SCOPES, TARGETS
 from app.services import incentives, pricing
 from app.services.errors import ValidationError
@@ -136,7 +136,7 @@ def _form(incentive) -> dict[str, str]:
 
 
 def _major(minor: int | None, currency: str) -> str:
-    return "" if minor is None else str(Decimal(minor).scaleb(-pricing.minor_digits(currency)))
+    return "" if minor is None else money.decimal_string(minor, currency)
 
 
 def _local(moment: datetime | None) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import g, request
 
+from app.domain import money
 from app.integrations import wire
-from app.services import checkouts, pricing, subscribers
+from app.services import checkouts, subscribers
 from app.views import htmx, params
 from app.views.console import bp
 from app.views.console.auth import login_required
@@ -30,7 +31,7 @@ def subscriber_detail(user_id: str):
     found = subscribers.detail(g.merchant.id, user_id)
     return htmx.render("console/subscribers/detail.html", d=found, tz=g.merchant.tz,
                        card_label=subscribers.card_label, lines=subscribers.address_lines,
-                       change=subscribers.change_summary, money=pricing.format_money)
+                       change=subscribers.change_summary, money=money.display)
 
 
 @bp.get("/checkouts/")

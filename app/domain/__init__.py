@@ -1,0 +1,1 @@
+"""Pure values every layer shares (frequencies, money): no Flask, no database."""
