@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.integrations.sftp import is_published
@@ -18,7 +18,7 @@ from app.integrations.xml.feed import FeedFileError, ProductError, check_file_na
 from app.jobs import queue
 from app.models import FeedRun, FeedRunError, Merchant, SftpAccount
 from app.models.types import utcnow
-from app.services import catalog, discontinued, events
+from app.services import catalog, claims, discontinued, events
 from app.services.errors import NotFound
 
 MAX_STORED_ERRORS = 1000
@@ -190,12 +190,8 @@ def _oldest_queued(merchant_id: int, *, up_to: int) -> int | None:
 
 def _start(run_id: int) -> bool:
     """Move a run from queued to running; False when another process got there first."""
-    started = db.session.execute(
-        update(FeedRun).where(FeedRun.id == run_id, FeedRun.status == "queued")
-        .values(status="running", started_at=utcnow())
-    ).rowcount
-    db.session.commit()
-    return bool(started)
+    return claims.claim(FeedRun, run_id, FeedRun.status == "queued", status="running",
+                        started_at=utcnow())
 
 
 def _execute_locked(run: FeedRun, merchant: Merchant) -> None:
