@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 
 from app.extensions import db
 from app.jobs import queue
-from app.services import accounts, demo, feeds, merchants
+from app.services import accounts, demo, events, feeds, merchants, placement
 from app.services.errors import ValidationError
 
 
@@ -159,6 +159,62 @@ def sftp() -> None:
     server.serve_forever()
 
 
+placement_cli = click.Group("placement", help="Recurring order placement.")
+
+
+@placement_cli.command("run")
+@click.option("--merchant", "merchant_id", default=None, help="Merchant public id (default: all).")
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD",
+              help="Place as if this were the merchant's local date (a rehearsal).")
+@with_appcontext
+def placement_run(merchant_id: str | None, as_of: str | None) -> None:
+    """Place every due order now, in this process, and print each run's report."""
+    try:
+        day = placement.check_as_of(as_of)
+    except ValidationError as exc:
+        raise click.ClickException(exc.message) from exc
+    if merchant_id:
+        merchant = merchants.get_by_public_id(merchant_id)
+        if merchant is None:
+            raise click.ClickException(f"no merchant {merchant_id!r}")
+        chosen = [merchant]
+    else:
+        chosen = placement.placing_merchants(as_of=day)
+    if not chosen:
+        click.echo("No merchant is placing orders now (see each one's placement hour).")
+    for merchant in chosen:
+        for line in placement.run_now(merchant.id, as_of=day).lines():
+            click.echo(f"{merchant.public_id}: {line}")
+
+
+merchant_cli = click.Group("merchant", help="Merchant settings, for automation.")
+
+
+@merchant_cli.command("set")
+@click.argument("public_id")
+@click.argument("pairs", nargs=-1, required=True, metavar="KEY=VALUE...")
+@with_appcontext
+def merchant_set(public_id: str, pairs: tuple[str, ...]) -> None:
+    """Set merchant settings, e.g. order_endpoint_url=https://… placement_hour=6."""
+    merchant = merchants.get_by_public_id(public_id)
+    if merchant is None:
+        raise click.ClickException(f"no merchant {public_id!r}")
+    form = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in merchants.SETTABLE:
+            raise click.ClickException(
+                f"{pair!r}: use KEY=VALUE with KEY one of {', '.join(merchants.SETTABLE)}")
+        form[key] = value
+    try:
+        merchants.update_settings(merchant.id, form, actor=events.Actor("cli", None, "cli"))
+    except ValidationError as exc:
+        problems = "; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or exc.message
+        raise click.ClickException(problems) from exc
+    click.echo(f"{public_id}: {', '.join(sorted(form))} set.")
+
+
 def init_app(app: Flask) -> None:
-    for command in (seed_demo, create_merchant, create_staff, worker, cron, feeds_cli, sftp):
+    for command in (seed_demo, create_merchant, create_staff, worker, cron, feeds_cli, sftp,
+                    placement_cli, merchant_cli):
         app.cli.add_command(command)

@@ -2,17 +2,22 @@
 
 Every scheduled job is idempotent: cron does not catch up missed runs, and a second
 cron process would double-fire (``flask cron`` refuses to start beside a live one).
-Feed sweeps claim each uploaded file atomically, so a double fire ingests nothing twice.
+Feed sweeps claim each uploaded file atomically, so a double fire ingests nothing twice;
+placement records one run per merchant and hour, and claims each order before sending it.
 """
 
 from rq import cron
 
 from app.jobs.feeds import ingest_all
 from app.jobs.health import heartbeat
+from app.jobs.placement import schedule as schedule_placement
 
 HEARTBEAT_SECONDS = 15
 FEED_SCHEDULE = "0,30 * * * *"  # on the hour and the half-hour
+PLACEMENT_SCHEDULE = "0 * * * *"  # every hour on the hour; each merchant from its own hour on
 
 cron.register(heartbeat, queue_name="default", interval=HEARTBEAT_SECONDS, name="heartbeat",
               result_ttl=60, ttl=120)
 cron.register(ingest_all, queue_name="default", cron=FEED_SCHEDULE, name="feeds")
+cron.register(schedule_placement, queue_name="default", cron=PLACEMENT_SCHEDULE,
+              name="placement")

@@ -9,6 +9,7 @@ from app.models.merchant import ApiKey, Merchant, StaffUser
 from app.models.notification import OutboundEmail
 from app.models.offer import Offer, OptIn
 from app.models.order import Order, OrderItem, OrderStatus
+from app.models.placement import Outcome, PlacementAttempt, PlacementRun
 from app.models.product import Product, ProductGroup
 from app.models.purchase import PurchaseRequest
 from app.models.subscription import Subscription
@@ -29,8 +30,11 @@ __all__ = [
     "Order",
     "OrderItem",
     "OrderStatus",
+    "Outcome",
     "OutboundEmail",
     "PaymentMethod",
+    "PlacementAttempt",
+    "PlacementRun",
     "Product",
     "ProductGroup",
     "PurchaseRequest",

@@ -31,8 +31,20 @@ class Merchant(db.Model):
     hash_key: Mapped[str] = mapped_column(String(64), default=new_hash_key)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     currency: Mapped[str] = mapped_column(String(3), default="USD")
-    placement_hour: Mapped[int] = mapped_column(Integer, default=6)
+    placement_hour: Mapped[int | None] = mapped_column(Integer, default=6)  # None: never
     order_endpoint_url: Mapped[str | None] = mapped_column(String(500))
+    # Placement (contracts §6): how orders reach the store and what happens when they fail.
+    placement_mode: Mapped[str] = mapped_column(String(8), default="api")  # api | batch
+    order_timeout_seconds: Mapped[int] = mapped_column(Integer, default=15)
+    # The store declared it deduplicates on orderPublicId, so a send whose outcome is unknown
+    # may go again by itself; otherwise it waits for staff.
+    endpoint_dedupes: Mapped[bool] = mapped_column(Boolean, default=False)
+    reminder_days: Mapped[int] = mapped_column(Integer, default=5)
+    card_type_names: Mapped[dict | None] = mapped_column(JSON)  # {"1": "VISA", …} overrides
+    cc_retry_days: Mapped[int] = mapped_column(Integer, default=3)
+    cc_retries: Mapped[int] = mapped_column(Integer, default=2)
+    generic_retries: Mapped[int] = mapped_column(Integer, default=3)
+    connection_retry_days: Mapped[int] = mapped_column(Integer, default=90)
     allowed_origins: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import IntEnum
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -29,12 +39,15 @@ class OrderStatus(IntEnum):
     CONNECTION_ERROR = 13
     RESPONSE_PROCESSING_ERROR = 14
     GENERIC_ERROR = 15
+    OUTCOME_UNKNOWN = 16  # Perennial's: sent, no reply, and the store does not dedupe
     MERGED = 17
     CREDIT_CARD_RETRY = 18
 
 
 class Order(db.Model):
     __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_merchant_status_place", "merchant_id", "status",
+                            "place_date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
@@ -58,6 +71,12 @@ class Order(db.Model):
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     placed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # While a worker sends it (status PENDING_PLACEMENT): whose claim it is and until when. A
+    # claim whose lease ran out belongs to a worker that died mid-request (see placement).
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retry_reason: Mapped[str | None] = mapped_column(String(24))  # why next_attempt_at is set
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -71,6 +90,8 @@ class Order(db.Model):
 
 class OrderItem(db.Model):
     __tablename__ = "order_items"
+    # A subscription's nth order holds its item for cycle n: never two orders for one cycle.
+    __table_args__ = (UniqueConstraint("subscription_id", "cycle"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
@@ -83,6 +104,7 @@ class OrderItem(db.Model):
     extra_cost_minor: Mapped[int] = mapped_column(Integer, default=0)
     total_price_minor: Mapped[int] = mapped_column(Integer, default=0)
     one_time: Mapped[bool] = mapped_column(Boolean, default=False)
+    cycle: Mapped[int | None] = mapped_column(Integer)  # the subscription's order number
     first_placed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

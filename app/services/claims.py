@@ -18,9 +18,15 @@ from app.extensions import db
 def claim(model: type, row_id: int, *conditions: ColumnElement[bool], **values: Any) -> bool:
     """Set ``values`` on the row if it still matches ``conditions``, and commit; True if this
     caller changed it, False if another got there first (or the row no longer qualifies)."""
-    changed = db.session.execute(
+    changed = take(model, row_id, *conditions, **values)
+    db.session.commit()
+    return changed
+
+
+def take(model: type, row_id: int, *conditions: ColumnElement[bool], **values: Any) -> bool:
+    """``claim`` without the commit: the caller adds what goes with it and commits once (or
+    rolls back). The row stays locked by the UPDATE until then."""
+    return bool(db.session.execute(
         update(model).where(model.id == row_id, *conditions).values(**values)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
-    return bool(changed)
+    ).rowcount)

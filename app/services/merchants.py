@@ -8,12 +8,20 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from app.extensions import db
+from app.integrations import wire
 from app.models import Merchant, Offer
 from app.models.offer import DEFAULT_LOCATION
 from app.services import events
 from app.services.errors import NotFound, ValidationError
 
 SETTINGS_FIELDS = ("name", "timezone", "placement_hour", "order_endpoint_url", "allowed_origins")
+# Order placement's settings (contracts §6), set in the console's placement settings or with
+# ``flask merchant set``.
+PLACEMENT_FIELDS = ("placement_mode", "order_timeout_seconds", "endpoint_dedupes",
+                    "reminder_days", "cc_retry_days", "cc_retries", "generic_retries",
+                    "connection_retry_days", "card_type_names")
+SETTABLE = (*SETTINGS_FIELDS, *PLACEMENT_FIELDS)
+MIN_REMINDER_DAYS = 5
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 PUBLIC_ID_RE = re.compile(r"[0-9a-f]{32}")
 
@@ -46,7 +54,7 @@ def create(name: str, *, timezone: str = "UTC", currency: str = "USD") -> Mercha
 
 def snapshot(merchant: Merchant) -> dict[str, Any]:
     """The settings as plain values (for forms and the event log; no secrets)."""
-    return {f: getattr(merchant, f) for f in SETTINGS_FIELDS}
+    return {f: getattr(merchant, f) for f in (*SETTINGS_FIELDS, *PLACEMENT_FIELDS)}
 
 
 def update_settings(merchant_id: int, form: dict[str, Any], *, actor: events.Actor) -> Merchant:
@@ -108,14 +116,50 @@ def _timezone(value: Any) -> str:
     return text
 
 
-def _hour(value: Any) -> int:
-    try:
-        hour = int(str(value).strip())
-    except ValueError as exc:
-        raise ValueError("Enter an hour from 0 to 23.") from exc
-    if not 0 <= hour <= 23:
-        raise ValueError("Enter an hour from 0 to 23.")
-    return hour
+def _hour(value: Any) -> int | None:
+    """The local hour placement starts, or None for "never" (placement switched off)."""
+    text = str(value if value is not None else "").strip().lower()
+    if text in ("never", "none", "off"):
+        return None
+    return _bounded(0, 23, "an hour from 0 to 23, or never")(text)
+
+
+def _bounded(low: int, high: int, what: str) -> Any:
+    def parse(value: Any) -> int:
+        try:
+            return wire.parse_int(str(value).strip(), low=low, high=high)
+        except wire.WireError:
+            raise ValueError(f"Enter {what}.") from None
+    return parse
+
+
+def _mode(value: Any) -> str:
+    text = str(value or "").strip().lower()
+    if text not in ("api", "batch"):
+        raise ValueError("Choose api (one HTTPS POST per order) or batch (SFTP files).")
+    return text
+
+
+def _yes(value: Any) -> bool:
+    text = str(value if value is not None else "").strip().lower()
+    if text not in ("1", "0", "true", "false", "yes", "no", "on", "off", ""):
+        raise ValueError("Say yes or no.")
+    return text in ("1", "true", "yes", "on")
+
+
+def _card_names(value: Any) -> dict[str, str] | None:
+    """Card type names the store's receiver expects, e.g. ``1=VISA 2=MASTERCARD``."""
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    else:
+        pairs = [item.partition("=")[::2] for item in str(value or "").replace(",", " ").split()]
+    names = {}
+    for code, name in pairs:
+        code, name = str(code).strip(), str(name).strip()
+        if code not in {"1", "2", "3", "4", "5", "6"} or not 1 <= len(name) <= 40:
+            raise ValueError("Give pairs such as 1=VISA 2=MASTERCARD (codes 1 to 6).")
+        names[code] = name
+    return names or None
 
 
 def _endpoint(value: Any) -> str | None:
@@ -159,4 +203,13 @@ _CHECKS = {
     "placement_hour": _hour,
     "order_endpoint_url": _endpoint,
     "allowed_origins": _origins,
+    "placement_mode": _mode,
+    "order_timeout_seconds": _bounded(1, 120, "a number of seconds from 1 to 120"),
+    "endpoint_dedupes": _yes,
+    "reminder_days": _bounded(MIN_REMINDER_DAYS, 60, f"{MIN_REMINDER_DAYS} to 60 days"),
+    "cc_retry_days": _bounded(1, 30, "1 to 30 days"),
+    "cc_retries": _bounded(0, 10, "0 to 10 retries"),
+    "generic_retries": _bounded(0, 10, "0 to 10 retries"),
+    "connection_retry_days": _bounded(1, 90, "1 to 90 days"),
+    "card_type_names": _card_names,
 }

@@ -14,9 +14,11 @@ the loader). Rules follow contracts §3; choices where the contracts are silent 
   order number is inside its tier window, it targets the line (or, for order-level rules, at
   least one line of the order), and its threshold is met (subtotal ``>=`` threshold).
 * Item level: each line gets at most one item-level discount, the one saving the shopper the
-  most. It is computed per unit and multiplied by the quantity, like the order XML's
-  ``unitary_discount``: percentages round half-up per unit; fixed amounts are per unit; both
-  are capped at the unit price, so no line goes below zero. Equal savings go to the incentive
+  most, among the incentives it was promised when it has a ``promised`` list (a subscription
+  keeps the ongoing incentives its offer advertised at checkout). It is computed per unit and
+  multiplied by the quantity, like the order XML's ``unitary_discount``: percentages round
+  half-up per unit; fixed amounts are per unit; both are capped at the unit price, so no line
+  goes below zero. Equal savings go to the incentive
   given first (``active_incentives`` lists the oldest first).
 * Best-deal guarantee: a line may carry ``best_price_minor`` (the product's current or best
   recent feed price, sale included). The subscriber pays the lower of that and the discounted
@@ -71,9 +73,13 @@ class Line:
     best_price_minor: int | None = None  # best-deal guarantee reference price
     order_number: int | None = None  # this item's own order count, if not the order's
     currency: str | None = None  # None = the order's
+    # The item-level incentives this line may get (a subscription's promised ones); None: any.
+    promised: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "groups", frozenset(self.groups))
+        if self.promised is not None:
+            object.__setattr__(self, "promised", frozenset(self.promised))
 
 
 @dataclass(frozen=True)
@@ -255,6 +261,7 @@ def _price_line(line: Line, live: list[Terms], order_number: int, gross: int) ->
     best, best_id = 0, None
     for t in live:
         if (t.kind in DISCOUNT_KINDS and t.scope == "item" and _in_tier(t, number)
+                and (line.promised is None or t.public_id in line.promised)
                 and targets(t, line) and _meets(t, gross)):
             saving = _saving(t, line.price_minor)
             if saving > best:
@@ -344,13 +351,14 @@ def active_incentives(merchant_id: int, now: datetime | None) -> list[Terms]:
 
 
 def line_for(product: Product, *, quantity: int = 1, price_minor: int | None = None,
-             best_price_minor: int | None = None, order_number: int | None = None) -> Line:
+             best_price_minor: int | None = None, order_number: int | None = None,
+             promised: frozenset[str] | None = None) -> Line:
     """A pricing line for a catalog product (its incentive groups included)."""
     groups = frozenset(g.name for g in product.groups if g.group_type == "incentive")
     return Line(product_id=product.product_id, quantity=quantity, groups=groups,
                 price_minor=product.price_minor if price_minor is None else price_minor,
                 best_price_minor=best_price_minor, order_number=order_number,
-                currency=product.currency)
+                currency=product.currency, promised=promised)
 
 
 def describe(incentive: Terms | Incentive) -> str:

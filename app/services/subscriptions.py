@@ -29,7 +29,7 @@ from app.models import (
     Subscription,
 )
 from app.models.order import OrderStatus
-from app.services import events, pagination, pricing
+from app.services import events, orders, pagination, pricing
 from app.services.errors import NotFound
 
 
@@ -79,7 +79,8 @@ def create_many(customer: Customer, items: Sequence[NewSubscription], *, start: 
             db.session.add(order)
             orders[item.first_date] = order
         order.items.append(OrderItem(subscription_id=sub.id, product=item.product,
-                                     offer_id=sub.offer_id, quantity=sub.quantity))
+                                     offer_id=sub.offer_id, quantity=sub.quantity,
+                                     cycle=sub.iteration + 1))
     for order in orders.values():
         reprice(order, incentives, now=now)
     db.session.flush()
@@ -107,24 +108,8 @@ def _created(sub: Subscription) -> dict[str, Any]:
 
 
 def reprice(order: Order, incentives: Sequence[pricing.Terms], *, now: datetime) -> None:
-    """Price the order's items with the one pricing function (a recurring order)."""
-    lines = []
-    for item in order.items:
-        product = item.product or db.session.get(Product, item.product_id)
-        sub = db.session.get(Subscription, item.subscription_id) if item.subscription_id else None
-        price = sub.price_minor if sub is not None and sub.price_minor is not None else None
-        number = (sub.iteration + 1) if sub is not None else None
-        lines.append(pricing.line_for(product, quantity=item.quantity, price_minor=price,
-                                      order_number=number))
-    quote = pricing.price_order(lines, incentives=incentives, order_number=2, is_initial=False,
-                                currency=order.currency, now=now)
-    for item, line in zip(order.items, quote.lines, strict=True):
-        item.price_minor = line.unit_price_minor
-        item.total_price_minor = line.total_minor
-    order.sub_total_minor = quote.subtotal_minor
-    order.discount_total_minor = quote.discount_total_minor
-    order.shipping_total_minor = quote.shipping_total_minor
-    order.total_minor = quote.total_minor
+    """Price the order's items with the one pricing function (see ``orders.quote``)."""
+    orders.reprice(order, now=now, incentives=incentives)
 
 
 # -- reading ------------------------------------------------------------------------------

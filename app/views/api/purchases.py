@@ -20,14 +20,17 @@ from app.views.api.auth import AUTH_FAILED, api_key_required
 NO_CREDENTIALS = {"detail": "Authentication credentials were not provided."}
 
 
-def _credentials() -> tuple[Merchant, events.Actor] | tuple[None, tuple[dict, int]]:
+def credentials(source: str = "purchase_post"
+                ) -> tuple[Merchant, events.Actor] | tuple[None, tuple[dict, int]]:
+    """The merchant of an ``x-api-key`` or a signed ``Authorization`` header, and the actor;
+    or None and the refusal (401 no credentials, 403 bad ones)."""
     raw_key = request.headers.get("x-api-key")
     if raw_key:
         key = api_keys.authenticate(raw_key)
         if key is None:
             return None, (AUTH_FAILED, 403)
         return db.session.get(Merchant, key.merchant_id), events.Actor(
-            "api_key", key.prefix, "purchase_post")
+            "api_key", key.prefix, source)
     header = request.headers.get("Authorization")
     if not header:
         return None, (NO_CREDENTIALS, 401)
@@ -40,7 +43,7 @@ def _credentials() -> tuple[Merchant, events.Actor] | tuple[None, tuple[dict, in
                                    hash_key=merchant.hash_key)
     except signing.SignatureError:
         return None, (AUTH_FAILED, 403)
-    return merchant, events.Actor("signature", parsed.sig_field[:64], "purchase_post")
+    return merchant, events.Actor("signature", parsed.sig_field[:64], source)
 
 
 @bp.post("/subscription/create")
@@ -51,7 +54,7 @@ def subscription_create():
 
 
 def _create():
-    merchant, actor = _credentials()
+    merchant, actor = credentials()
     if merchant is None:
         body, status = actor
         return jsonify(body), status

@@ -1,0 +1,17 @@
+"""RQ entry points for recurring order placement."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.services import placement
+
+
+def schedule() -> None:
+    """The hourly cron: start a run for each merchant whose placement hour has come."""
+    placement.schedule_all()
+
+
+def place_batch(run_id: int, order_ids: list[int], as_of: str) -> None:
+    """Place one batch of a run's due orders (see services.placement)."""
+    placement.place_batch(run_id, order_ids, date.fromisoformat(as_of))

@@ -1,0 +1,234 @@
+"""Recurring order placement (contracts §6): find the due orders, send each exactly once.
+
+A run is one pass over one merchant's due orders, at the merchant's placement hour or later in
+the merchant's own timezone (the hourly cron), or now (``flask placement run``). Due: upcoming
+orders whose place date (merchant-local) is the run's date or earlier, orders in SEND_NOW, and
+retries whose time has come. Each order is then placed by ``place`` in whatever worker picks its
+batch up, and the exactly-once rules live there:
+
+1. **Claim** with a conditional UPDATE (``services.claims``): the order must still be due; it
+   becomes PENDING_PLACEMENT with a lease token and a lease end, and its ``tries`` goes up.
+   Any number of workers, runs or cron fires may try; one wins.
+2. **Ledger first**: the attempt row (order, attempt number, XML with card fields masked) is
+   committed before the request leaves. ``(order, attempt)`` is unique.
+3. **Send** with a bounded timeout (``integrations.orders_http``), always with the order's one
+   public id, so a store that deduplicates can.
+4. **Act on the reply** (``placement_outcomes``) only while our lease token is still the
+   order's: whoever recovered the order after our lease ran out decides instead.
+5. **Recovery**: an order still PENDING_PLACEMENT after its lease was claimed by a worker that
+   died. If its last attempt never left (no ledger row) it is due again. If it may have reached
+   the store, it goes again by itself only where the merchant declared that its endpoint
+   deduplicates on the public id; otherwise it waits as OUTCOME_UNKNOWN until staff confirm it
+   placed or send it again (the official receivers do not deduplicate).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.jobs import queue
+from app.models import Merchant, Order, OrderStatus, Outcome, PlacementAttempt, PlacementRun
+from app.models.types import utcnow
+from app.services import claims, events
+from app.services.errors import ValidationError
+
+BATCH_SIZE = 50  # orders per RQ job: enough to amortise a job, small enough to spread
+LEASE_MARGIN = timedelta(seconds=60)  # beyond the request's own timeout
+RETRY_STATUSES = (OrderStatus.CONNECTION_ERROR, OrderStatus.GENERIC_ERROR,
+                  OrderStatus.CREDIT_CARD_RETRY)
+SYSTEM = events.Actor("system", "placement", "placement")
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a run did, by outcome (for the CLI, the console and the benchmark)."""
+
+    run: PlacementRun
+    due: int
+    outcomes: dict[str, int]
+
+    def lines(self) -> list[str]:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "nothing"
+        return [f"run {self.run.public_id} for {self.run.as_of.isoformat()}: "
+                f"{self.due} due; {counts}"]
+
+
+def worker_name() -> str:
+    """Who holds a claim, for the ledger: host and process."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+# -- which merchants, which orders -----------------------------------------------------------
+
+
+def local_today(merchant: Merchant, now: datetime) -> date:
+    return now.astimezone(merchant.tz).date()
+
+
+def placing_now(merchant: Merchant, now: datetime) -> bool:
+    """Whether the merchant's placement hour has come today, in its own timezone."""
+    if merchant.placement_hour is None:
+        return False  # "never": placement is switched off
+    return now.astimezone(merchant.tz).hour >= merchant.placement_hour
+
+
+def due_condition(merchant_id: int, as_of: date, now: datetime):
+    """SQL for "this order is due on ``as_of`` at ``now``" (the claim re-checks it)."""
+    return and_(Order.merchant_id == merchant_id, or_(
+        and_(Order.status == OrderStatus.UNSENT, Order.place_date <= as_of),
+        Order.status == OrderStatus.SEND_NOW,
+        and_(Order.status.in_(RETRY_STATUSES),
+             or_(Order.next_attempt_at.is_(None), Order.next_attempt_at <= now)),
+    ))
+
+
+def due_orders(merchant_id: int, as_of: date, now: datetime) -> list[int]:
+    query = (select(Order.id).where(due_condition(merchant_id, as_of, now))
+             .order_by(Order.place_date, Order.id))
+    return list(db.session.scalars(query))
+
+
+def placing_merchants(*, as_of: date | None, now: datetime | None = None) -> list[Merchant]:
+    """The merchants a run covers now: placing switched on, and (unless rehearsing a date)
+    their placement hour come."""
+    now = now or utcnow()
+    found = db.session.scalars(select(Merchant).where(Merchant.placement_hour.is_not(None))
+                               .order_by(Merchant.id))
+    return [m for m in found if as_of is not None or placing_now(m, now)]
+
+
+# -- runs ------------------------------------------------------------------------------------
+
+
+def schedule_all(now: datetime | None = None) -> list[PlacementRun]:
+    """The hourly cron: start a run for every merchant whose placement hour has come."""
+    now = now or utcnow()
+    slot = now.strftime("%Y-%m-%dT%H")
+    runs = []
+    for merchant in placing_merchants(as_of=None, now=now):
+        run = start(merchant.id, trigger="cron", slot=slot, as_of=local_today(merchant, now),
+                    now=now)
+        if run is not None:
+            runs.append(run)
+    return runs
+
+
+def start(merchant_id: int, *, trigger: str, as_of: date, now: datetime,
+          slot: str | None = None, enqueue: bool = True) -> PlacementRun | None:
+    """Record a run, recover stale claims, and queue the due orders in batches.
+
+    None when this slot already has its run (a second cron fire in the same hour).
+    """
+    run = PlacementRun(merchant_id=merchant_id, trigger=trigger, as_of=as_of,
+                       slot=slot or f"{trigger}:{secrets.token_hex(8)}", started_at=now)
+    db.session.add(run)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    merchant = db.session.get(Merchant, merchant_id)
+    recover(merchant, now)
+    due = due_orders(merchant_id, as_of, now)
+    run.due = len(due)
+    db.session.commit()
+    if enqueue:
+        for chunk in _chunks(due, BATCH_SIZE):
+            queue.enqueue("app.jobs.placement.place_batch", run.id, chunk, as_of.isoformat())
+    return run
+
+
+def run_now(merchant_id: int, *, as_of: date | None = None, trigger: str = "cli",
+            now: datetime | None = None) -> Report:
+    """Place the merchant's due orders in this process (``flask placement run``)."""
+    now = now or utcnow()
+    merchant = db.session.get(Merchant, merchant_id)
+    as_of = as_of or local_today(merchant, now)
+    run = start(merchant_id, trigger=trigger, as_of=as_of, now=now, enqueue=False)
+    place_batch(run.id, due_orders(merchant_id, as_of, now), as_of)
+    return report(run.id)
+
+
+def place_batch(run_id: int, order_ids: list[int], as_of: date) -> None:
+    """Place each order of a batch (an RQ job's work); the last batch finishes the run."""
+    from app.services import placement_send  # it imports this module
+
+    placement_send.place_all(order_ids, run_id=run_id, as_of=as_of, worker=worker_name())
+    db.session.execute(update(PlacementRun).where(PlacementRun.id == run_id)
+                       .values(processed=PlacementRun.processed + len(order_ids)))
+    db.session.commit()
+    claims.claim(PlacementRun, run_id, PlacementRun.status == "running",
+                 PlacementRun.processed >= PlacementRun.due, status="finished",
+                 finished_at=utcnow())
+
+
+def report(run_id: int) -> Report:
+    """The run's counts by outcome, read from the ledger (the one source of truth)."""
+    db.session.expire_all()
+    run = db.session.get(PlacementRun, run_id)
+    rows = db.session.execute(select(PlacementAttempt.outcome, func.count()).where(
+        PlacementAttempt.run_id == run_id).group_by(PlacementAttempt.outcome))
+    return Report(run=run, due=run.due, outcomes={outcome: n for outcome, n in rows})
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+# -- recovery --------------------------------------------------------------------------------
+
+
+def recover(merchant: Merchant, now: datetime) -> int:
+    """Settle the orders whose claim outlived its lease (their worker died; see above)."""
+    stale = list(db.session.scalars(select(Order).where(
+        Order.merchant_id == merchant.id, Order.status == OrderStatus.PENDING_PLACEMENT,
+        Order.lease_until < now)))
+    for order in stale:
+        last = db.session.scalar(select(PlacementAttempt).where(
+            PlacementAttempt.order_id == order.id, PlacementAttempt.attempt == order.tries))
+        if last is None:  # claimed, but died before the request left: nothing was sent
+            values = {"status": OrderStatus.CONNECTION_ERROR, "retry_reason": "not_sent",
+                      "next_attempt_at": now}
+        elif merchant.endpoint_dedupes:
+            values = {"status": OrderStatus.CONNECTION_ERROR, "retry_reason": "unknown",
+                      "next_attempt_at": now}
+        else:
+            values = {"status": OrderStatus.OUTCOME_UNKNOWN, "retry_reason": "unknown",
+                      "next_attempt_at": None}
+        won = claims.claim(Order, order.id, Order.status == OrderStatus.PENDING_PLACEMENT,
+                           Order.lease_token == order.lease_token, lease_token=None,
+                           lease_until=None, **values)
+        if won and last is not None:
+            db.session.execute(update(PlacementAttempt).where(
+                PlacementAttempt.id == last.id, PlacementAttempt.outcome == Outcome.SENDING)
+                .values(outcome=Outcome.UNKNOWN, finished_at=now,
+                        message="The worker stopped while the order was being sent."))
+            events.record(merchant.id, "order.outcome_unknown", SYSTEM, object_type="order",
+                          object_id=order.public_id, customer_id=order.customer_id,
+                          after={"attempt": order.tries, "status": values["status"]})
+            db.session.commit()
+    return len(stale)
+
+
+def lease_for(merchant: Merchant) -> timedelta:
+    return timedelta(seconds=merchant.order_timeout_seconds * 2) + LEASE_MARGIN
+
+
+def check_as_of(text: str | None) -> date | None:
+    """``--as-of YYYY-MM-DD`` for rehearsals (ValidationError otherwise)."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError("--as-of must be a date such as 2026-12-24.") from None
