@@ -331,3 +331,12 @@ def test_incentive_with_too_many_listed_products_is_a_form_error(client, owner):
         "target": "products", "target_products": " ".join(f"P{n}" for n in range(40_000))})
     assert response.status_code == 400
     assert "At most 1000 products" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/console/login", "/subscription/create"])
+def test_a_multipart_field_without_a_readable_name_is_400(client, path):
+    """Found by the generated-input suite: werkzeug reads the part's name as None, and the CSRF
+    check (or a view) crashed on it."""
+    body = b'--b\r\nContent-Disposition: form-data; name="\n"\r\n\r\nv\r\n--b--\r\n'
+    response = client.post(path, data=body, content_type='multipart/form-data; boundary="b"')
+    assert response.status_code == 400
