@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -25,6 +26,8 @@ from tests.conftest import make_config, reset_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_START_SECONDS = 30
+# The default 5 s is tight on a loaded 2-CPU CI box (htmx swaps behind a worker and a feed run).
+expect.set_options(timeout=15_000)
 
 
 def free_port() -> int:
