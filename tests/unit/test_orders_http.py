@@ -227,6 +227,19 @@ def test_a_listener_that_never_accepts():
     assert second.outcome == "not_sent" and "connect timeout" in second.reason
 
 
+def test_a_store_that_accepts_but_never_reads_is_unknown():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        connections = []
+        threading.Thread(target=lambda: connections.append(listener.accept()), daemon=True).start()
+        delivery = post(url)
+        for connection, _ in connections:
+            connection.close()
+    assert delivery.outcome == "unknown" and "read timeout" in delivery.reason
+
+
 def test_a_body_the_store_never_reads_times_out_on_the_connect_timeout():
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
