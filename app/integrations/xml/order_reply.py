@@ -17,18 +17,19 @@ A reply is read by its content, never by its headers, because real stores answer
 ``text/html`` with CRLF line ends (SFCC), ``text/xml`` with a declaration that names no
 encoding (Magento), with a UTF-8 byte order mark or whitespace around the document, and with an
 empty ``<errorMsg />`` on success (SFCC). The HTTP status is not looked at either: what a 5xx
-means is the placement service's decision (T7 leaves it **UNCONFIRMED**). ``content_type`` is
-used for one thing only: when the bytes are not valid in the encoding the document declares
-(UTF-8 when it declares none), its ``charset`` is tried, so a Latin-1 error message from an
-old store is read rather than losing the whole reply.
+means is the placement service's decision (T7 leaves it **UNCONFIRMED**). ``content_type``
+only names the reply in a problem sentence, and gives a fallback: when a document that declares
+no encoding is not well-formed as UTF-8, the header's ``charset`` (if any, and not UTF-8) is
+tried, so a Latin-1 error message from an old store does not lose the whole reply. A declared
+encoding always wins.
 
 Decisions where the contract is silent: ``<code>`` matches in any case; a SUCCESS without
 ``<orderId>`` is still a success (the store placed the order) with ``order_id`` None; SUCCESS
 with responseCode 000 is a success, with any responseCode other than 000 or 010 it is
 unreadable (contradictory: not guessed at); ERROR without a numeric errorCode is unreadable;
 an orderId longer than ``MAX_ORDER_ID`` characters is unreadable (it cannot be stored whole);
-errorMsg has its whitespace collapsed and is cut to ``MAX_MESSAGE`` characters with "…".
-Unknown elements are ignored.
+field text (plain or CDATA) is stripped; errorMsg has its whitespace collapsed and is cut to
+``MAX_MESSAGE`` characters with "…". Unknown elements are ignored.
 
 ``parse_batch_response`` reads a batch response file ``<orders><order><ogOrderId>…``: each
 record becomes a BatchReply in file order, read by the same rules. A bad record does not lose
