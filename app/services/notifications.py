@@ -1,11 +1,16 @@
-"""Queue emails to subscribers in the outbox; a mail backend delivers them."""
+"""Queue emails to subscribers in the outbox; ``services.mail`` delivers them."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 from app.extensions import db
 from app.models import Customer, OutboundEmail
+
+DEDUPE_KEY_MAX = 200  # the column's length
 
 TEMPLATES = {
     "subscription.discontinued_swap": (
@@ -21,9 +26,19 @@ TEMPLATES = {
 }
 
 
-def queue_email(merchant_id: int, customer: Customer | None, template: str,
-                **context: Any) -> OutboundEmail:
-    """Render ``template`` and add it to the outbox (the caller's service commits)."""
+def queue_email(merchant_id: int, customer: Customer | None, template: str, *,
+                dedupe_key: str | None = None, **context: Any) -> OutboundEmail:
+    """Render ``template`` and add it to the outbox (the caller's service commits).
+
+    :param dedupe_key: names the email's purpose (``order.reminder:<order public id>``): the
+        merchant's outbox holds at most one email per key, ever. Queueing a key again adds
+        nothing and returns the first email, whatever its template or state; so does a
+        concurrent transaction, which waits on the unique key and then finds the first.
+    """
+    if dedupe_key is not None and len(dedupe_key) > DEDUPE_KEY_MAX:
+        raise ValueError(f"dedupe_key longer than {DEDUPE_KEY_MAX} characters")
+    if dedupe_key is not None and (first := _by_key(merchant_id, dedupe_key)):
+        return first
     subject, body = TEMPLATES[template]
     email = OutboundEmail(
         merchant_id=merchant_id,
@@ -33,6 +48,20 @@ def queue_email(merchant_id: int, customer: Customer | None, template: str,
         subject=subject,
         body=body.format(**context),
         context=context,
+        dedupe_key=dedupe_key,
     )
-    db.session.add(email)
+    if dedupe_key is None:
+        db.session.add(email)
+        return email
+    try:
+        with db.session.begin_nested():  # a duplicate rolls back this insert, not the caller's
+            db.session.add(email)
+    except IntegrityError:
+        return _by_key(merchant_id, dedupe_key)
     return email
+
+
+def _by_key(merchant_id: int, dedupe_key: str) -> OutboundEmail | None:
+    return db.session.scalar(select(OutboundEmail).where(
+        OutboundEmail.merchant_id == merchant_id, OutboundEmail.dedupe_key == dedupe_key))
+
