@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.integrations import mail as backends
 from app.models import Customer, OutboundEmail
 from app.services import notifications
 from tests.factories import make_customer, make_email, make_merchant
@@ -64,3 +66,29 @@ def test_two_transactions_queueing_one_key_at_once_make_one_email(app):
         thread.join()
     assert len(got) == 2 and got[0] == got[1]
     assert db.session.scalar(select(func.count()).select_from(OutboundEmail)) == 1
+
+
+def test_smtp_url_parsing_and_refusals_never_echo_the_password():
+    server = backends.SmtpServer.from_url("smtp://u%40x:s3cr%2Ft@mail.example.com?starttls=1")
+    assert (server.host, server.port, server.starttls, server.tls) == (
+        "mail.example.com", 587, True, False)
+    assert (server.username, server.password) == ("u@x", "s3cr/t")
+    assert "s3cr" not in repr(server)
+    assert backends.SmtpServer.from_url("smtps://mail.example.com").port == 465
+    assert backends.SmtpServer.from_url("smtp://127.0.0.1").port == 25
+    for url in ("smtp://u:s3cret@mail.example.com:25",  # a password in clear text
+                "http://u:s3cret@mail.example.com", "smtps://u:s3cret@h?starttls=1",
+                "smtp://u:s3cret@h?tls=1"):
+        with pytest.raises(ValueError) as refused:
+            backends.SmtpServer.from_url(url)
+        assert "s3cret" not in str(refused.value)
+
+
+def test_backend_is_picked_from_settings():
+    settings = {"SMTP_URL": None, "MAIL_FROM": "Shop <no-reply@shop.example>",
+                "SMTP_TIMEOUT": 5}
+    assert isinstance(backends.get_backend(settings), backends.OutboxBackend)
+    settings["SMTP_URL"] = "smtp://127.0.0.1:2525"
+    assert isinstance(backends.get_backend(settings), backends.SmtpBackend)
+    with pytest.raises(ValueError, match="MAIL_FROM"):
+        backends.get_backend({**settings, "MAIL_FROM": "nobody"})
