@@ -1,15 +1,19 @@
-"""Queue emails to subscribers in the outbox; ``services.mail`` delivers them."""
+"""Queue emails to subscribers in the outbox, and read the outbox; ``services.mail`` delivers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 
 from app.extensions import db
 from app.models import Customer, OutboundEmail
+from app.services.errors import NotFound
 
+PAGE_SIZE = 50
 DEDUPE_KEY_MAX = 200  # the column's length
 
 TEMPLATES = {
@@ -65,3 +69,30 @@ def _by_key(merchant_id: int, dedupe_key: str) -> OutboundEmail | None:
     return db.session.scalar(select(OutboundEmail).where(
         OutboundEmail.merchant_id == merchant_id, OutboundEmail.dedupe_key == dedupe_key))
 
+
+@dataclass(frozen=True)
+class OutboxPage:
+    emails: list[OutboundEmail]
+    older: int | None  # ``before`` for the next page; None on the last
+
+
+def page(merchant_id: int, *, before: int | None = None) -> OutboxPage:
+    """The merchant's emails, newest first, ``PAGE_SIZE`` at a time (bodies left unloaded)."""
+    query = (select(OutboundEmail).where(OutboundEmail.merchant_id == merchant_id)
+             .options(defer(OutboundEmail.body, raiseload=True),
+                      defer(OutboundEmail.context, raiseload=True)))
+    if before:
+        query = query.where(OutboundEmail.id < before)
+    rows = list(db.session.scalars(query.order_by(OutboundEmail.id.desc())
+                                   .limit(PAGE_SIZE + 1)))
+    return OutboxPage(rows[:PAGE_SIZE], rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE
+                      else None)
+
+
+def get(merchant_id: int, public_id: str) -> OutboundEmail:
+    """One of the merchant's emails; NotFound for any other."""
+    email = db.session.scalar(select(OutboundEmail).where(
+        OutboundEmail.merchant_id == merchant_id, OutboundEmail.public_id == public_id))
+    if email is None:
+        raise NotFound()
+    return email
