@@ -83,6 +83,10 @@ class Config:
     FEEDS_DIR = os.environ.get("FEEDS_DIR", str(INSTANCE / "feeds"))
     FEED_MAX_BYTES = int(os.environ.get("FEED_MAX_BYTES", str(512 * 1024 * 1024)))
     FEED_BATCH_SIZE = 1000
+    # Mail (app/integrations/mail.py): SMTP when SMTP_URL is set, else emails stay in the outbox
+    SMTP_URL = os.environ.get("SMTP_URL") or None  # smtp://user:pass@host:587?starttls=1
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Perennial <no-reply@localhost>")
+    SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "30"))  # seconds per network step
 
     SESSION_COOKIE_NAME = "perennial_console"
     SESSION_COOKIE_HTTPONLY = True
@@ -117,3 +121,4 @@ class TestConfig(Config):
     )
     REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     SERVER_NAME = None
+    SMTP_URL = None  # a developer's SMTP_URL must never mail anyone from the tests

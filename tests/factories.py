@@ -12,11 +12,12 @@ from app.models import (
     Merchant,
     Order,
     OrderItem,
+    OutboundEmail,
     Product,
     StaffUser,
     Subscription,
 )
-from app.services import accounts, api_keys, events, merchants
+from app.services import accounts, api_keys, events, merchants, notifications
 
 PASSWORD = "correct-horse-battery"
 HX = {"HX-Request": "true"}  # the header htmx sends with its requests
@@ -96,3 +97,17 @@ def make_subscription(merchant: Merchant, product: Product, customer: Customer |
     db.session.add(order)
     db.session.commit()
     return sub
+
+
+def make_email(merchant: Merchant, customer: Customer | None = None, *,
+               template: str = "subscription.discontinued_cancel",
+               dedupe_key: str | None = None, **overrides) -> OutboundEmail:
+    """An email queued in the merchant's outbox, the way services queue them."""
+    customer = customer or make_customer(merchant)
+    email = notifications.queue_email(merchant.id, customer, template, dedupe_key=dedupe_key,
+                                      product="Trail Coffee", replacement="Decaf",
+                                      subscription="sub-1")
+    for key, value in overrides.items():
+        setattr(email, key, value)
+    db.session.commit()
+    return email

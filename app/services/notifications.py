@@ -1,11 +1,20 @@
-"""Queue emails to subscribers in the outbox; a mail backend delivers them."""
+"""Queue emails to subscribers in the outbox, and read the outbox; ``services.mail`` delivers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 
 from app.extensions import db
 from app.models import Customer, OutboundEmail
+from app.services.errors import NotFound
+
+PAGE_SIZE = 50
+DEDUPE_KEY_MAX = 200  # the column's length
 
 TEMPLATES = {
     "subscription.discontinued_swap": (
@@ -71,9 +80,19 @@ TEMPLATES = {
 }
 
 
-def queue_email(merchant_id: int, customer: Customer | None, template: str,
-                **context: Any) -> OutboundEmail:
-    """Render ``template`` and add it to the outbox (the caller's service commits)."""
+def queue_email(merchant_id: int, customer: Customer | None, template: str, *,
+                dedupe_key: str | None = None, **context: Any) -> OutboundEmail:
+    """Render ``template`` and add it to the outbox (the caller's service commits).
+
+    :param dedupe_key: names the email's purpose (``order.reminder:<order public id>``): the
+        merchant's outbox holds at most one email per key, ever. Queueing a key again adds
+        nothing and returns the first email, whatever its template or state; so does a
+        concurrent transaction, which waits on the unique key and then finds the first.
+    """
+    if dedupe_key is not None and len(dedupe_key) > DEDUPE_KEY_MAX:
+        raise ValueError(f"dedupe_key longer than {DEDUPE_KEY_MAX} characters")
+    if dedupe_key is not None and (first := _by_key(merchant_id, dedupe_key)):
+        return first
     subject, body = TEMPLATES[template]
     email = OutboundEmail(
         merchant_id=merchant_id,
@@ -83,6 +102,47 @@ def queue_email(merchant_id: int, customer: Customer | None, template: str,
         subject=subject,
         body=body.format(**context),
         context=context,
+        dedupe_key=dedupe_key,
     )
-    db.session.add(email)
+    if dedupe_key is None:
+        db.session.add(email)
+        return email
+    try:
+        with db.session.begin_nested():  # a duplicate rolls back this insert, not the caller's
+            db.session.add(email)
+    except IntegrityError:
+        return _by_key(merchant_id, dedupe_key)
+    return email
+
+
+def _by_key(merchant_id: int, dedupe_key: str) -> OutboundEmail | None:
+    return db.session.scalar(select(OutboundEmail).where(
+        OutboundEmail.merchant_id == merchant_id, OutboundEmail.dedupe_key == dedupe_key))
+
+
+@dataclass(frozen=True)
+class OutboxPage:
+    emails: list[OutboundEmail]
+    older: int | None  # ``before`` for the next page; None on the last
+
+
+def page(merchant_id: int, *, before: int | None = None) -> OutboxPage:
+    """The merchant's emails, newest first, ``PAGE_SIZE`` at a time (bodies left unloaded)."""
+    query = (select(OutboundEmail).where(OutboundEmail.merchant_id == merchant_id)
+             .options(defer(OutboundEmail.body, raiseload=True),
+                      defer(OutboundEmail.context, raiseload=True)))
+    if before:
+        query = query.where(OutboundEmail.id < before)
+    rows = list(db.session.scalars(query.order_by(OutboundEmail.id.desc())
+                                   .limit(PAGE_SIZE + 1)))
+    return OutboxPage(rows[:PAGE_SIZE], rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE
+                      else None)
+
+
+def get(merchant_id: int, public_id: str) -> OutboundEmail:
+    """One of the merchant's emails; NotFound for any other."""
+    email = db.session.scalar(select(OutboundEmail).where(
+        OutboundEmail.merchant_id == merchant_id, OutboundEmail.public_id == public_id))
+    if email is None:
+        raise NotFound()
     return email

@@ -9,6 +9,7 @@ from app.views.console import (  # noqa: E402, F401  (routes register on bp)
     feeds,
     incentives,
     offers,
+    outbox,
     overview,
     products,
     settings,
