@@ -279,7 +279,8 @@ def received(limit: int = 50) -> list[sqlite3.Row]:
     """The recurring orders placed at the store, newest first, with customer and items."""
     return get_db().execute(
         "SELECT r.order_public_id, r.og_order_id, r.received_at, o.order_number, o.status,"
-        " o.total_cents, o.currency, c.first_name, c.last_name, c.email,"
+        " o.total_cents, o.currency, o.payment_token, o.cc_exp_date, c.first_name, c.last_name,"
+        " c.email,"
         " (SELECT GROUP_CONCAT(quantity || ' × ' || name, '; ') FROM order_line"
         "  WHERE order_id = o.id) AS items"
         " FROM recurring_order r JOIN store_order o ON o.id = r.order_id"
