@@ -1,5 +1,5 @@
 """What people see of recurring orders at the demo store: the store admin's switch, the orders
-and deliveries it lists."""
+and deliveries it lists, and the customer's order history."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from tests.orderkit import (
     PUBLIC_ID,
     authorization,
+    count_orders,
     make_store,
     order_xml,
     post,
@@ -91,3 +92,19 @@ def test_the_admin_page_lists_orders_received_and_every_delivery(store, client):
     assert "The signature has expired" in page and "Your card was declined." in page
     assert "http://127.0.0.1:5001/og/orders" in page
 
+
+def test_order_history_marks_recurring_orders(store, client):
+    number = reply(post(client))["orderId"]
+    assert count_orders(store) == 1
+    shopper = store.test_client()
+    shopper.post("/login", data={"email": "maya.okafor@example.com", "password": "demo1234",
+                                 "csrf_token": csrf_token(shopper, "/login")})
+
+    history = shopper.get("/account").get_data(as_text=True)
+    row = re.search(r'<tr class="order-row order-row--recurring">(.*?)</tr>', history, re.S)
+    assert row and number in row.group(1) and "Subscription delivery" in row.group(1)
+    assert 'badge badge--recurring">Recurring<' in row.group(1)
+    detail = shopper.get(f"/orders/{number}").get_data(as_text=True)
+    assert "A delivery from your subscriptions" in detail
+    assert "one-time add-on" in detail and "$46.69" in detail
+    assert "Expiry on file with your subscriptions: 12/2099" in detail
