@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 
 from demo import create_app as create_store
 from demo import db as store_db
-from demo import signing
+from demo import recurring, signing
 from tests.orderkit import (
     COFFEE,
     DECLARATION,
@@ -110,6 +110,22 @@ def test_eight_concurrent_posts_of_one_order_create_one_order(store):
     assert query(store, "SELECT COUNT(*) FROM order_line")[0][0] == 2
     outcomes = [r["outcome"] for r in query(store, "SELECT outcome FROM recurring_delivery")]
     assert sorted(outcomes) == ["accepted"] + ["repeat"] * 7
+
+
+def test_the_unique_key_not_the_look_up_keeps_one_order(store, client, monkeypatch):
+    first = reply(post(client))
+    real, calls = recurring._order_number, []
+
+    def blind_first(public_id):  # the look-up before placing misses, as in a race
+        calls.append(public_id)
+        return None if len(calls) == 1 else real(public_id)
+
+    monkeypatch.setattr(recurring, "_order_number", blind_first)
+    again = reply(post(client))
+
+    assert again == first and len(calls) == 2
+    assert count_orders(store) == 1
+    assert query(store, "SELECT COUNT(*) FROM order_line")[0][0] == 2
 
 
 def stale() -> str:
