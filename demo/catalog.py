@@ -136,11 +136,17 @@ PRODUCTS: tuple[Product, ...] = (
 )
 
 _BY_ID = {p.product_id: p for p in PRODUCTS}
+_BY_SKU = {p.sku: p for p in PRODUCTS}
 
 
 def get(product_id: str) -> Product | None:
     """Return the product with this id, or None."""
     return _BY_ID.get(product_id)
+
+
+def get_by_sku(sku: str) -> Product | None:
+    """Return the product with this SKU (the feed's ``<sku>``), or None."""
+    return _BY_SKU.get(sku)
 
 
 def listed() -> list[Product]:

@@ -54,6 +54,8 @@ def load_config(environ: Mapping[str, str]) -> dict[str, Any]:
         "SFTP_USERNAME": None,
         "SFTP_PASSWORD": None,
         "SFTP_KNOWN_HOSTS": None,  # default: demo_known_hosts beside DEMO_DB
+        # how long the order endpoint's "stall" switch waits before it answers
+        "RECURRING_STALL_SECONDS": float(environ.get("DEMO_RECURRING_STALL_SECONDS", 10)),
     }
     if environ.get("DEMO_CREDENTIALS"):
         config.update(read_credentials(environ["DEMO_CREDENTIALS"]))

@@ -21,11 +21,16 @@ def get(user_id: str) -> sqlite3.Row | None:
     return get_db().execute("SELECT * FROM customer WHERE user_id = ?", (user_id,)).fetchone()
 
 
-def authenticate(email: str, password: str) -> sqlite3.Row | None:
-    """Return the customer whose email and password match, or None."""
-    row = get_db().execute(
+def find_by_email(email: str) -> sqlite3.Row | None:
+    """Return the customer with this email (any case), or None."""
+    return get_db().execute(
         "SELECT * FROM customer WHERE email = ?", (email.strip().lower(),)
     ).fetchone()
+
+
+def authenticate(email: str, password: str) -> sqlite3.Row | None:
+    """Return the customer whose email and password match, or None."""
+    row = find_by_email(email)
     if not check_password_hash(row["password_hash"] if row else _DUMMY_HASH, password):
         return None
     return row

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from demo import payments
-from demo.cart import CartError, Line, Totals, totals
+from demo.cart import CartError, Line, totals
 from demo.customers import ADDRESS_FIELDS
 from demo.db import get_db
 
@@ -49,40 +49,51 @@ def place(customer: sqlite3.Row, cart_lines: list[Line], address: Mapping[str, s
         raise CartError(f"Please remove {', '.join(unavailable)}: not available right now.")
     order_totals = totals(cart_lines)
     card = payments.charge(token, order_totals.total_cents)
-    db = get_db()
-    with db:
-        order_id = _insert_order(db, customer, address, card, order_totals)
-        order_number = f"FF{100000 + order_id}"
-        db.execute("UPDATE store_order SET order_number = ? WHERE id = ?",
-                   (order_number, order_id))
-        db.executemany(
-            "INSERT INTO order_line (order_id, product_id, sku, name, quantity,"
-            " unit_price_cents, total_cents) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(order_id, line.product.product_id, line.product.sku, line.product.name,
-              line.quantity, line.product.price_cents, line.total_cents)
-             for line in cart_lines],
-        )
-    return order_number
-
-
-def _insert_order(db: sqlite3.Connection, customer: sqlite3.Row, address: Mapping[str, str],
-                  card: payments.Card, order_totals: Totals) -> int:
     row = {
         "user_id": customer["user_id"], "email": customer["email"], "status": "paid",
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         **{f"ship_{field}": address[field] for field in ADDRESS_FIELDS},
-        "payment_token": card.token, "cc_type": card.cc_type, "cc_exp_date": card.exp_date,
-        "card_label": card.label, "currency": order_totals.currency,
+        **card_columns(card), "currency": order_totals.currency,
         "subtotal_cents": order_totals.subtotal_cents,
         "shipping_cents": order_totals.shipping_cents,
         "total_cents": order_totals.total_cents,
     }
-    cursor = db.execute(
+    lines = [{"product_id": line.product.product_id, "sku": line.product.sku,
+              "name": line.product.name, "quantity": line.quantity,
+              "unit_price_cents": line.product.price_cents, "total_cents": line.total_cents}
+             for line in cart_lines]
+    db = get_db()
+    with db:
+        _, order_number = insert(db, row, lines)
+    return order_number
+
+
+def card_columns(card: payments.Card) -> dict[str, str]:
+    return {"payment_token": card.token, "cc_type": card.cc_type, "cc_exp_date": card.exp_date,
+            "card_label": card.label}
+
+
+def insert(db: sqlite3.Connection, row: Mapping[str, object],
+           lines: list[Mapping[str, object]]) -> tuple[int, str]:
+    """Add an order and its lines inside the caller's transaction; return its id and number.
+
+    ``row`` holds ``store_order`` columns but ``created_at`` and ``order_number``; ``lines``
+    hold ``order_line`` columns but ``order_id``.
+    """
+    row = {**row, "created_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    order_id = db.execute(
         f"INSERT INTO store_order ({', '.join(row)})"  # noqa: S608 - column names are ours
         f" VALUES ({', '.join('?' * len(row))})",
         tuple(row.values()),
-    )
-    return cursor.lastrowid
+    ).lastrowid
+    order_number = f"FF{100000 + order_id}"
+    db.execute("UPDATE store_order SET order_number = ? WHERE id = ?", (order_number, order_id))
+    for line in lines:
+        db.execute(
+            f"INSERT INTO order_line (order_id, {', '.join(line)})"  # noqa: S608 - ours
+            f" VALUES (?, {', '.join('?' * len(line))})",
+            (order_id, *line.values()),
+        )
+    return order_id, order_number
 
 
 def get(order_number: str, user_id: str) -> sqlite3.Row | None:

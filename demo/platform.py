@@ -11,8 +11,10 @@ and say so:
 * ``record_purchase``   checkout -> purchase POST ``/subscription/create`` (spec §4), sent and
                         retried by ``demo.purchase_post``; ``flask --app demo retry-purchases``
 * ``sign_in``/``sign_out``  login/logout -> set or clear the ``og_auth`` cookie (spec §5)
-* ``init_app``          registers platform-facing routes and commands: the feed CLI now, the
-                        order-placement endpoint (§6) later
+* ``order_endpoint_url`` where Perennial POSTs recurring orders (contracts §6):
+                        ``{STORE_URL}/og/orders``, answered by ``demo.recurring``; its store
+                        admin switch is also ``flask --app demo recurring-orders [MODE]``
+* ``init_app``          checks the settings and registers the platform-facing commands
 """
 
 from __future__ import annotations
@@ -26,13 +28,13 @@ import requests
 from flask import Flask, Response, current_app
 from flask.cli import with_appcontext
 
-from demo import catalog, customers, feed, orders, purchase_post
+from demo import catalog, customers, feed, orders, purchase_post, recurring
 
 MERCHANT_ID_RE = re.compile(r"[0-9a-f]{32}")
 
 
 def init_app(app: Flask) -> None:
-    """Check the platform settings and register the feed CLI (later: the order endpoint).
+    """Check the platform settings and register the platform-facing commands.
 
     :raises ValueError: if ``MERCHANT_PUBLIC_ID`` is set but is not 32 lowercase hex digits.
     """
@@ -44,6 +46,7 @@ def init_app(app: Flask) -> None:
             "demo_known_hosts"))
     app.cli.add_command(sync_catalog_command)
     app.cli.add_command(retry_purchases_command)
+    app.cli.add_command(recurring_orders_command)
     merchant_id = app.config.get("MERCHANT_PUBLIC_ID")
     if merchant_id and not MERCHANT_ID_RE.fullmatch(merchant_id):
         raise ValueError("MERCHANT_PUBLIC_ID must be 32 lowercase hex digits")
@@ -68,6 +71,11 @@ def script_url(name: str) -> str | None:
     """Return the URL of a platform storefront script (``main.js``, ``msi.js``), if configured."""
     merchant_id = merchant_public_id()
     return f"{platform_url()}/{merchant_id}/{name}" if merchant_id else None
+
+
+def order_endpoint_url() -> str:
+    """Return the URL to enter as the order endpoint in the Perennial console's Settings."""
+    return f"{current_app.config['STORE_URL']}/og/orders"
 
 
 def feed_filename() -> str | None:
@@ -142,6 +150,16 @@ def sync_catalog_command() -> None:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Uploaded {upload.file_name} ({upload.products} products, {upload.size:,} bytes)"
                f" to {upload.address} at {upload.at:%H:%M:%S} UTC")
+
+
+@click.command("recurring-orders")
+@click.argument("mode", required=False, type=click.Choice(list(recurring.MODES)))
+@with_appcontext
+def recurring_orders_command(mode: str | None) -> None:
+    """Show or set how the order endpoint answers recurring orders (the store admin switch)."""
+    if mode:
+        recurring.set_mode(mode)
+    click.echo(f"{recurring.mode()}: {recurring.MODES[recurring.mode()]}")
 
 
 CART_TIMEOUT_SECONDS = 2  # the cart page must not hang on the platform

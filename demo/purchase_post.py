@@ -7,12 +7,11 @@ resend 3 times within 10 minutes, then once more after 24 hours, then give up. A
 retried (it needs a fix); a 409 means Perennial already has the order, which counts as sent.
 
 Only public contracts cross this boundary: the JSON body, the ``x-api-key`` header and AES
-field encryption (contracts §0.3), implemented here as any merchant would.
+field encryption (contracts §0.3, ``demo.signing``), implemented as any merchant would.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -20,24 +19,15 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from flask import current_app
 
 from demo.db import get_db
+from demo.signing import encrypt_field
 
 TIMEOUT_SECONDS = 5
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=3), timedelta(minutes=6),
                 timedelta(hours=24))  # after attempts 1, 2, 3, 4; then give up
 SENT, PENDING, FAILED, ABANDONED = "sent", "pending", "failed", "abandoned"
-
-
-def encrypt_field(hash_key: str, text: str) -> str:
-    """AES-256-ECB, padded with ``{`` to 32 bytes, base64 (contracts §0.3)."""
-    data = text.encode("utf-8")
-    data += b"{" * (32 - len(data) % 32)
-    encryptor = Cipher(algorithms.AES(hash_key.encode("utf-8")),
-                       modes.ECB()).encryptor()  # noqa: S305 - the contract's mode
-    return base64.b64encode(encryptor.update(data) + encryptor.finalize()).decode("ascii")
 
 
 def _money(cents: int) -> str:

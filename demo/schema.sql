@@ -1,4 +1,5 @@
 -- The demo store's own data. Created on start-up if missing; delete the file to reset.
+-- Changes are additive: new tables here, new columns also in db.ADDED_COLUMNS for old files.
 CREATE TABLE IF NOT EXISTS customer (
     user_id TEXT PRIMARY KEY,
     email TEXT NOT NULL UNIQUE,
@@ -39,7 +40,10 @@ CREATE TABLE IF NOT EXISTS store_order (
     currency TEXT NOT NULL,
     subtotal_cents INTEGER NOT NULL,
     shipping_cents INTEGER NOT NULL,
-    total_cents INTEGER NOT NULL
+    total_cents INTEGER NOT NULL,
+    -- recurring orders may carry an order-level discount and tax (db.ADDED_COLUMNS)
+    discount_cents INTEGER NOT NULL DEFAULT 0,
+    tax_cents INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE TABLE IF NOT EXISTS order_line (
@@ -50,7 +54,8 @@ CREATE TABLE IF NOT EXISTS order_line (
     name TEXT NOT NULL,
     quantity INTEGER NOT NULL CHECK (quantity > 0),
     unit_price_cents INTEGER NOT NULL,
-    total_cents INTEGER NOT NULL
+    total_cents INTEGER NOT NULL,
+    one_time INTEGER NOT NULL DEFAULT 0  -- a one-time add-on in a recurring order (db.ADDED_COLUMNS)
 );
 
 CREATE INDEX IF NOT EXISTS store_order_user ON store_order (user_id, id);
@@ -71,3 +76,32 @@ CREATE TABLE IF NOT EXISTS purchase_post (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS purchase_post_due ON purchase_post (status, next_attempt_at);
+
+-- Recurring orders Perennial placed at POST /og/orders (contracts §6). The primary key is the
+-- platform's orderPublicId: one store order each, even for two identical POSTs at once.
+CREATE TABLE IF NOT EXISTS recurring_order (
+    order_public_id TEXT PRIMARY KEY,
+    order_id INTEGER NOT NULL UNIQUE REFERENCES store_order (id),
+    og_order_id TEXT NOT NULL,
+    og_order_date TEXT NOT NULL,
+    customer_partner_id TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+
+-- Every POST to /og/orders and the store's answer, refusals included (the newest 1,000 kept).
+CREATE TABLE IF NOT EXISTS recurring_delivery (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at TEXT NOT NULL,
+    outcome TEXT NOT NULL,         -- accepted | repeat | declined | refused | unreadable
+    error_code TEXT,
+    reason TEXT NOT NULL,
+    order_public_id TEXT,
+    customer_partner_id TEXT,
+    order_number TEXT
+);
+
+-- Store admin switches, e.g. recurring_orders = accept | decline_140 | ... (demo.recurring).
+CREATE TABLE IF NOT EXISTS store_setting (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);

@@ -4,7 +4,7 @@ from flask import Flask, g, session
 
 from demo import cart as carts
 from demo import platform
-from demo.views import account, admin, checkout, csrf, errors, guards, shop
+from demo.views import account, admin, checkout, csrf, errors, guards, recurring, shop
 from demo.views import cart as cart_views
 
 
@@ -38,5 +38,5 @@ def register_blueprints(app: Flask) -> None:
     app.context_processor(page_context)
     app.add_template_filter(money)
     app.add_template_filter(every)
-    for module in (shop, cart_views, account, checkout, admin):
+    for module in (shop, cart_views, account, checkout, admin, recurring):
         app.register_blueprint(module.bp)

@@ -1,4 +1,4 @@
-"""Store admin: what the store sends to Perennial, and the "Sync catalog" button.
+"""Store admin: what the store sends to Perennial and receives from it, and its switches.
 
 A demo has no staff accounts, so this page is open like the rest of the store; it never
 shows the SFTP password. A real store would put it behind its own staff login.
@@ -6,10 +6,10 @@ shows the SFTP password. A real store would put it behind its own staff login.
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from demo import catalog, feed, platform, purchase_post
+from demo import catalog, feed, platform, purchase_post, recurring
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -21,7 +21,17 @@ def index():
         "admin/index.html", products=catalog.PRODUCTS, file_name=platform.feed_filename(),
         site=site, fingerprint=feed.pinned_fingerprint(site) if site else None,
         console_feeds=platform.console_url("feeds/"), posts=purchase_post.recent(),
+        order_endpoint=platform.order_endpoint_url(), modes=recurring.MODES,
+        mode=recurring.mode(), received=recurring.received(),
+        deliveries=recurring.deliveries(),
     )
+
+
+@bp.post("/recurring-orders")
+def recurring_orders():
+    recurring.set_mode(request.form.get("mode", ""))  # UnknownMode -> views/errors.py
+    flash(f"Recurring orders: {recurring.MODES[recurring.mode()]}.", "success")
+    return redirect(url_for("admin.index", _anchor="recurring-title"))
 
 
 @bp.post("/retry-purchases")

@@ -4,6 +4,7 @@ from flask import Flask, flash, redirect, render_template, url_for
 
 from demo.cart import CartError
 from demo.feed import SyncError
+from demo.recurring import UnknownMode
 
 
 def cart_error(error: CartError):
@@ -11,7 +12,7 @@ def cart_error(error: CartError):
     return redirect(url_for("cart.index"))
 
 
-def sync_error(error: SyncError):
+def admin_error(error: SyncError | UnknownMode):
     flash(str(error), "error")
     return redirect(url_for("admin.index"))
 
@@ -22,6 +23,7 @@ def http_error(error):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CartError, cart_error)
-    app.register_error_handler(SyncError, sync_error)
+    app.register_error_handler(SyncError, admin_error)
+    app.register_error_handler(UnknownMode, admin_error)
     for code in (400, 404, 405):
         app.register_error_handler(code, http_error)
