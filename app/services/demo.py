@@ -29,6 +29,9 @@ def _derive(secret: str, label: str, length: int) -> str:
     return digest.hexdigest()[:length]
 
 
+DEMO_ORDER_PATH = "/og/orders"
+
+
 def seed(*, secret: str, platform_url: str, store_url: str,
          sftp_port: int = 2222) -> dict[str, Any]:
     """Create (once) the demo merchant, logins, API key and store origin; return them."""
@@ -46,6 +49,10 @@ def seed(*, secret: str, platform_url: str, store_url: str,
                       object_type="merchant", object_id=public_id)
     if origin not in (merchant.allowed_origins or []):
         merchant.allowed_origins = [*(merchant.allowed_origins or []), origin]
+    if not merchant.order_endpoint_url:
+        # The demo store's receiver deduplicates on the order's public id, and says so.
+        merchant.order_endpoint_url = store_url.rstrip("/") + DEMO_ORDER_PATH
+        merchant.endpoint_dedupes = True
     if accounts.get_by_email(DEMO_EMAIL) is None:
         accounts.create_staff(merchant.id, DEMO_EMAIL, password, role="owner", name="Demo Owner")
     db.session.commit()

@@ -169,10 +169,10 @@ def act(merchant_id: int, public_id: str, action: str, *, actor: events.Actor,
                   before={"status": before}, after={"status": values["status"]})
     db.session.commit()
     db.session.refresh(order)
-    if action == "confirm":
+    if action in ("confirm", "reject"):  # settled: the subscriptions get their next order
         from app.services import placement_outcomes  # it imports this module
 
-        placement_outcomes.advance(order, utcnow())
+        placement_outcomes.advance(order, utcnow(), placed=action == "confirm")
     return order
 
 

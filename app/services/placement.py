@@ -153,16 +153,18 @@ def run_now(merchant_id: int, *, as_of: date | None = None, trigger: str = "cli"
     now = now or utcnow()
     merchant = db.session.get(Merchant, merchant_id)
     as_of = as_of or local_today(merchant, now)
-    run = start(merchant_id, trigger=trigger, as_of=as_of, now=now, enqueue=False)
-    place_batch(run.id, due_orders(merchant_id, as_of, now), as_of)
-    return report(run.id)
+    run_id = start(merchant_id, trigger=trigger, as_of=as_of, now=now, enqueue=False).id
+    place_batch(run_id, due_orders(merchant_id, as_of, now), as_of, now=now)
+    return report(run_id)
 
 
-def place_batch(run_id: int, order_ids: list[int], as_of: date) -> None:
+def place_batch(run_id: int, order_ids: list[int], as_of: date, *,
+                now: datetime | None = None) -> None:
     """Place each order of a batch (an RQ job's work); the last batch finishes the run."""
     from app.services import placement_send  # it imports this module
 
-    placement_send.place_all(order_ids, run_id=run_id, as_of=as_of, worker=worker_name())
+    placement_send.place_all(order_ids, run_id=run_id, as_of=as_of, worker=worker_name(),
+                             now=now)
     db.session.execute(update(PlacementRun).where(PlacementRun.id == run_id)
                        .values(processed=PlacementRun.processed + len(order_ids)))
     db.session.commit()

@@ -4,4 +4,9 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from app.views.api import products, purchases, subscriptions  # noqa: E402, F401  (routes register on bp)
+from app.views.api import (  # noqa: E402, F401  (routes register on bp)
+    orders,
+    products,
+    purchases,
+    subscriptions,
+)

@@ -83,6 +83,7 @@ SPECS = {
     "console.reset_sftp_password": Spec(),
     "console.subscribers_index": Spec(query={"q": "text", "before": "int"}),
     "console.subscriber_detail": Spec(),
+    "console.outbox_index": Spec(query={"before": "int"}), "console.outbox_email": Spec(),
     "api.product_list": Spec(query=PRODUCT_FILTERS),
     "api.product_detail": Spec(),
     "api.subscription_list": Spec(query={"customer": "customer", "page_size": "int",
@@ -91,6 +92,7 @@ SPECS = {
     "api.order_detail": Spec(), "api.subscription_response": Spec(),
     "api.subscription_create": Spec(form={"create_request": "create_request"}),
     "api.subscription_verify": Spec(query=VERIFY, form=VERIFY),
+    "api.order_verify_post": Spec(),  # a JSON body: its own hostile cases in test_placement
 }
 # Path variables: by "endpoint:name", else by name; anything else gets every id there is.
 PATH_KINDS = {

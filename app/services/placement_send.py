@@ -1,0 +1,161 @@
+"""Placing one order: claim it, get it ready, write the ledger, send it, act on the answer.
+
+The rules that make this exactly once are in ``placement``'s docstring; this module carries
+them out for one order at a time. Getting ready, under the claim, means:
+
+* items of subscriptions cancelled since the order was made leave it (no items left: the order
+  is cancelled, nothing is sent);
+* items whose product is out of stock or discontinued are split into an order of their own for
+  tomorrow, retried daily for ``OUT_OF_STOCK_DAYS`` days, after which that cycle is skipped and
+  the subscription's next order is made at the usual date (*decided*; the rest ships now);
+* the order is priced again by the one pricing function (``orders.quote``), so what is sent is
+  what the subscriber's dashboard shows.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+import requests
+from sqlalchemy import func
+
+from app.extensions import db
+from app.integrations import orders_http, signing
+from app.integrations.xml import order as order_xml
+from app.models import Merchant, Order, OrderItem, OrderStatus, PlacementAttempt, Subscription
+from app.models.types import utcnow
+from app.services import claims, events, order_documents, orders, placement, placement_outcomes
+
+OUT_OF_STOCK_DAYS = 7
+CONNECT_TIMEOUT = 5.0  # seconds to open the connection; the read timeout is the merchant's
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """One HTTP session per worker thread: connections to the store are kept alive."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+    return session
+
+
+def place_all(order_ids: Iterable[int], *, run_id: int | None, as_of: date, worker: str,
+              now: datetime | None = None) -> None:
+    """Place each order in turn (``now`` fixes the clock, for rehearsals and tests)."""
+    for order_id in order_ids:
+        place(order_id, run_id=run_id, as_of=as_of, worker=worker, now=now)
+
+
+def place(order_id: int, *, run_id: int | None, as_of: date, worker: str,
+          now: datetime | None = None) -> str | None:
+    """Place one order if it is still due; return the attempt's outcome (None: not ours).
+    ``now`` fixes the clock for the whole attempt (rehearsals and tests); else it is read."""
+    fixed, now = now, now or utcnow()
+    order = db.session.get(Order, order_id)
+    if order is None:
+        return None
+    merchant = db.session.get(Merchant, order.merchant_id)
+    token = secrets.token_hex(16)
+    if not claims.claim(Order, order_id, placement.due_condition(merchant.id, as_of, now),
+                        status=OrderStatus.PENDING_PLACEMENT, lease_token=token,
+                        lease_until=now + placement.lease_for(merchant), tries=Order.tries + 1,
+                        first_attempt_at=func.coalesce(Order.first_attempt_at, now)):
+        return None
+    db.session.refresh(order)
+    if not _ready(order, merchant, token, now):
+        return None
+    document = order_documents.build(order, merchant, as_of=as_of)
+    body = order_xml.build_order(document)
+    attempt = PlacementAttempt(merchant_id=merchant.id, order_id=order.id, run_id=run_id,
+                               attempt=order.tries, worker=worker, sent_at=utcnow(),
+                               request_xml=order_documents.masked(body))
+    db.session.add(attempt)
+    db.session.commit()  # the ledger knows about the send before the store does
+    if merchant.placement_mode == "batch":
+        return placement_outcomes.batched(order.id, token, attempt.id, now=fixed)
+    header = signing.build_auth_header(merchant.public_id, merchant.hash_key,
+                                       order.customer.merchant_user_id)
+    delivery = orders_http.post_order(
+        merchant.order_endpoint_url or "", body, header, connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=float(merchant.order_timeout_seconds), session=_session())
+    return placement_outcomes.apply(order.id, token, attempt.id, delivery, now=fixed)
+
+
+def _ready(order: Order, merchant: Merchant, token: str, now: datetime) -> bool:
+    """Drop cancelled items, split unavailable ones, price; False when nothing is left to send."""
+    kept, unavailable = [], []
+    for item in list(order.items):
+        sub = db.session.get(Subscription, item.subscription_id) if item.subscription_id else None
+        if sub is not None and not sub.live:
+            order.items.remove(item)  # cancelled since the order was made
+        elif item.product.discontinued or not item.product.in_stock:
+            unavailable.append(item)
+        else:
+            kept.append(item)
+    if unavailable and kept:
+        _split(order, unavailable, now)
+    elif unavailable:
+        return _hold_out_of_stock(order, merchant, token, now)
+    if not order.items:
+        return _cancel_empty(order, token, now)
+    if not merchant.order_endpoint_url and merchant.placement_mode != "batch":
+        return _release(order, token, OrderStatus.CONNECTION_ERROR, now,
+                        "No order endpoint is set in Settings.")
+    orders.reprice(order, now=now)
+    db.session.commit()
+    return True
+
+
+def _split(order: Order, items: list[OrderItem], now: datetime) -> Order:
+    """Move unavailable items into an order of their own, tried again tomorrow."""
+    rest = Order(merchant_id=order.merchant_id, customer_id=order.customer_id,
+                 shipping_address_id=order.shipping_address_id, payment_id=order.payment_id,
+                 place_date=order.place_date + timedelta(days=1), currency=order.currency,
+                 status=OrderStatus.UNSENT, retry_reason="out_of_stock",
+                 extra_data={"out_of_stock_since": order.place_date.isoformat()})
+    db.session.add(rest)
+    for item in items:
+        order.items.remove(item)
+        rest.items.append(item)
+    db.session.flush()
+    events.record(order.merchant_id, "order.split_out_of_stock", placement.SYSTEM,
+                  object_type="order", object_id=rest.public_id, customer_id=order.customer_id,
+                  after={"from": order.public_id, "items": len(items)})
+    return rest
+
+
+def _hold_out_of_stock(order: Order, merchant: Merchant, token: str, now: datetime) -> bool:
+    """Every item is unavailable: try again tomorrow, or skip this cycle after the last day."""
+    since = date.fromisoformat((order.extra_data or {}).get("out_of_stock_since")
+                               or order.place_date.isoformat())
+    if (order.place_date - since).days + 1 >= OUT_OF_STOCK_DAYS:
+        orders.skip_cycle(order, reason="out_of_stock", now=now)
+        status = OrderStatus.CANCELLED
+    else:
+        order.extra_data = {**(order.extra_data or {}), "out_of_stock_since": since.isoformat()}
+        order.place_date = order.place_date + timedelta(days=1)
+        status = OrderStatus.UNSENT
+    return _release(order, token, status, now, "Out of stock", retry_reason="out_of_stock")
+
+
+def _cancel_empty(order: Order, token: str, now: datetime) -> bool:
+    return _release(order, token, OrderStatus.CANCELLED, now,
+                    "Every subscription in the order was cancelled.")
+
+
+def _release(order: Order, token: str, status: int, now: datetime, why: str, *,
+             retry_reason: str | None = None) -> bool:
+    """Give the claim back without sending: the order takes ``status``."""
+    order.tries -= 1  # nothing was sent: this was not an attempt
+    db.session.flush()
+    claims.claim(Order, order.id, Order.lease_token == token, status=status, lease_token=None,
+                 lease_until=None, retry_reason=retry_reason,
+                 next_attempt_at=now if status == OrderStatus.CONNECTION_ERROR else None)
+    events.record(order.merchant_id, "order.not_sent", placement.SYSTEM, object_type="order",
+                  object_id=order.public_id, customer_id=order.customer_id,
+                  after={"status": status, "reason": why})
+    db.session.commit()
+    return False
