@@ -15,3 +15,8 @@ def schedule() -> None:
 def place_batch(run_id: int, order_ids: list[int], as_of: str) -> None:
     """Place one batch of a run's due orders (see services.placement)."""
     placement.place_batch(run_id, order_ids, date.fromisoformat(as_of))
+
+
+def place_order(order_id: int, as_of: str) -> None:
+    """Place one order now if it is due (see services.placement.place_soon)."""
+    placement.place_one(order_id, date.fromisoformat(as_of))

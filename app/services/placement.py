@@ -173,6 +173,20 @@ def place_batch(run_id: int, order_ids: list[int], as_of: date, *,
                  finished_at=utcnow())
 
 
+def place_one(order_id: int, as_of: date) -> str | None:
+    from app.services import placement_send  # it imports this module
+
+    return placement_send.place(order_id, run_id=None, as_of=as_of, worker=worker_name())
+
+
+def place_soon(order_id: int, *, now: datetime | None = None) -> None:
+    """Queue one order to be placed at once, outside any run (the console's "retry now")."""
+    order = db.session.get(Order, order_id)
+    merchant = db.session.get(Merchant, order.merchant_id)
+    queue.enqueue("app.jobs.placement.place_order", order_id,
+                  local_today(merchant, now or utcnow()).isoformat())
+
+
 def report(run_id: int) -> Report:
     """The run's counts by outcome, read from the ledger (the one source of truth)."""
     db.session.expire_all()
