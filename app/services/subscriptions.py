@@ -69,15 +69,18 @@ def create_many(customer: Customer, items: Sequence[NewSubscription], *, start: 
         created.append(sub)
     db.session.flush()
     orders: dict[date, Order] = {}
+    joined: list[Order] = []  # earlier checkouts' upcoming orders these subscriptions join
     for sub, item in zip(created, items, strict=True):
-        order = orders.get(item.first_date)
+        order = orders.get(item.first_date) or _unsent_order(sub, item.first_date)
+        if order is not None and order.id is not None and order not in joined:
+            joined.append(order)
         if order is None:
             order = Order(merchant_id=customer.merchant_id, customer_id=customer.id,
                           shipping_address_id=sub.shipping_address_id,
                           payment_id=sub.payment_id, place_date=item.first_date,
                           status=OrderStatus.UNSENT, currency=currency)
             db.session.add(order)
-            orders[item.first_date] = order
+        orders[item.first_date] = order
         order.items.append(OrderItem(subscription_id=sub.id, product=item.product,
                                      offer_id=sub.offer_id, quantity=sub.quantity,
                                      cycle=sub.iteration + 1))
@@ -92,11 +95,27 @@ def create_many(customer: Customer, items: Sequence[NewSubscription], *, start: 
                       object_type="subscription", object_id=sub.public_id,
                       customer_id=customer.id, after=after)
     for order in orders.values():
+        if order in joined:
+            events.record(customer.merchant_id, "item.create", actor, object_type="order",
+                          object_id=order.public_id, customer_id=customer.id,
+                          after={"place": order.place_date.isoformat(),
+                                 "items": len(order.items), "total": order.total_minor})
+            continue
         events.record(customer.merchant_id, "order.create", actor, object_type="order",
                       object_id=order.public_id, customer_id=customer.id,
                       after={"place": order.place_date.isoformat(), "status": order.status,
                              "total": order.total_minor, "items": len(order.items)})
     return created
+
+
+def _unsent_order(sub: Subscription, when: date) -> Order | None:
+    """An upcoming order of the same customer, date, address and payment (an earlier
+    checkout's): items due together ship together."""
+    return db.session.scalar(select(Order).where(
+        Order.merchant_id == sub.merchant_id, Order.customer_id == sub.customer_id,
+        Order.place_date == when, Order.status == OrderStatus.UNSENT,
+        Order.shipping_address_id == sub.shipping_address_id,
+        Order.payment_id == sub.payment_id).limit(1))
 
 
 def _created(sub: Subscription) -> dict[str, Any]:

@@ -332,3 +332,15 @@ def test_order_verify_needs_credentials(client, merchant):
     assert client.post("/order/verify", json={"orders": []}).status_code == 401
     assert client.post("/order/verify", json={"orders": []},
                        headers={"x-api-key": "nope"}).status_code == 403
+
+
+@pytest.mark.parametrize("utc, placing", [
+    (datetime(2030, 3, 9, 10, 30, tzinfo=UTC), False),  # 05:30 EST, the day before DST
+    (datetime(2030, 3, 9, 11, 0, tzinfo=UTC), True),  # 06:00 EST
+    (datetime(2030, 3, 10, 9, 59, tzinfo=UTC), False),  # 05:59 EDT, clocks went forward
+    (datetime(2030, 3, 10, 10, 0, tzinfo=UTC), True),  # 06:00 EDT
+    (datetime(2030, 11, 3, 10, 30, tzinfo=UTC), False),  # 05:30 EST, clocks went back
+    (datetime(2030, 11, 3, 11, 0, tzinfo=UTC), True),
+])
+def test_the_placement_hour_follows_daylight_saving_time(merchant, utc, placing):
+    assert placement.placing_now(merchant, utc) is placing

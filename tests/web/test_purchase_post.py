@@ -497,3 +497,15 @@ def test_bad_plan_fields_are_line_errors(client, merchant, key, change):
     response = post(client, whole(payload), key=key)
     assert response.status_code == 400
     assert "123456789" in response.get_json()["errors"]
+
+
+def test_a_second_checkout_due_the_same_day_joins_the_first_order(client, merchant, key):
+    """Items of one customer, address and payment due the same day ship as one order."""
+    assert post(client, whole(example(merchant)), key=key).status_code == 200
+    assert post(client, whole(example(merchant, merchant_order_id="abc124")),
+                key=key).status_code == 200
+    [order] = db.session.scalars(select(Order)).all()
+    assert len(order.items) == 2 and count(Subscription) == 2
+    assert {item.cycle for item in order.items} == {2}
+    types = [e.type for e in db.session.scalars(select(Event).order_by(Event.id))]
+    assert types.count("order.create") == 1 and types.count("item.create") == 1
