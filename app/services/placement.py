@@ -98,12 +98,13 @@ def due_orders(merchant_id: int, as_of: date, now: datetime) -> list[int]:
 
 
 def placing_merchants(*, as_of: date | None, now: datetime | None = None) -> list[Merchant]:
-    """The merchants a run covers now: placing switched on, and (unless rehearsing a date)
-    their placement hour come."""
+    """The merchants a run covers now: placing switched on, somewhere to send orders, and
+    (unless rehearsing a date) their placement hour come."""
     now = now or utcnow()
     found = db.session.scalars(select(Merchant).where(Merchant.placement_hour.is_not(None))
                                .order_by(Merchant.id))
-    return [m for m in found if as_of is not None or placing_now(m, now)]
+    return [m for m in found if (m.order_endpoint_url or m.placement_mode == "batch")
+            and (as_of is not None or placing_now(m, now))]
 
 
 # -- runs ------------------------------------------------------------------------------------

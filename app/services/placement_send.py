@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 import requests
+from flask import current_app
 from sqlalchemy import func
 
 from app.extensions import db
@@ -67,8 +68,15 @@ def place(order_id: int, *, run_id: int | None, as_of: date, worker: str,
     db.session.refresh(order)
     if not _ready(order, merchant, token, now):
         return None
-    document = order_documents.build(order, merchant, as_of=as_of)
-    body = order_xml.build_order(document)
+    try:
+        body = order_xml.build_order(order_documents.build(order, merchant, as_of=as_of))
+    except Exception:  # noqa: BLE001 - a bug in building it must not leave the order claimed
+        current_app.logger.exception("order %s could not be built", order.public_id)
+        db.session.rollback()
+        _release(db.session.get(Order, order_id), token,
+                 OrderStatus.EXCEPTION_DURING_PREPARATION, now,
+                 "The order XML could not be built; the error was logged.")
+        return None
     attempt = PlacementAttempt(merchant_id=merchant.id, order_id=order.id, run_id=run_id,
                                attempt=order.tries, worker=worker, sent_at=utcnow(),
                                request_xml=order_documents.masked(body))
