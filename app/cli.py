@@ -19,6 +19,7 @@ from app.services import (
     events,
     feeds,
     merchants,
+    notices,
     placement,
     placement_batch,
     placement_responses,
@@ -206,6 +207,22 @@ def placement_run(merchant_id: str | None, as_of: str | None) -> None:
         if waiting:
             click.echo(f"{merchant.public_id}: {waiting} orders have waited over "
                        f"{placement_batch.RESPONSE_DAYS} days for a batch response")
+
+
+@placement_cli.command("notices")
+@click.option("--merchant", "merchant_id", default=None, help="Merchant public id (default: all).")
+@with_appcontext
+def placement_notices(merchant_id: str | None) -> None:
+    """Queue the order reminders and expiring-card notices that are due now."""
+    if merchant_id:
+        merchant = merchants.get_by_public_id(merchant_id)
+        if merchant is None:
+            raise click.ClickException(f"no merchant {merchant_id!r}")
+        sent = notices.send(merchant.id)
+    else:
+        sent = notices.send_all()
+    click.echo(f"Queued {sent.reminders} order reminders and {sent.cards} expiring-card "
+               "notices.")
 
 
 merchant_cli = click.Group("merchant", help="Merchant settings, for automation.")

@@ -27,6 +27,18 @@ TEMPLATES = {
         "{product} has been discontinued, so your subscription to it was cancelled. "
         "We're sorry to see it go.",
     ),
+    "order.reminder": (
+        "Your next order from {store} is coming up",
+        "Your next order from {store} will be placed on {day}:\n\n{lines}\n\n"
+        "Total: {total}\n\nNothing to do if this looks right. To change the items, the date "
+        "or how you pay, visit your account with {store} before then.",
+    ),
+    "card.expiring": (
+        "Your card expires before your next order",
+        "The {card} that pays for your next order from {store}, on {day}, expires at the "
+        "end of {expiry}. Please update your payment method in your account with {store} "
+        "before then, so the order can go through.",
+    ),
     # Dunning: queued once per (order, attempt) by services.placement_outcomes.
     "order.payment_retry": (
         "We couldn't take payment for your order",
