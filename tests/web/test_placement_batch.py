@@ -3,7 +3,12 @@ from incoming/ applied through the same outcomes as API replies, claimed once.""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -414,3 +419,67 @@ def test_flask_placement_run_applies_responses_then_places(app, merchant, runner
     assert f"batch response {response_name(merchant)}: 1 records; applied 1" in result.output
     assert "batch file" in result.output and ": written, 2 orders" in result.output  # and the next
     assert reload(order).status == OrderStatus.SUCCESS
+
+
+# When the process is killed: once n of its 40 orders are in the ledger, once the file has its
+# name (about to be linked into outgoing/), once it is written (orders moving to 9).
+KILL_POINTS = {
+    "1 prepared": select(func.count(PlacementAttempt.id) >= 1),
+    "20 prepared": select(func.count(PlacementAttempt.id) >= 20),
+    "40 prepared": select(func.count(PlacementAttempt.id) >= 40),
+    "named": select(func.count(BatchFile.id) >= 1).where(BatchFile.file_name.is_not(None)),
+    "written": select(func.count(BatchFile.id) >= 1).where(BatchFile.status == "written"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("when", KILL_POINTS)
+def test_a_placing_process_killed_anywhere_leaves_each_order_sent_once_or_due(
+        app, merchant, database_url, tmp_path, when):
+    """A real ``flask placement run`` is SIGKILLed at ``when`` (wherever it has got to by the
+    time the signal lands); recovery must leave every order either in a published file and
+    status 9, or due and in no file; the next run sends the rest, each once."""
+    due = [make_due_order(merchant, TODAY, now=NOW) for _ in range(40)]
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": app.config["REDIS_URL"],
+           "SFTP_ROOT": app.config["SFTP_ROOT"], "SECRET_KEY": "batch-fault-test",
+           "PERENNIAL_INSTANCE": str(tmp_path / "instance")}
+    with (tmp_path / "run.log").open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our venv's flask
+            [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "placement", "run",
+             "--merchant", merchant.public_id, "--as-of", TODAY.isoformat()],
+            cwd=Path(__file__).resolve().parents[2], env=env, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 60
+            while process.poll() is None and time.monotonic() < deadline:
+                if db.session.scalar(KILL_POINTS[when]):
+                    break
+                db.session.rollback()
+                time.sleep(0.002)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    db.session.rollback()
+    later = datetime.now(UTC) + placement_batch.LEASE + timedelta(minutes=1)
+    placement.recover(db.session.get(type(merchant), merchant.id), later)
+    assert_each_order_once_or_due(app, merchant, due, allow_due=True)
+    placement.run_now(merchant.id, as_of=TODAY, now=later)
+    assert_each_order_once_or_due(app, merchant, due, allow_due=False)
+
+
+def assert_each_order_once_or_due(app, merchant, due, *, allow_due: bool) -> None:
+    sent = []
+    for path in outgoing(app, merchant).glob("*_batch_orders_*.xml"):
+        sent += [int(i) for i in etree.parse(str(path)).getroot().xpath("order/head/orderOgId"
+                                                                          "/text()")]
+    assert len(sent) == len(set(sent))  # never in two files
+    for order in due:
+        status = reload(order).status
+        if order.id in sent:
+            assert status == OrderStatus.PENDING_BATCH_RESPONSE
+        else:
+            assert allow_due and status in (OrderStatus.UNSENT, OrderStatus.CONNECTION_ERROR)
+    for batch in written(merchant):
+        assert batch.status in ("written", "failed")
+        assert not (placement_batch.work_dir() / f"{batch.public_id}.part").exists()
