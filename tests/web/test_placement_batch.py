@@ -17,6 +17,7 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.integrations.xml import order as order_xml
 from app.models import (
     BatchFile,
     Event,
@@ -29,6 +30,7 @@ from app.models import (
 from app.services import (
     events,
     feeds,
+    order_documents,
     orders,
     placement,
     placement_batch,
@@ -99,6 +101,8 @@ def test_t8_writes_one_file_named_in_merchant_time_and_orders_wait_in_9(app, mer
     assert head.findtext("orderCcExpire") == EXP_12_2099  # the file carries the real fields
     assert head.findtext("orderTokenId") == "7654321"
     assert root.findtext("order/items/item/finalPrice") == "23.38"
+    documents = [order_documents.build(reload(o), merchant, as_of=TODAY) for o in (second, first)]
+    assert data == order_xml.build_batch(documents)  # due order: oldest place date first
     assert {reload(first).status, reload(second).status} == {OrderStatus.PENDING_BATCH_RESPONSE}
     [batch] = written(merchant)
     assert (batch.status, batch.file_name, batch.orders) == ("written", name, 2)
