@@ -22,7 +22,8 @@ batch up, and the exactly-once rules live there:
    placed or send it again (the official receivers do not deduplicate).
 
 In batch mode (contracts §6.6) a run's due orders are placed by one job that writes them to one
-file in the merchant's SFTP ``outgoing/`` (``placement_batch``); the store's response files are
+file in the merchant's SFTP ``outgoing/`` (``placement_batch``; a run of more than
+``BATCH_FILE_ORDERS`` orders writes one file per as many); the store's response files are
 applied by ``placement_responses``.
 """
 
@@ -46,7 +47,10 @@ from app.services import claims, events
 from app.services.errors import ValidationError
 
 BATCH_SIZE = 50  # orders per RQ job: enough to amortise a job, small enough to spread
-BATCH_FILE_TIMEOUT = 3600  # seconds for the one job that writes a batch-mode run's file
+# Batch mode: a run's due orders go in one file, written by one job, up to BATCH_FILE_ORDERS
+# (then one more file per as many): at ~50-100 ms an order that job ends well within its time.
+BATCH_FILE_ORDERS = 5000
+BATCH_FILE_TIMEOUT = 3600  # seconds
 LEASE_MARGIN = timedelta(seconds=60)  # beyond the request's own timeout
 RETRY_STATUSES = (OrderStatus.CONNECTION_ERROR, OrderStatus.GENERIC_ERROR,
                   OrderStatus.CREDIT_CARD_RETRY)
@@ -146,9 +150,10 @@ def start(merchant_id: int, *, trigger: str, as_of: date, now: datetime,
     due = due_orders(merchant_id, as_of, now)
     run.due = len(due)
     db.session.commit()
-    if enqueue and merchant.placement_mode == "batch":  # one job writes the run's one file
-        queue.enqueue("app.jobs.placement.place_batch", run.id, due, as_of.isoformat(),
-                      job_timeout=BATCH_FILE_TIMEOUT)
+    if enqueue and merchant.placement_mode == "batch":  # one job writes one file
+        for chunk in _chunks(due, BATCH_FILE_ORDERS):
+            queue.enqueue("app.jobs.placement.place_batch", run.id, chunk, as_of.isoformat(),
+                          job_timeout=BATCH_FILE_TIMEOUT)
     elif enqueue:
         for chunk in _chunks(due, BATCH_SIZE):
             queue.enqueue("app.jobs.placement.place_batch", run.id, chunk, as_of.isoformat())

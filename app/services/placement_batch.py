@@ -16,9 +16,13 @@ A merchant whose ``placement_mode`` is ``batch`` gets one file per run in its SF
    temporary file goes) and each order is "not sent" (status 13, due again at the next run,
    within the connection-retry window), as when an API endpoint refuses the connection.
 
-No file is written when nothing is due. The time in the name is the merchant's local time, as
-its placement hour is (Ordergroove does not say which zone); the autumn's repeated hour may
-repeat a stamp, which the unique name absorbs.
+No file is written when nothing is due; a run of more than ``placement.BATCH_FILE_ORDERS``
+orders writes one file per as many, so that no job runs out of time (a job killed by its
+timeout would leave its orders to recovery, and the next run would try them all again).
+
+The time in the name is the merchant's local time, as its placement hour is (Ordergroove does
+not say which zone); the autumn's repeated hour may repeat a stamp, which the unique name
+absorbs.
 
 A worker that dies mid-file leaves orders claimed (status 11) whose ledger rows name the file.
 ``recover`` (from ``placement.recover``, once the lease is over) asks the file: in
@@ -47,7 +51,7 @@ from app.models import BatchFile, Merchant, Order, OrderStatus, PlacementAttempt
 from app.models.types import utcnow
 from app.services import claims, events, placement, placement_outcomes, placement_send
 
-LEASE = timedelta(hours=2)  # longer than the job may run (placement.BATCH_FILE_TIMEOUT)
+LEASE = timedelta(hours=2)  # longer than a job may run (placement.BATCH_FILE_TIMEOUT)
 NAME_TRIES = 120  # seconds to move a stamp on before giving up on a free name
 RESPONSE_DAYS = 2  # after this long without an answer, an order in 9 needs staff
 NO_ACCOUNT = "Batch mode needs an SFTP login for the merchant (Settings, SFTP)."

@@ -153,6 +153,7 @@ def test_a_scheduled_run_places_every_due_order_in_one_job_and_one_file(app, mer
     due = [make_due_order(merchant, TODAY, now=NOW) for _ in range(placement.BATCH_SIZE + 5)]
     run = placement.start(merchant.id, trigger="cron", as_of=TODAY, now=NOW)
     assert len(placement.queue.get_queue()) == 1  # not one job per 50 orders
+    assert placement.queue.get_queue().jobs[0].timeout == placement.BATCH_FILE_TIMEOUT
     assert runner.invoke(args=["worker", "--burst"]).exit_code == 0
     db.session.expire_all()
     [batch] = written(merchant)
@@ -161,6 +162,15 @@ def test_a_scheduled_run_places_every_due_order_in_one_job_and_one_file(app, mer
     assert len(root.findall("order")) == len(due)
     assert db.session.get(PlacementRun, run.id).status == "finished"
     assert {reload(o).status for o in due} == {OrderStatus.PENDING_BATCH_RESPONSE}
+
+
+def test_a_very_large_run_writes_one_file_per_batch_file_orders(app, merchant, monkeypatch):
+    monkeypatch.setattr(placement, "BATCH_FILE_ORDERS", 2)
+    for _ in range(5):
+        make_due_order(merchant, TODAY, now=NOW)
+    placement.start(merchant.id, trigger="cron", as_of=TODAY, now=NOW)
+    jobs = placement.queue.get_queue().jobs
+    assert [len(job.args[1]) for job in jobs] == [2, 2, 1]
 
 
 def test_a_file_that_cannot_be_written_sends_nothing_and_the_orders_are_due_again(app,
