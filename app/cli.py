@@ -13,7 +13,17 @@ from flask.cli import with_appcontext
 
 from app.extensions import db
 from app.jobs import queue
-from app.services import accounts, demo, events, feeds, merchants, placement
+from app.services import (
+    accounts,
+    demo,
+    events,
+    feeds,
+    merchants,
+    notices,
+    placement,
+    placement_batch,
+    placement_responses,
+)
 from app.services.errors import ValidationError
 
 
@@ -168,7 +178,8 @@ placement_cli = click.Group("placement", help="Recurring order placement.")
               help="Place as if this were the merchant's local date (a rehearsal).")
 @with_appcontext
 def placement_run(merchant_id: str | None, as_of: str | None) -> None:
-    """Place every due order now, in this process, and print each run's report."""
+    """Apply uploaded batch responses, then place every due order now, in this process, and
+    print each run's report."""
     try:
         day = placement.check_as_of(as_of)
     except ValidationError as exc:
@@ -178,13 +189,40 @@ def placement_run(merchant_id: str | None, as_of: str | None) -> None:
         if merchant is None:
             raise click.ClickException(f"no merchant {merchant_id!r}")
         chosen = [merchant]
+        responses = placement_responses.sweep(merchant.id)
     else:
         chosen = placement.placing_merchants(as_of=day)
+        responses = placement_responses.sweep_all()
+    for batch in responses:
+        click.echo(f"batch response {placement_responses.describe(batch)}")
     if not chosen:
         click.echo("No merchant is placing orders now (see each one's placement hour).")
     for merchant in chosen:
-        for line in placement.run_now(merchant.id, as_of=day).lines():
+        report = placement.run_now(merchant.id, as_of=day)
+        for line in report.lines():
             click.echo(f"{merchant.public_id}: {line}")
+        for batch in placement_batch.files_of_run(report.run.id):
+            click.echo(f"{merchant.public_id}: batch file {placement_responses.describe(batch)}")
+        waiting = len(placement_batch.overdue(merchant.id))
+        if waiting:
+            click.echo(f"{merchant.public_id}: {waiting} orders have waited over "
+                       f"{placement_batch.RESPONSE_DAYS} days for a batch response")
+
+
+@placement_cli.command("notices")
+@click.option("--merchant", "merchant_id", default=None, help="Merchant public id (default: all).")
+@with_appcontext
+def placement_notices(merchant_id: str | None) -> None:
+    """Queue the order reminders and expiring-card notices that are due now."""
+    if merchant_id:
+        merchant = merchants.get_by_public_id(merchant_id)
+        if merchant is None:
+            raise click.ClickException(f"no merchant {merchant_id!r}")
+        sent = notices.send(merchant.id)
+    else:
+        sent = notices.send_all()
+    click.echo(f"Queued {sent.reminders} order reminders and {sent.cards} expiring-card "
+               "notices.")
 
 
 merchant_cli = click.Group("merchant", help="Merchant settings, for automation.")

@@ -42,7 +42,7 @@ def make_placing_merchant(url: str, **overrides) -> Merchant:
 def make_due_order(merchant: Merchant, place_date: date, *, product: Product | None = None,
                    user_id: str | None = None, quantity: int = 2, every: int = 4,
                    period: int = 2, token: str = "7654321",  # noqa: S107 - a gateway token
-                   now: datetime | None = None) -> Order:
+                   now: datetime | None = None, order_id: int | None = None) -> Order:
     """A live subscription (its checkout counted) and its upcoming order on ``place_date``."""
     n = next(_seq)
     product = product or make_product(merchant, f"12345678{n}", name="Dog Food",
@@ -68,7 +68,8 @@ def make_due_order(merchant: Merchant, place_date: date, *, product: Product | N
                        incentive_ids=[i.public_id for i in incentives.list_for(merchant.id)])
     db.session.add(sub)
     db.session.flush()
-    order = Order(merchant_id=merchant.id, customer_id=customer.id, place_date=place_date,
+    order = Order(id=order_id, merchant_id=merchant.id, customer_id=customer.id,
+                  place_date=place_date,
                   shipping_address_id=address.id, payment_id=payment.id,
                   status=OrderStatus.UNSENT, currency=merchant.currency)
     order.items.append(OrderItem(subscription_id=sub.id, product_id=product.id,

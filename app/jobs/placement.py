@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.services import placement
+from app.services import placement, placement_responses
 
 
 def schedule() -> None:
@@ -20,3 +20,8 @@ def place_batch(run_id: int, order_ids: list[int], as_of: str) -> None:
 def place_order(order_id: int, as_of: str) -> None:
     """Place one order now if it is due (see services.placement.place_soon)."""
     placement.place_one(order_id, date.fromisoformat(as_of))
+
+
+def ingest_batch_responses() -> None:
+    """The five-minute sweep: apply the batch response files stores uploaded."""
+    placement_responses.sweep_all()

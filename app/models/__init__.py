@@ -9,7 +9,7 @@ from app.models.merchant import ApiKey, Merchant, StaffUser
 from app.models.notification import OutboundEmail
 from app.models.offer import Offer, OptIn
 from app.models.order import Order, OrderItem, OrderStatus
-from app.models.placement import Outcome, PlacementAttempt, PlacementRun
+from app.models.placement import BatchFile, Outcome, PlacementAttempt, PlacementRun
 from app.models.product import Product, ProductGroup
 from app.models.purchase import PurchaseRequest
 from app.models.subscription import Subscription
@@ -18,6 +18,7 @@ __all__ = [
     "Address",
     "ApiKey",
     "AppendOnlyError",
+    "BatchFile",
     "Customer",
     "Event",
     "FeedRun",

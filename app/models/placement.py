@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -79,5 +89,40 @@ class PlacementAttempt(db.Model):
     elapsed_ms: Mapped[int | None] = mapped_column(Integer)
     request_xml: Mapped[str | None] = mapped_column(Text)  # as sent, card fields masked
     reply_body: Mapped[str | None] = mapped_column(Text)  # the first few KB of the reply
+    # Batch mode: the file the order was written to (its answer comes in a response file).
+    batch_file_id: Mapped[int | None] = mapped_column(ForeignKey("placement_batch_files.id"),
+                                                      index=True)
 
     order: Mapped[Order] = relationship()
+
+
+class BatchFile(db.Model):
+    """A batch-mode file (contracts §6.6): orders Perennial wrote to the merchant's
+    ``outgoing/``, or a response file the store uploaded to ``incoming/``."""
+
+    __tablename__ = "placement_batch_files"
+    # Two runs in the same second must not write one name: the second takes the next second.
+    # (A store may upload a response under a name it used before: those repeat.)
+    __table_args__ = (Index("uq_placement_batch_files_orders_name", "merchant_id", "file_name",
+                            unique=True, sqlite_where=text("kind = 'orders'"),
+                            postgresql_where=text("kind = 'orders'")),
+                      Index("ix_placement_batch_files_merchant_created", "merchant_id",
+                            "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("placement_runs.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # orders | response
+    # orders: writing | written | failed;  response: claiming | claimed | applied | rejected
+    status: Mapped[str] = mapped_column(String(16))
+    file_name: Mapped[str | None] = mapped_column(String(300))  # orders: set once named
+    orders: Mapped[int] = mapped_column(Integer, default=0)  # orders written, records read
+    # A response's records by result (applied, unknown, not_waiting, bad, failed) and the
+    # first problems found (line, ogOrderId, reason), for the console and the merchant.
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)
+    problems: Mapped[list] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)  # why the whole file failed or was refused
+    path: Mapped[str | None] = mapped_column(String(1000))  # published, archived or set aside
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.integrations.sftp import is_published
 from app.integrations.xml.feed import FeedFileError, ProductError, check_file_name, parse_feed
+from app.integrations.xml.order_batch import response_file_time
 from app.jobs import queue
 from app.models import FeedRun, FeedRunError, Merchant, SftpAccount
 from app.models.types import utcnow
@@ -48,12 +49,15 @@ def home(account: SftpAccount) -> Path:
 
 
 def pending_files(account: SftpAccount) -> list[Path]:
-    """Complete uploads waiting in the merchant's ``incoming/``, oldest first."""
+    """Complete uploads waiting in the merchant's ``incoming/``, oldest first; the merchant's
+    batch response files are left to ``placement_responses``."""
     incoming = home(account) / "incoming"
     if not incoming.is_dir():
         return []
+    merchant = db.session.get(Merchant, account.merchant_id)
     files = [p for p in incoming.iterdir() if is_published(p.name) and p.is_file()
-             and not p.is_symlink()]
+             and not p.is_symlink()
+             and response_file_time(p.name, merchant.public_id) is None]
     return sorted(files, key=lambda p: p.stat().st_mtime)
 
 

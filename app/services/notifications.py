@@ -27,62 +27,79 @@ TEMPLATES = {
         "{product} has been discontinued, so your subscription to it was cancelled. "
         "We're sorry to see it go.",
     ),
+    "order.reminder": (
+        "Your next order from {store} is coming up",
+        "Your next order from {store} will be placed on {day}:\n\n{lines}\n\n"
+        "Total: {total}\n\nNothing to do if this looks right. To change the items, the date "
+        "or how you pay, visit your account with {store} before then.",
+    ),
+    "card.expiring": (
+        "Your card expires before your next order",
+        "The {card} that pays for your next order from {store}, on {day}, expires at the "
+        "end of {expiry}. Please update your payment method in your account with {store} "
+        "before then, so the order can go through.",
+    ),
+    # Dunning: queued once per (order, attempt) by services.placement_outcomes.
     "order.payment_retry": (
         "We couldn't take payment for your order",
-        "Your card was declined for your order of {items} ({total}). Please update your "
-        "payment method in your account; we will try again on {retry_on}.",
+        "Your payment was declined for your order of {items} ({total}) from {store}. Please "
+        "update your payment method in your account; we will try again on {retry_on}.",
     ),
     "order.rejected_payment": (
         "Your order could not be placed",
-        "We couldn't take payment for your order of {items} ({total}), so it was not placed. "
-        "Please update your payment method in your account; your next order is still scheduled.",
+        "Your payment was declined for your order of {items} ({total}) from {store}, so it "
+        "was not placed. Please update your payment method in your account; your next order "
+        "is still scheduled.",
     ),
     "order.rejected_card_type": (
         "Your order could not be placed",
-        "The store doesn't accept your card type for your order of {items} ({total}). Please "
-        "choose another payment method in your account.",
+        "{store} doesn't accept your card type, so your order of {items} ({total}) was not "
+        "placed. Please choose another payment method in your account.",
     ),
     "order.rejected_card_number": (
         "Your order could not be placed",
-        "Your card number was not accepted for your order of {items} ({total}). Please update "
-        "your payment method in your account.",
+        "Your card number was not accepted, so your order of {items} ({total}) from {store} "
+        "was not placed. Please update your payment method in your account.",
     ),
     "order.rejected_card_expiry": (
         "Your order could not be placed",
-        "Your card has expired or its expiry date was not accepted for your order of {items} "
-        "({total}). Please update your payment method in your account.",
+        "Your card has expired or its expiry date was not accepted, so your order of {items} "
+        "({total}) from {store} was not placed. Please update your payment method in your "
+        "account.",
     ),
     "order.rejected_billing_address": (
         "Your order could not be placed",
-        "Your billing address was not accepted for your order of {items} ({total}). Please "
-        "check it in your account.",
+        "Your billing address was not accepted, so your order of {items} ({total}) from "
+        "{store} was not placed. Please check it in your account.",
     ),
     "order.rejected_paypal": (
         "Your order could not be placed",
-        "PayPal could not pay for your order of {items} ({total}). Please check your PayPal "
-        "account or choose another payment method.",
+        "PayPal could not pay for your order of {items} ({total}) from {store}, so it was not "
+        "placed. Please check your PayPal account or choose another payment method.",
     ),
     "order.rejected_no_card": (
         "Your order could not be placed",
-        "There is no payment method on file for your order of {items} ({total}). Please add "
-        "one in your account.",
+        "There is no payment method on file for your order of {items} ({total}) from "
+        "{store}, so it was not placed. Please add one in your account.",
     ),
     "order.rejected_authentication": (
-        "Your order needs your approval",
-        "Your bank asked for extra verification for your order of {items} ({total}), so it "
-        "was not placed. Please sign in to your account to complete it.",
+        "Your order could not be placed",
+        "Your bank asked for extra verification, so your order of {items} ({total}) from "
+        "{store} was not placed. Please sign in to your account to check your payment "
+        "method; your next order is still scheduled.",
     ),
     "order.rejected_generic": (
         "Your order could not be placed",
-        "We couldn't place your order of {items} ({total}) after several tries. Your next "
-        "order is still scheduled; contact the store if you need this one.",
+        "We couldn't place your order of {items} ({total}) from {store} after several tries. "
+        "Your next order is still scheduled; contact {store} if you need this one.",
     ),
 }
 
 
 def queue_email(merchant_id: int, customer: Customer | None, template: str, *,
                 dedupe_key: str | None = None, **context: Any) -> OutboundEmail:
-    """Render ``template`` and add it to the outbox (the caller's service commits).
+    """Render ``template`` (subject and body) and add it to the outbox (the caller's service
+    commits).
 
     :param dedupe_key: names the email's purpose (``order.reminder:<order public id>``): the
         merchant's outbox holds at most one email per key, ever. Queueing a key again adds
@@ -99,7 +116,7 @@ def queue_email(merchant_id: int, customer: Customer | None, template: str, *,
         customer_id=customer.id if customer else None,
         to_address=customer.email if customer else None,
         template=template,
-        subject=subject,
+        subject=subject.format(**context),
         body=body.format(**context),
         context=context,
         dedupe_key=dedupe_key,

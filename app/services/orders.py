@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app.domain import money
 from app.domain.frequency import Frequency
 from app.extensions import db
-from app.models import Order, OrderItem, OrderStatus, Product, Subscription
+from app.models import Merchant, Order, OrderItem, OrderStatus, Product, Subscription
 from app.models.types import utcnow
 from app.services import claims, events, pricing
 from app.services.errors import Conflict, NotFound
@@ -26,11 +26,14 @@ from app.services.errors import Conflict, NotFound
 ACTIONABLE = {
     "retry": (OrderStatus.CONNECTION_ERROR, OrderStatus.GENERIC_ERROR,
               OrderStatus.CREDIT_CARD_RETRY, OrderStatus.RESPONSE_PROCESSING_ERROR),
-    "send_again": (OrderStatus.OUTCOME_UNKNOWN,),
-    "confirm": (OrderStatus.OUTCOME_UNKNOWN, OrderStatus.PENDING_VERIFICATION),
+    # An order in a batch file whose response never came: staff know what the store did.
+    "send_again": (OrderStatus.OUTCOME_UNKNOWN, OrderStatus.PENDING_BATCH_RESPONSE),
+    "confirm": (OrderStatus.OUTCOME_UNKNOWN, OrderStatus.PENDING_VERIFICATION,
+                OrderStatus.PENDING_BATCH_RESPONSE),
     "reject": (OrderStatus.UNSENT, OrderStatus.CONNECTION_ERROR, OrderStatus.GENERIC_ERROR,
                OrderStatus.CREDIT_CARD_RETRY, OrderStatus.RESPONSE_PROCESSING_ERROR,
-               OrderStatus.OUTCOME_UNKNOWN, OrderStatus.SEND_NOW),
+               OrderStatus.OUTCOME_UNKNOWN, OrderStatus.SEND_NOW,
+               OrderStatus.PENDING_BATCH_RESPONSE),
     "rescue": (OrderStatus.REJECTED,),
     "send_now": (OrderStatus.UNSENT, OrderStatus.CONNECTION_ERROR, OrderStatus.GENERIC_ERROR,
                  OrderStatus.CREDIT_CARD_RETRY),
@@ -177,7 +180,20 @@ def act(merchant_id: int, public_id: str, action: str, *, actor: events.Actor,
 
 
 def email_context(order: Order) -> dict[str, Any]:
-    """What every order email can say: its date, items and total."""
+    """What every order email can say: the store, the order's date, items and total."""
     items = ", ".join(f"{item.quantity} × {item.product.name}" for item in order.items)
-    return {"order": order.public_id, "date": order.place_date.isoformat(), "items": items,
+    store = db.session.get(Merchant, order.merchant_id).name
+    return {"order": order.public_id, "date": order.place_date.isoformat(),
+            "day": long_date(order.place_date), "items": items, "store": store,
             "total": money.display(order.total_minor, order.currency)}
+
+
+def long_date(value: date) -> str:
+    """A date for an email, the same whatever the server's locale: "Thursday, January 31,
+    2030"."""
+    return f"{DAYS[value.weekday()]}, {MONTHS[value.month - 1]} {value.day}, {value.year}"
+
+
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")

@@ -20,6 +20,11 @@ batch up, and the exactly-once rules live there:
    the store, it goes again by itself only where the merchant declared that its endpoint
    deduplicates on the public id; otherwise it waits as OUTCOME_UNKNOWN until staff confirm it
    placed or send it again (the official receivers do not deduplicate).
+
+In batch mode (contracts §6.6) a run's due orders are placed by one job that writes them to one
+file in the merchant's SFTP ``outgoing/`` (``placement_batch``; a run of more than
+``BATCH_FILE_ORDERS`` orders writes one file per as many); the store's response files are
+applied by ``placement_responses``.
 """
 
 from __future__ import annotations
@@ -42,6 +47,10 @@ from app.services import claims, events
 from app.services.errors import ValidationError
 
 BATCH_SIZE = 50  # orders per RQ job: enough to amortise a job, small enough to spread
+# Batch mode: a run's due orders go in one file, written by one job, up to BATCH_FILE_ORDERS
+# (then one more file per as many): at ~50-100 ms an order that job ends well within its time.
+BATCH_FILE_ORDERS = 5000
+BATCH_FILE_TIMEOUT = 3600  # seconds
 LEASE_MARGIN = timedelta(seconds=60)  # beyond the request's own timeout
 RETRY_STATUSES = (OrderStatus.CONNECTION_ERROR, OrderStatus.GENERIC_ERROR,
                   OrderStatus.CREDIT_CARD_RETRY)
@@ -142,7 +151,11 @@ def start(merchant_id: int, *, trigger: str, as_of: date, now: datetime,
     due = due_orders(merchant_id, as_of, now)
     run.due = len(due)
     db.session.commit()
-    if enqueue:
+    if enqueue and merchant.placement_mode == "batch":  # one job writes one file
+        for chunk in _chunks(due, BATCH_FILE_ORDERS):
+            queue.enqueue("app.jobs.placement.place_batch", run.id, chunk, as_of.isoformat(),
+                          job_timeout=BATCH_FILE_TIMEOUT)
+    elif enqueue:
         for chunk in _chunks(due, BATCH_SIZE):
             queue.enqueue("app.jobs.placement.place_batch", run.id, chunk, as_of.isoformat())
     return run
@@ -213,6 +226,11 @@ def recover(merchant: Merchant, now: datetime) -> int:
     for order in stale:
         last = db.session.scalar(select(PlacementAttempt).where(
             PlacementAttempt.order_id == order.id, PlacementAttempt.attempt == order.tries))
+        if last is not None and last.batch_file_id is not None:
+            from app.services import placement_batch  # it imports this module
+
+            placement_batch.recover(order, last, now)  # its file tells whether it went
+            continue
         if last is None:  # claimed, but died before the request left: nothing was sent
             values = {"status": OrderStatus.CONNECTION_ERROR, "retry_reason": "not_sent",
                       "next_attempt_at": now}

@@ -17,6 +17,10 @@
   if the endpoint deduplicates, else 16 (outcome unknown), which waits for staff to confirm it
   placed or send it again.
 
+In batch mode (``placement_batch``) an order waits in status 9 once its file is written, and
+each record of the store's response file is applied by ``apply_batch_reply`` exactly as the same
+reply over HTTP would be. Emails are queued once per (order, attempt), whatever applies twice.
+
 A rejected order's subscriptions stay live and get their next order, as Ordergroove does.
 Every transition is an event ``order.<what>`` carrying the store's code and message. An outcome
 is applied only while the attempt is still the order's latest and its claim (or an "unknown"
@@ -78,6 +82,38 @@ def apply(order_id: int, token: str, attempt_id: int, delivery: orders_http.Deli
         attempt.outcome = Outcome.UNKNOWN
         attempt.message = delivery.reason or f"HTTP {delivery.status} without a reply"
         return _unknown(order_id, token, attempt, now)
+    return _answered(order_id, token, attempt, reply, now)
+
+
+def apply_batch_reply(order_id: int, attempt_id: int, reply: order_reply.Reply, *,
+                      source: str | None = None, now: datetime | None = None) -> str | None:
+    """Apply one record of a batch response file to an order waiting for it (status 9, its
+    latest attempt); return the attempt's outcome, or None when the order is not waiting.
+
+    There is no lease to hold: the order decides by being in status 9 with this attempt as
+    its latest, and the first UPDATE here locks the row until ``_settle`` commits, so a
+    staff action or a second sweep either happened before (None) or waits for this one.
+    """
+    now = now or utcnow()
+    attempt = db.session.get(PlacementAttempt, attempt_id)
+    if attempt is None or not claims.take(Order, order_id, *_awaits_batch(attempt),
+                                          updated_at=now):
+        db.session.rollback()
+        return None
+    attempt.finished_at = now
+    attempt.reply_body = source
+    return _answered(order_id, None, attempt, reply, now)
+
+
+def _awaits_batch(attempt: PlacementAttempt) -> tuple:
+    """SQL for "the order waits in status 9 for this attempt's answer"."""
+    return (Order.status == OrderStatus.PENDING_BATCH_RESPONSE, Order.lease_token.is_(None),
+            Order.tries == attempt.attempt, Order.id == attempt.order_id)
+
+
+def _answered(order_id: int, token: str | None, attempt: PlacementAttempt,
+              reply: order_reply.Reply, now: datetime) -> str:
+    """Act on a reply the store gave (over HTTP, or in a batch response file)."""
     attempt.reply_code = REPLY_CODES.get(reply.kind)
     attempt.error_code, attempt.store_order_id = reply.error_code, reply.order_id
     attempt.message = reply.error_msg or reply.problem
@@ -110,15 +146,23 @@ def batched(order_id: int, token: str, attempt_id: int, *, now: datetime | None 
 # -- the transitions -----------------------------------------------------------------------
 
 
-def _settle(order_id: int, token: str, attempt: PlacementAttempt, event: str, *,
+def _settle(order_id: int, token: str | None, attempt: PlacementAttempt, event: str, *,
             extra: dict[str, Any] | None = None, email: tuple[str, dict] | None = None,
             **values: Any) -> bool:
     """Move the order on if this attempt still decides, with its event and email; commit once.
-    Returns whether it decided (a late reply records itself in the ledger, nothing more)."""
+    Returns whether it decided (a late reply records itself in the ledger, nothing more).
+
+    ``token`` is the claim of the worker that sent the order; None for an answer in a batch
+    response file, which decides while the order waits in status 9 for it. Each email is
+    queued once per (order, attempt), however often an outcome is applied.
+    """
     order = db.session.get(Order, order_id)
-    decides = or_(Order.lease_token == token, and_(
-        Order.lease_token.is_(None), Order.retry_reason == "unknown",
-        Order.status.in_((OrderStatus.OUTCOME_UNKNOWN, OrderStatus.CONNECTION_ERROR))))
+    if token is None:
+        decides = and_(*_awaits_batch(attempt))
+    else:
+        decides = or_(Order.lease_token == token, and_(
+            Order.lease_token.is_(None), Order.retry_reason == "unknown",
+            Order.status.in_((OrderStatus.OUTCOME_UNKNOWN, OrderStatus.CONNECTION_ERROR))))
     values.setdefault("retry_reason", None)
     values.setdefault("next_attempt_at", None)
     won = claims.take(Order, order_id, Order.tries == attempt.attempt, decides,
@@ -131,13 +175,15 @@ def _settle(order_id: int, token: str, attempt: PlacementAttempt, event: str, *,
                              "message": attempt.message, **(extra or {})})
         if email is not None:
             template, context = email
-            notifications.queue_email(order.merchant_id, order.customer, template,
-                                      **orders.email_context(order), **context)
+            notifications.queue_email(
+                order.merchant_id, order.customer, template,
+                dedupe_key=f"order.dunning:{order.public_id}:{attempt.attempt}",
+                **orders.email_context(order), **context)
     db.session.commit()
     return won
 
 
-def _succeeded(order_id: int, token: str, attempt: PlacementAttempt, store_id: str | None,
+def _succeeded(order_id: int, token: str | None, attempt: PlacementAttempt, store_id: str | None,
                now: datetime) -> str:
     if _settle(order_id, token, attempt, "order.success", status=OrderStatus.SUCCESS,
                order_merchant_id=store_id, placed_at=now, extra={"order_id": store_id}):
@@ -179,7 +225,7 @@ def advance(order: Order, now: datetime, *, placed: bool = True) -> list[Order]:
     return made
 
 
-def _declined(order_id: int, token: str, attempt: PlacementAttempt, code: str,
+def _declined(order_id: int, token: str | None, attempt: PlacementAttempt, code: str,
               now: datetime) -> str:
     order = db.session.get(Order, order_id)
     merchant = db.session.get(Merchant, order.merchant_id)
@@ -187,7 +233,7 @@ def _declined(order_id: int, token: str, attempt: PlacementAttempt, code: str,
         declines = _count(order_id, error_code=CARD_RETRY)
         if declines <= merchant.cc_retries:
             retry_at = now + timedelta(days=merchant.cc_retry_days)
-            retry_on = retry_at.astimezone(merchant.tz).date().isoformat()
+            retry_on = orders.long_date(retry_at.astimezone(merchant.tz).date())
             _settle(order_id, token, attempt, "order.payment_retry",
                     status=OrderStatus.CREDIT_CARD_RETRY, retry_reason="card",
                     next_attempt_at=retry_at, email=("order.payment_retry",
@@ -208,7 +254,7 @@ def _declined(order_id: int, token: str, attempt: PlacementAttempt, code: str,
     return attempt.outcome
 
 
-def _reject(order: Order, token: str, attempt: PlacementAttempt, template: str | None, *,
+def _reject(order: Order, token: str | None, attempt: PlacementAttempt, template: str | None, *,
             now: datetime) -> str:
     """Rejected: the subscriptions stay live and get their next order, as Ordergroove does."""
     if _settle(order.id, token, attempt, "order.reject", status=OrderStatus.REJECTED,

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import requests
@@ -43,9 +44,28 @@ def _session() -> requests.Session:
     return session
 
 
-def place_all(order_ids: Iterable[int], *, run_id: int | None, as_of: date, worker: str,
+@dataclass(frozen=True)
+class Prepared:
+    """An order claimed, priced and in the ledger: ready to go out."""
+
+    order_id: int
+    token: str
+    attempt_id: int
+    document: order_xml.OrderDocument
+    body: bytes
+
+
+def place_all(order_ids: Sequence[int], *, run_id: int | None, as_of: date, worker: str,
               now: datetime | None = None) -> None:
-    """Place each order in turn (``now`` fixes the clock, for rehearsals and tests)."""
+    """Place each order in turn, or, for a merchant in batch mode, all of them in one file
+    (``now`` fixes the clock, for rehearsals and tests)."""
+    merchant = _merchant_of(order_ids)
+    if merchant is not None and merchant.placement_mode == "batch":
+        from app.services import placement_batch  # it imports this module
+
+        placement_batch.place_file(merchant.id, order_ids, run_id=run_id, as_of=as_of,
+                                   worker=worker, now=now)
+        return
     for order_id in order_ids:
         place(order_id, run_id=run_id, as_of=as_of, worker=worker, now=now)
 
@@ -53,8 +73,36 @@ def place_all(order_ids: Iterable[int], *, run_id: int | None, as_of: date, work
 def place(order_id: int, *, run_id: int | None, as_of: date, worker: str,
           now: datetime | None = None) -> str | None:
     """Place one order if it is still due; return the attempt's outcome (None: not ours).
-    ``now`` fixes the clock for the whole attempt (rehearsals and tests); else it is read."""
-    fixed, now = now, now or utcnow()
+    ``now`` fixes the clock for the whole attempt (rehearsals and tests); else it is read.
+    In batch mode the order goes out in a file of its own."""
+    merchant = _merchant_of([order_id])
+    if merchant is not None and merchant.placement_mode == "batch":
+        from app.services import placement_batch  # it imports this module
+
+        return placement_batch.place_file(merchant.id, [order_id], run_id=run_id, as_of=as_of,
+                                          worker=worker, now=now).get(order_id)
+    prepared = prepare(order_id, run_id=run_id, as_of=as_of, worker=worker, now=now)
+    if prepared is None:
+        return None
+    merchant = db.session.get(Merchant, merchant.id)
+    order = db.session.get(Order, order_id)
+    header = signing.build_auth_header(merchant.public_id, merchant.hash_key,
+                                       order.customer.merchant_user_id)
+    delivery = orders_http.post_order(
+        merchant.order_endpoint_url or "", prepared.body, header,
+        connect_timeout=CONNECT_TIMEOUT, read_timeout=float(merchant.order_timeout_seconds),
+        session=_session())
+    return placement_outcomes.apply(order_id, prepared.token, prepared.attempt_id, delivery,
+                                    now=now)
+
+
+def prepare(order_id: int, *, run_id: int | None, as_of: date, worker: str,
+            now: datetime | None = None, lease: timedelta | None = None,
+            batch_file_id: int | None = None) -> Prepared | None:
+    """Claim the order if it is still due, get it ready and write its ledger row (committed:
+    the ledger knows about the send before the store does); None when it is not ours or
+    nothing is left to send. ``lease`` overrides the merchant's claim length."""
+    now = now or utcnow()
     order = db.session.get(Order, order_id)
     if order is None:
         return None
@@ -62,7 +110,8 @@ def place(order_id: int, *, run_id: int | None, as_of: date, worker: str,
     token = secrets.token_hex(16)
     if not claims.claim(Order, order_id, placement.due_condition(merchant.id, as_of, now),
                         status=OrderStatus.PENDING_PLACEMENT, lease_token=token,
-                        lease_until=now + placement.lease_for(merchant), tries=Order.tries + 1,
+                        lease_until=now + (lease or placement.lease_for(merchant)),
+                        tries=Order.tries + 1,
                         first_attempt_at=func.coalesce(Order.first_attempt_at, now)):
         return None
     db.session.refresh(order)
@@ -79,17 +128,16 @@ def place(order_id: int, *, run_id: int | None, as_of: date, worker: str,
         return None
     attempt = PlacementAttempt(merchant_id=merchant.id, order_id=order.id, run_id=run_id,
                                attempt=order.tries, worker=worker, sent_at=utcnow(),
-                               request_xml=order_documents.masked(body))
+                               request_xml=order_documents.masked(body),
+                               batch_file_id=batch_file_id)
     db.session.add(attempt)
-    db.session.commit()  # the ledger knows about the send before the store does
-    if merchant.placement_mode == "batch":
-        return placement_outcomes.batched(order.id, token, attempt.id, now=fixed)
-    header = signing.build_auth_header(merchant.public_id, merchant.hash_key,
-                                       order.customer.merchant_user_id)
-    delivery = orders_http.post_order(
-        merchant.order_endpoint_url or "", body, header, connect_timeout=CONNECT_TIMEOUT,
-        read_timeout=float(merchant.order_timeout_seconds), session=_session())
-    return placement_outcomes.apply(order.id, token, attempt.id, delivery, now=fixed)
+    db.session.commit()
+    return Prepared(order.id, token, attempt.id, document, body)
+
+
+def _merchant_of(order_ids: Sequence[int]) -> Merchant | None:
+    order = db.session.get(Order, order_ids[0]) if order_ids else None
+    return db.session.get(Merchant, order.merchant_id) if order is not None else None
 
 
 def _ready(order: Order, merchant: Merchant, token: str, now: datetime) -> bool:
