@@ -118,7 +118,8 @@ def prepare(order_id: int, *, run_id: int | None, as_of: date, worker: str,
     if not _ready(order, merchant, token, now):
         return None
     try:
-        body = order_xml.build_order(order_documents.build(order, merchant, as_of=as_of))
+        document = order_documents.build(order, merchant, as_of=as_of)
+        body = order_xml.build_order(document)
     except Exception:  # noqa: BLE001 - a bug in building it must not leave the order claimed
         current_app.logger.exception("order %s could not be built", order.public_id)
         db.session.rollback()
