@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -42,7 +43,7 @@ from app.services import claims, events
 from app.services.errors import ValidationError
 
 BATCH_SIZE = 50  # orders per RQ job: enough to amortise a job, small enough to spread
-LEASE_MARGIN = timedelta(seconds=60)  # beyond the request's own timeout
+LEASE_MARGIN = 60.0  # seconds beyond the request's own timeout (PLACEMENT_LEASE_MARGIN_SECONDS)
 RETRY_STATUSES = (OrderStatus.CONNECTION_ERROR, OrderStatus.GENERIC_ERROR,
                   OrderStatus.CREDIT_CARD_RETRY)
 SYSTEM = events.Actor("system", "placement", "placement")
@@ -237,7 +238,10 @@ def recover(merchant: Merchant, now: datetime) -> int:
 
 
 def lease_for(merchant: Merchant) -> timedelta:
-    return timedelta(seconds=merchant.order_timeout_seconds * 2) + LEASE_MARGIN
+    """How long a claim holds: twice the request's timeout, plus a margin for the database work
+    around it (config ``PLACEMENT_LEASE_MARGIN_SECONDS``: the fault tests shorten it)."""
+    margin = float(current_app.config.get("PLACEMENT_LEASE_MARGIN_SECONDS", LEASE_MARGIN))
+    return timedelta(seconds=merchant.order_timeout_seconds * 2 + margin)
 
 
 def check_as_of(text: str | None) -> date | None:
