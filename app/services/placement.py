@@ -124,11 +124,34 @@ def schedule_all(now: datetime | None = None) -> list[PlacementRun]:
 
 
 def start(merchant_id: int, *, trigger: str, as_of: date, now: datetime,
-          slot: str | None = None, enqueue: bool = True) -> PlacementRun | None:
+          slot: str | None = None) -> PlacementRun | None:
     """Record a run, recover stale claims, and queue the due orders in batches.
 
     None when this slot already has its run (a second cron fire in the same hour).
     """
+    begun = _begin(merchant_id, trigger=trigger, as_of=as_of, now=now, slot=slot)
+    if begun is None:
+        return None
+    run, due = begun
+    for chunk in _chunks(due, BATCH_SIZE):
+        queue.enqueue("app.jobs.placement.place_batch", run.id, chunk, as_of.isoformat())
+    return run
+
+
+def run_now(merchant_id: int, *, as_of: date | None = None, trigger: str = "cli",
+            now: datetime | None = None) -> Report:
+    """Place the merchant's due orders in this process (``flask placement run``)."""
+    now = now or utcnow()
+    merchant = db.session.get(Merchant, merchant_id)
+    as_of = as_of or local_today(merchant, now)
+    run, due = _begin(merchant_id, trigger=trigger, as_of=as_of, now=now)
+    place_batch(run.id, due, as_of, now=now)  # the orders it counted: then it finishes
+    return report(run.id)
+
+
+def _begin(merchant_id: int, *, trigger: str, as_of: date, now: datetime,
+           slot: str | None = None) -> tuple[PlacementRun, list[int]] | None:
+    """Record the run (None if its slot is taken), recover stale claims, count the due orders."""
     run = PlacementRun(merchant_id=merchant_id, trigger=trigger, as_of=as_of,
                        slot=slot or f"{trigger}:{secrets.token_hex(8)}", started_at=now)
     db.session.add(run)
@@ -142,21 +165,7 @@ def start(merchant_id: int, *, trigger: str, as_of: date, now: datetime,
     due = due_orders(merchant_id, as_of, now)
     run.due = len(due)
     db.session.commit()
-    if enqueue:
-        for chunk in _chunks(due, BATCH_SIZE):
-            queue.enqueue("app.jobs.placement.place_batch", run.id, chunk, as_of.isoformat())
-    return run
-
-
-def run_now(merchant_id: int, *, as_of: date | None = None, trigger: str = "cli",
-            now: datetime | None = None) -> Report:
-    """Place the merchant's due orders in this process (``flask placement run``)."""
-    now = now or utcnow()
-    merchant = db.session.get(Merchant, merchant_id)
-    as_of = as_of or local_today(merchant, now)
-    run_id = start(merchant_id, trigger=trigger, as_of=as_of, now=now, enqueue=False).id
-    place_batch(run_id, due_orders(merchant_id, as_of, now), as_of, now=now)
-    return report(run_id)
+    return run, due
 
 
 def place_batch(run_id: int, order_ids: list[int], as_of: date, *,
