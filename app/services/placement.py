@@ -10,7 +10,9 @@ batch up, and the exactly-once rules live there:
    becomes PENDING_PLACEMENT with a lease token and a lease end, and its ``tries`` goes up.
    Any number of workers, runs or cron fires may try; one wins.
 2. **Ledger first**: the attempt row (order, attempt number, XML with card fields masked) is
-   committed before the request leaves. ``(order, attempt)`` is unique.
+   committed before the request leaves, in one transaction with what got the order ready and
+   a conditional UPDATE that the claim is still ours (renewing its lease from that moment): a
+   worker that stalled past its lease sends nothing. ``(order, attempt)`` is unique.
 3. **Send** with a bounded timeout (``integrations.orders_http``), always with the order's one
    public id, so a store that deduplicates can.
 4. **Act on the reply** (``placement_outcomes``) only while our lease token is still the
@@ -232,8 +234,8 @@ def recover(merchant: Merchant, now: datetime) -> int:
             values = {"status": OrderStatus.OUTCOME_UNKNOWN, "retry_reason": "unknown",
                       "next_attempt_at": None}
         won = claims.claim(Order, order.id, Order.status == OrderStatus.PENDING_PLACEMENT,
-                           Order.lease_token == order.lease_token, lease_token=None,
-                           lease_until=None, **values)
+                           Order.lease_token == order.lease_token, Order.lease_until < now,
+                           lease_token=None, lease_until=None, **values)
         if won and last is not None:
             db.session.execute(update(PlacementAttempt).where(
                 PlacementAttempt.id == last.id, PlacementAttempt.outcome == Outcome.SENDING)

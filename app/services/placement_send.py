@@ -73,6 +73,13 @@ def place(order_id: int, *, run_id: int | None, as_of: date, worker: str,
                                attempt=order.tries, worker=worker, sent_at=utcnow(),
                                request_xml=order_documents.masked(body))
     db.session.add(attempt)
+    # Only while the claim is still ours, and with its lease counted again from here: a worker
+    # that stalled past its lease (a lock wait, a paused VM) may find its order recovered and
+    # sent by another run; then it sends nothing, and what it got ready is undone with this.
+    if not claims.take(Order, order.id, Order.lease_token == token,
+                       lease_until=(fixed or utcnow()) + placement.lease_for(merchant)):
+        db.session.rollback()
+        return None
     db.session.commit()  # the ledger knows about the send before the store does
     if merchant.placement_mode == "batch":
         return placement_outcomes.batched(order.id, token, attempt.id, now=fixed)
@@ -105,7 +112,7 @@ def _ready(order: Order, merchant: Merchant, token: str, now: datetime) -> bool:
         return _release(order, token, OrderStatus.CONNECTION_ERROR, now,
                         "No order endpoint is set in Settings.")
     orders.reprice(order, now=now)
-    db.session.commit()
+    db.session.flush()  # committed with the ledger row, if the claim is still ours then
     return True
 
 
