@@ -135,8 +135,10 @@ def start(merchant_id: int, *, trigger: str, as_of: date, now: datetime,
     if begun is None:
         return None
     run, due = begun
+    merchant = db.session.get(Merchant, merchant_id)
     for chunk in _chunks(due, BATCH_SIZE):
-        queue.enqueue("app.jobs.placement.place_batch", run.id, chunk, as_of.isoformat())
+        queue.enqueue("app.jobs.placement.place_batch", run.id, chunk, as_of.isoformat(),
+                      job_timeout=job_timeout(merchant, len(chunk)))
     return run
 
 
@@ -196,7 +198,8 @@ def place_soon(order_id: int, *, now: datetime | None = None) -> None:
     order = db.session.get(Order, order_id)
     merchant = db.session.get(Merchant, order.merchant_id)
     queue.enqueue("app.jobs.placement.place_order", order_id,
-                  local_today(merchant, now or utcnow()).isoformat())
+                  local_today(merchant, now or utcnow()).isoformat(),
+                  job_timeout=job_timeout(merchant, 1))
 
 
 def report(run_id: int) -> Report:
@@ -253,6 +256,13 @@ def lease_for(merchant: Merchant) -> timedelta:
     around it (config ``PLACEMENT_LEASE_MARGIN_SECONDS``: the fault tests shorten it)."""
     margin = float(current_app.config.get("PLACEMENT_LEASE_MARGIN_SECONDS", LEASE_MARGIN))
     return timedelta(seconds=merchant.order_timeout_seconds * 2 + margin)
+
+
+def job_timeout(merchant: Merchant, orders: int) -> int:
+    """Seconds an RQ job placing ``orders`` orders may run: a lease each. RQ's default (180 s)
+    would kill a batch to a slow store in the middle of a request, leaving that order's outcome
+    unknown and the rest of the batch for the next run."""
+    return int(orders * lease_for(merchant).total_seconds()) + 1
 
 
 def check_as_of(text: str | None) -> date | None:
