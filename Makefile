@@ -34,19 +34,19 @@ run: bootstrap
 
 test: bootstrap
 	@start=$$(date +%s); rm -f $(SUMMARY); \
-	( $(call pytest,unit+web on SQLite,$(SQLITE_ENV),tests/unit tests/web) ) || true; \
-	( $(call pytest,unit+web on PostgreSQL,$(PG_ENV),tests/unit tests/web) ) || true; \
+	( $(call pytest,unit+web on SQLite,$(SQLITE_ENV),tests/unit tests/web tests/faults) ) || true; \
+	( $(call pytest,unit+web on PostgreSQL,$(PG_ENV),tests/unit tests/web tests/faults) ) || true; \
 	( $(call pytest,browser (e2e),$(SQLITE_ENV),tests/e2e) ) || true; \
 	$(call summary,$$start)
 
 test-sqlite: bootstrap
 	@start=$$(date +%s); rm -f $(SUMMARY); \
-	( $(call pytest,unit+web on SQLite,$(SQLITE_ENV),tests/unit tests/web) ) || true; \
+	( $(call pytest,unit+web on SQLite,$(SQLITE_ENV),tests/unit tests/web tests/faults) ) || true; \
 	$(call summary,$$start)
 
 test-pg: bootstrap
 	@start=$$(date +%s); rm -f $(SUMMARY); \
-	( $(call pytest,unit+web on PostgreSQL,$(PG_ENV),tests/unit tests/web) ) || true; \
+	( $(call pytest,unit+web on PostgreSQL,$(PG_ENV),tests/unit tests/web tests/faults) ) || true; \
 	$(call summary,$$start)
 
 test-e2e: bootstrap

@@ -10,7 +10,9 @@ batch up, and the exactly-once rules live there:
    becomes PENDING_PLACEMENT with a lease token and a lease end, and its ``tries`` goes up.
    Any number of workers, runs or cron fires may try; one wins.
 2. **Ledger first**: the attempt row (order, attempt number, XML with card fields masked) is
-   committed before the request leaves. ``(order, attempt)`` is unique.
+   committed before the request leaves, in one transaction with what got the order ready and
+   a conditional UPDATE that the claim is still ours (renewing its lease from that moment): a
+   worker that stalled past its lease sends nothing. ``(order, attempt)`` is unique.
 3. **Send** with a bounded timeout (``integrations.orders_http``), always with the order's one
    public id, so a store that deduplicates can.
 4. **Act on the reply** (``placement_outcomes``) only while our lease token is still the
@@ -36,6 +38,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -51,7 +54,7 @@ BATCH_SIZE = 50  # orders per RQ job: enough to amortise a job, small enough to 
 # (then one more file per as many): at ~50-100 ms an order that job ends well within its time.
 BATCH_FILE_ORDERS = 5000
 BATCH_FILE_TIMEOUT = 3600  # seconds
-LEASE_MARGIN = timedelta(seconds=60)  # beyond the request's own timeout
+LEASE_MARGIN = 60.0  # seconds beyond the request's own timeout (PLACEMENT_LEASE_MARGIN_SECONDS)
 RETRY_STATUSES = (OrderStatus.CONNECTION_ERROR, OrderStatus.GENERIC_ERROR,
                   OrderStatus.CREDIT_CARD_RETRY)
 SYSTEM = events.Actor("system", "placement", "placement")
@@ -133,11 +136,41 @@ def schedule_all(now: datetime | None = None) -> list[PlacementRun]:
 
 
 def start(merchant_id: int, *, trigger: str, as_of: date, now: datetime,
-          slot: str | None = None, enqueue: bool = True) -> PlacementRun | None:
+          slot: str | None = None) -> PlacementRun | None:
     """Record a run, recover stale claims, and queue the due orders in batches.
 
     None when this slot already has its run (a second cron fire in the same hour).
     """
+    begun = _begin(merchant_id, trigger=trigger, as_of=as_of, now=now, slot=slot)
+    if begun is None:
+        return None
+    run, due = begun
+    merchant = db.session.get(Merchant, merchant_id)
+    if merchant.placement_mode == "batch":  # one job writes one file
+        for chunk in _chunks(due, BATCH_FILE_ORDERS):
+            queue.enqueue("app.jobs.placement.place_batch", run.id, chunk, as_of.isoformat(),
+                          job_timeout=BATCH_FILE_TIMEOUT)
+        return run
+    for chunk in _chunks(due, BATCH_SIZE):
+        queue.enqueue("app.jobs.placement.place_batch", run.id, chunk, as_of.isoformat(),
+                      job_timeout=job_timeout(merchant, len(chunk)))
+    return run
+
+
+def run_now(merchant_id: int, *, as_of: date | None = None, trigger: str = "cli",
+            now: datetime | None = None) -> Report:
+    """Place the merchant's due orders in this process (``flask placement run``)."""
+    now = now or utcnow()
+    merchant = db.session.get(Merchant, merchant_id)
+    as_of = as_of or local_today(merchant, now)
+    run, due = _begin(merchant_id, trigger=trigger, as_of=as_of, now=now)
+    place_batch(run.id, due, as_of, now=now)  # the orders it counted: then it finishes
+    return report(run.id)
+
+
+def _begin(merchant_id: int, *, trigger: str, as_of: date, now: datetime,
+           slot: str | None = None) -> tuple[PlacementRun, list[int]] | None:
+    """Record the run (None if its slot is taken), recover stale claims, count the due orders."""
     run = PlacementRun(merchant_id=merchant_id, trigger=trigger, as_of=as_of,
                        slot=slot or f"{trigger}:{secrets.token_hex(8)}", started_at=now)
     db.session.add(run)
@@ -151,25 +184,7 @@ def start(merchant_id: int, *, trigger: str, as_of: date, now: datetime,
     due = due_orders(merchant_id, as_of, now)
     run.due = len(due)
     db.session.commit()
-    if enqueue and merchant.placement_mode == "batch":  # one job writes one file
-        for chunk in _chunks(due, BATCH_FILE_ORDERS):
-            queue.enqueue("app.jobs.placement.place_batch", run.id, chunk, as_of.isoformat(),
-                          job_timeout=BATCH_FILE_TIMEOUT)
-    elif enqueue:
-        for chunk in _chunks(due, BATCH_SIZE):
-            queue.enqueue("app.jobs.placement.place_batch", run.id, chunk, as_of.isoformat())
-    return run
-
-
-def run_now(merchant_id: int, *, as_of: date | None = None, trigger: str = "cli",
-            now: datetime | None = None) -> Report:
-    """Place the merchant's due orders in this process (``flask placement run``)."""
-    now = now or utcnow()
-    merchant = db.session.get(Merchant, merchant_id)
-    as_of = as_of or local_today(merchant, now)
-    run_id = start(merchant_id, trigger=trigger, as_of=as_of, now=now, enqueue=False).id
-    place_batch(run_id, due_orders(merchant_id, as_of, now), as_of, now=now)
-    return report(run_id)
+    return run, due
 
 
 def place_batch(run_id: int, order_ids: list[int], as_of: date, *,
@@ -198,7 +213,8 @@ def place_soon(order_id: int, *, now: datetime | None = None) -> None:
     order = db.session.get(Order, order_id)
     merchant = db.session.get(Merchant, order.merchant_id)
     queue.enqueue("app.jobs.placement.place_order", order_id,
-                  local_today(merchant, now or utcnow()).isoformat())
+                  local_today(merchant, now or utcnow()).isoformat(),
+                  job_timeout=job_timeout(merchant, 1))
 
 
 def report(run_id: int) -> Report:
@@ -241,8 +257,8 @@ def recover(merchant: Merchant, now: datetime) -> int:
             values = {"status": OrderStatus.OUTCOME_UNKNOWN, "retry_reason": "unknown",
                       "next_attempt_at": None}
         won = claims.claim(Order, order.id, Order.status == OrderStatus.PENDING_PLACEMENT,
-                           Order.lease_token == order.lease_token, lease_token=None,
-                           lease_until=None, **values)
+                           Order.lease_token == order.lease_token, Order.lease_until < now,
+                           lease_token=None, lease_until=None, **values)
         if won and last is not None:
             db.session.execute(update(PlacementAttempt).where(
                 PlacementAttempt.id == last.id, PlacementAttempt.outcome == Outcome.SENDING)
@@ -256,7 +272,17 @@ def recover(merchant: Merchant, now: datetime) -> int:
 
 
 def lease_for(merchant: Merchant) -> timedelta:
-    return timedelta(seconds=merchant.order_timeout_seconds * 2) + LEASE_MARGIN
+    """How long a claim holds: twice the request's timeout, plus a margin for the database work
+    around it (config ``PLACEMENT_LEASE_MARGIN_SECONDS``: the fault tests shorten it)."""
+    margin = float(current_app.config.get("PLACEMENT_LEASE_MARGIN_SECONDS", LEASE_MARGIN))
+    return timedelta(seconds=merchant.order_timeout_seconds * 2 + margin)
+
+
+def job_timeout(merchant: Merchant, orders: int) -> int:
+    """Seconds an RQ job placing ``orders`` orders may run: a lease each. RQ's default (180 s)
+    would kill a batch to a slow store in the middle of a request, leaving that order's outcome
+    unknown and the rest of the batch for the next run."""
+    return int(orders * lease_for(merchant).total_seconds()) + 1
 
 
 def check_as_of(text: str | None) -> date | None:

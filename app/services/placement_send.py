@@ -102,7 +102,7 @@ def prepare(order_id: int, *, run_id: int | None, as_of: date, worker: str,
     """Claim the order if it is still due, get it ready and write its ledger row (committed:
     the ledger knows about the send before the store does); None when it is not ours or
     nothing is left to send. ``lease`` overrides the merchant's claim length."""
-    now = now or utcnow()
+    fixed, now = now, now or utcnow()
     order = db.session.get(Order, order_id)
     if order is None:
         return None
@@ -132,7 +132,14 @@ def prepare(order_id: int, *, run_id: int | None, as_of: date, worker: str,
                                request_xml=order_documents.masked(body),
                                batch_file_id=batch_file_id)
     db.session.add(attempt)
-    db.session.commit()
+    # Only while the claim is still ours, and with its lease counted again from here: a worker
+    # that stalled past its lease (a lock wait, a paused VM) may find its order recovered and
+    # sent by another run; then it sends nothing, and what it got ready is undone with this.
+    if not claims.take(Order, order.id, Order.lease_token == token,
+                       lease_until=(fixed or utcnow()) + (lease or placement.lease_for(merchant))):
+        db.session.rollback()
+        return None
+    db.session.commit()  # the ledger knows about the send before the store does
     return Prepared(order.id, token, attempt.id, document, body)
 
 
@@ -162,7 +169,7 @@ def _ready(order: Order, merchant: Merchant, token: str, now: datetime) -> bool:
         return _release(order, token, OrderStatus.CONNECTION_ERROR, now,
                         "No order endpoint is set in Settings.")
     orders.reprice(order, now=now)
-    db.session.commit()
+    db.session.flush()  # committed with the ledger row, if the claim is still ours then
     return True
 
 
