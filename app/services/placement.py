@@ -140,6 +140,8 @@ def start(merchant_id: int, *, trigger: str, as_of: date, now: datetime,
     recover(merchant, now)
     due = due_orders(merchant_id, as_of, now)
     run.due = len(due)
+    if enqueue and not due:  # no batch will come to finish it
+        run.status, run.finished_at = "finished", now
     db.session.commit()
     if enqueue:
         for chunk in _chunks(due, BATCH_SIZE):
