@@ -56,8 +56,8 @@ GROUPS = {
 }
 SORTS = {
     "newest": "Newest first",
-    "place_desc": "Place date, latest first",
-    "place_asc": "Place date, soonest first",
+    "place_desc": "Latest date first",
+    "place_asc": "Soonest date first",
 }
 LABELS = {
     S.UNSENT: "Upcoming", S.REJECTED: "Rejected", S.CANCELLED: "Cancelled",
@@ -111,7 +111,7 @@ def _day(name: str, text: str) -> date | None:
     if not text:
         return None
     try:
-        return wire.parse_date(text, label=f"{name}")
+        return wire.parse_date(text, label=f"The place date {name!r}")
     except wire.WireError as exc:
         raise ValidationError(f"{exc} For example 2030-03-15.", fields={name: str(exc)}) from None
 
