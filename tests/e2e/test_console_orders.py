@@ -166,6 +166,8 @@ def test_placed_declined_and_retried_orders_in_the_console(page: Page, platform,
     declined_url = page.url
 
     switch_store(page, store, "Accept")
+    stale = page.context.new_page()  # a second tab, left open on the declined order
+    stale.goto(declined_url)
     page.goto(declined_url)
     page.get_by_role("button", name="Retry now").click()
     expect(page.get_by_test_id("order-notice")).to_have_text("Queued to send again now.")
@@ -177,6 +179,15 @@ def test_placed_declined_and_retried_orders_in_the_console(page: Page, platform,
     retried_number = page.get_by_test_id("store-order-id").inner_text()
     assert re.fullmatch(r"FF\d{6}", retried_number) and retried_number != store_number
     page.screenshot(path=screenshots / "console-order-retried.png", full_page=True)
+
+    stale.once("dialog", lambda dialog: dialog.accept())  # "Reject this order?"
+    stale.get_by_role("button", name="Reject").click()  # too late: it was placed meanwhile
+    expect(stale.get_by_test_id("order-notice")).to_have_text(
+        "Not done: the order is “Placed” now; it changed since this page was loaded.")
+    expect(stale.locator("#order-live")).to_have_attribute("data-status", "5")
+    stale.locator("#order-live .order-status").screenshot(
+        path=screenshots / "console-order-conflict.png")
+    stale.close()
 
     page.goto(f"{platform.url}/console/placement/runs")
     expect(page.locator("table.runs tbody tr")).not_to_have_count(0)

@@ -244,7 +244,7 @@ def test_an_action_the_status_does_not_allow_is_refused_in_place(client, owner, 
     response = act(client, order, "retry")
     html = text(response)
     assert response.status_code == 409 and 'id="order-live"' in html and "<html" not in html
-    assert "The order is unsent now; reload the page." in html
+    assert "Not done: the order is “Upcoming” now" in html
     assert reload(order).status == S.UNSENT and queue.get_queue().count == 0
     assert Event.query.filter(Event.type.like("order.%")).count() == 0
     assert act(client, order, "confirm").status_code == 409

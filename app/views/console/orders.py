@@ -91,7 +91,11 @@ def order_act(public_id: str, action: str):
     try:
         order = orders.act(g.merchant.id, public_id, action, actor=actor(),
                            store_order_id=_store_order_id() if action == "confirm" else None)
-    except (Conflict, ValidationError) as exc:  # shown in place, beside the buttons
+    except Conflict:  # shown in place, with the order as it is now
+        label = order_search.LABELS.get(orders.get(g.merchant.id, public_id).status, "")
+        return _detail(public_id, status=409, notice_error=True, notice=(
+            f"Not done: the order is “{label}” now; it changed since this page was loaded."))
+    except ValidationError as exc:
         return _detail(public_id, status=exc.status, notice=exc.message, notice_error=True)
     if order.status == OrderStatus.SEND_NOW:
         placement.place_soon(order.id)
