@@ -30,6 +30,12 @@ WORKER_START_SECONDS = 30
 expect.set_options(timeout=15_000)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The console orders test last: it loads the demo catalog (``demo_catalog``), which the
+    feed sync test counts as created, so it must not run before that one."""
+    items.sort(key=lambda item: "test_console_orders.py" in item.nodeid)  # stable sort
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

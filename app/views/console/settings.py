@@ -67,7 +67,8 @@ def settings():
 @bp.post("/settings")
 @owner_required
 def update_settings():
-    form = {f: request.form.get(f, "") for f in merchants.SETTINGS_FIELDS}
+    # Only what was posted: the placement hour and endpoint live in the placement settings.
+    form = {f: request.form[f] for f in merchants.SETTINGS_FIELDS if f in request.form}
     try:
         merchants.update_settings(g.merchant.id, form, actor=actor())
     except ValidationError as exc:

@@ -6,7 +6,7 @@ from flask import g, request
 
 from app.domain import money
 from app.integrations import wire
-from app.services import checkouts, subscribers
+from app.services import checkouts, order_search, subscribers
 from app.views import htmx, params
 from app.views.console import bp
 from app.views.console.auth import login_required
@@ -31,7 +31,9 @@ def subscriber_detail(user_id: str):
     found = subscribers.detail(g.merchant.id, user_id)
     return htmx.render("console/subscribers/detail.html", d=found, tz=g.merchant.tz,
                        card_label=subscribers.card_label, lines=subscribers.address_lines,
-                       change=subscribers.change_summary, money=money.display)
+                       change=subscribers.change_summary, money=money.display,
+                       orders=order_search.for_customer(g.merchant.id, found.customer.id),
+                       labels=order_search.LABELS, tones=order_search.TONES)
 
 
 @bp.get("/checkouts/")

@@ -29,6 +29,12 @@ PRODUCT_FILTERS = {"search": "text", "updated_start": "date", "updated_end": "da
                    "page_size": "int", "cursor": "cursor", "eligible": "flag",
                    "in_stock": "flag", "discontinued": "flag", "in_latest_feed": "flag"}
 
+PLACEMENT_FORM = {
+    "placement_hour": "hour", "order_endpoint_url": "url", "placement_mode": "placement_mode",
+    "order_timeout_seconds": "int", "endpoint_dedupes": "bool", "reminder_days": "int",
+    "cc_retry_days": "int", "cc_retries": "int", "generic_retries": "int",
+    "connection_retry_days": "int", "card_type_names": "card_names"}
+
 
 @dataclass(frozen=True)
 class Spec:
@@ -84,6 +90,14 @@ SPECS = {
     "console.subscribers_index": Spec(query={"q": "text", "before": "int"}),
     "console.subscriber_detail": Spec(),
     "console.outbox_index": Spec(query={"before": "int"}), "console.outbox_email": Spec(),
+    "console.orders_index": Spec(query={"q": "text", "status": "order_group", "from": "day",
+                                        "to": "day", "sort": "order_sort",
+                                        "cursor": "cursor"}),
+    "console.order_detail": Spec(),
+    "console.order_act": Spec(form={"store_order_id": "text"}),
+    "console.placement_runs": Spec(), "console.run_placement": Spec(),
+    "console.placement_settings": Spec(),
+    "console.update_placement_settings": Spec(form=PLACEMENT_FORM),
     "api.product_list": Spec(query=PRODUCT_FILTERS),
     "api.product_detail": Spec(),
     "api.subscription_list": Spec(query={"customer": "customer", "page_size": "int",
@@ -103,6 +117,8 @@ PATH_KINDS = {
     "console.incentive_update:public_id": "incentive",
     "console.incentive_set_active:public_id": "incentive",
     "api.order_detail:public_id": "order", "api.subscription_detail:public_id": "subscription",
+    "console.order_detail:public_id": "order", "console.order_act:public_id": "order",
+    "console.order_act:action": "order_action",
 }
 ALL_NAMES = sorted({n for spec in SPECS.values() for n in (*spec.query, *spec.form)}
                    | {"page", "id", "format", "callback", "csrf_token", "_method"})
@@ -138,6 +154,14 @@ FIXED = {
     "action": ("decline", "process"),  # declining writes less than processing
     "sig": ("",),  # signed for real by routes.signed_verify
     "int": ("1", "10", "30", "7", "90", "100"),
+    "order_group": ("", "upcoming", "placed", "attention", "in_progress", "rejected",
+                    "cancelled"),
+    "order_sort": ("", "newest", "place_desc", "place_asc"),
+    "order_action": ("retry", "send_again", "confirm", "rescue", "send_now", "reject"),
+    "day": ("2030-03-15", "2024-06-01", ""),
+    "hour": ("never", "0", "6", "23"),
+    "placement_mode": ("api", "batch"),
+    "card_names": ("1=VISA 2=MASTERCARD", "3=AMEX", ""),
 }
 # Near misses of each kind: what a careless or hostile client sends instead.
 NEAR = {
@@ -167,6 +191,13 @@ NEAR = {
     "action": ("explode", ""),
     "sig": ("garbage", "%ZZ"),
     "int": ("0", "101", "-1", "1.0"),
+    "order_group": ("UPCOMING", "attention ", "all"),
+    "order_sort": ("id", "place_date"),
+    "order_action": ("explode", "RETRY", "retry/", ""),
+    "day": ("2030-02-30", "15/03/2030", "2030-3-5", "99999-01-01", "2030-03-15T00:00"),
+    "hour": ("24", "-1", "07.0", "Never ", "\u0667"),
+    "placement_mode": ("API", "sftp", ""),
+    "card_names": ("7=X", "1=" + "A" * 41, "1=VISA,,2", "=", "1=VISA 1=" + "B" * 40),
 }
 
 
