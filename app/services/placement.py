@@ -183,7 +183,7 @@ def _begin(merchant_id: int, *, trigger: str, as_of: date, now: datetime,
     recover(merchant, now)
     due = due_orders(merchant_id, as_of, now)
     run.due = len(due)
-    if enqueue and not due:  # no batch will come to finish it
+    if not due:  # no batch will come to finish it
         run.status, run.finished_at = "finished", now
     db.session.commit()
     return run, due
