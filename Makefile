@@ -57,6 +57,7 @@ test-e2e: bootstrap
 lint:
 	@scripts/bootstrap venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 format:
 	@scripts/bootstrap venv

@@ -24,7 +24,8 @@ def create_app(config: type[Config] = Config) -> Flask:
     # SQLite file cannot, and the ping would cost a query on every request.
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         "pool_pre_ping": not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"),
-        **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+    }
     # Rate limits share the app's Redis unless PERENNIAL_RATELIMIT_STORAGE_URI says otherwise.
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     extensions.init_app(app)

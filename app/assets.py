@@ -26,7 +26,8 @@ HX_PREFIX = "og-hx-"
 # <style>, processes document.body and takes over window.onpopstate.
 _HTMX_START = re.compile(
     r"\w+\(function\(\)\{\w+\(\);\w+\(\);let \w+=\w+\(\)\.body;.*?\},0\)\}\);(return \w+\}\(\);)",
-    re.S)
+    re.S,
+)
 _HX_ATTRIBUTE = re.compile(r"(?<![\w-])hx-|(?<=data-)hx-")
 
 
@@ -67,8 +68,10 @@ class ScopedHtmx(Filter):
 
 BUNDLES = {
     "console_css": Bundle(
-        "css/console.css", str(WIDGETS / "offers.css"), filters="rcssmin",
-        output="gen/console.%(version)s.css"
+        "css/console.css",
+        str(WIDGETS / "offers.css"),
+        filters="rcssmin",
+        output="gen/console.%(version)s.css",
     ),
     "console_js": Bundle(
         HTMX, Bundle("js/console.js", filters="rjsmin"), output="gen/console.%(version)s.js"

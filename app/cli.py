@@ -48,8 +48,10 @@ def seed_demo(as_json: bool, platform_url: str | None, store_url: str | None) ->
     click.echo(f"  console:  {creds['platform_url']}/console/")
     click.echo(f"  login:    {creds['console_email']} / {creds['console_password']}")
     click.echo(f"  API key:  {creds['api_key']}")
-    click.echo(f"  SFTP:     {creds['sftp_username']} / {creds['sftp_password']}"
-               f" on port {creds['sftp_port']}")
+    click.echo(
+        f"  SFTP:     {creds['sftp_username']} / {creds['sftp_password']}"
+        f" on port {creds['sftp_port']}"
+    )
     click.echo(f"  store:    {creds['store_url']}/")
 
 
@@ -89,8 +91,10 @@ def create_staff(merchant_public_id: str, email: str, role: str, name: str, pass
         db.session.rollback()
         raise click.ClickException(exc.message) from exc
     db.session.commit()
-    click.echo(f"{role.capitalize()} login {accounts.normalise_email(email)} created for "
-               f"merchant {merchant.public_id}.")
+    click.echo(
+        f"{role.capitalize()} login {accounts.normalise_email(email)} created for "
+        f"merchant {merchant.public_id}."
+    )
 
 
 @click.command("worker")
@@ -157,7 +161,9 @@ def sftp() -> None:
     logging.getLogger("perennial.sftp.transport").setLevel(logging.CRITICAL)
     config = current_app.config
     settings = SftpSettings(
-        host=config["SFTP_HOST"], port=config["SFTP_PORT"], root=Path(config["SFTP_ROOT"]),
+        host=config["SFTP_HOST"],
+        port=config["SFTP_PORT"],
+        root=Path(config["SFTP_ROOT"]),
         host_key_path=Path(config["SFTP_HOST_KEY"]),
         max_file_bytes=config["SFTP_MAX_FILE_BYTES"],
         max_connections=config["SFTP_MAX_CONNECTIONS"],
@@ -174,8 +180,13 @@ placement_cli = click.Group("placement", help="Recurring order placement.")
 
 @placement_cli.command("run")
 @click.option("--merchant", "merchant_id", default=None, help="Merchant public id (default: all).")
-@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD",
-              help="Place as if this were the merchant's local date (a rehearsal).")
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="Place as if this were the merchant's local date (a rehearsal).",
+)
 @with_appcontext
 def placement_run(merchant_id: str | None, as_of: str | None) -> None:
     """Apply uploaded batch responses, then place every due order now, in this process, and
@@ -205,8 +216,10 @@ def placement_run(merchant_id: str | None, as_of: str | None) -> None:
             click.echo(f"{merchant.public_id}: batch file {placement_responses.describe(batch)}")
         waiting = len(placement_batch.overdue(merchant.id))
         if waiting:
-            click.echo(f"{merchant.public_id}: {waiting} orders have waited over "
-                       f"{placement_batch.RESPONSE_DAYS} days for a batch response")
+            click.echo(
+                f"{merchant.public_id}: {waiting} orders have waited over "
+                f"{placement_batch.RESPONSE_DAYS} days for a batch response"
+            )
 
 
 @placement_cli.command("notices")
@@ -221,8 +234,7 @@ def placement_notices(merchant_id: str | None) -> None:
         sent = notices.send(merchant.id)
     else:
         sent = notices.send_all()
-    click.echo(f"Queued {sent.reminders} order reminders and {sent.cards} expiring-card "
-               "notices.")
+    click.echo(f"Queued {sent.reminders} order reminders and {sent.cards} expiring-card notices.")
 
 
 merchant_cli = click.Group("merchant", help="Merchant settings, for automation.")
@@ -242,7 +254,8 @@ def merchant_set(public_id: str, pairs: tuple[str, ...]) -> None:
         key, sep, value = pair.partition("=")
         if not sep or key not in merchants.SETTABLE:
             raise click.ClickException(
-                f"{pair!r}: use KEY=VALUE with KEY one of {', '.join(merchants.SETTABLE)}")
+                f"{pair!r}: use KEY=VALUE with KEY one of {', '.join(merchants.SETTABLE)}"
+            )
         form[key] = value
     try:
         merchants.update_settings(merchant.id, form, actor=events.Actor("cli", None, "cli"))
@@ -253,6 +266,15 @@ def merchant_set(public_id: str, pairs: tuple[str, ...]) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (seed_demo, create_merchant, create_staff, worker, cron, feeds_cli, sftp,
-                    placement_cli, merchant_cli):
+    for command in (
+        seed_demo,
+        create_merchant,
+        create_staff,
+        worker,
+        cron,
+        feeds_cli,
+        sftp,
+        placement_cli,
+        merchant_cli,
+    ):
         app.cli.add_command(command)

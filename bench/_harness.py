@@ -44,18 +44,33 @@ def run_env() -> dict[str, str]:
 
 def app_env(database_url: str, instance: Path) -> dict[str, str]:
     instance.mkdir(parents=True, exist_ok=True)
-    return {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench",
-            "PERENNIAL_INSTANCE": str(instance),
-            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")}
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "bench",
+        "PERENNIAL_INSTANCE": str(instance),
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
+    }
 
 
 def seed_in_child(script: str, env: dict[str, str]) -> dict:
     """Migrate, then run ``script --child-seed`` (it prints one JSON object last)."""
     bin_dir = Path(sys.executable).parent
-    subprocess.run([str(bin_dir / "flask"), "--app", "wsgi", "db", "upgrade"],  # noqa: S603 - our venv's flask
-                   cwd=ROOT, env=env, check=True, capture_output=True)
-    out = subprocess.run([sys.executable, script, "--child-seed"], cwd=ROOT,  # noqa: S603 - this benchmark
-                         env=env, check=True, capture_output=True, text=True).stdout
+    subprocess.run(
+        [str(bin_dir / "flask"), "--app", "wsgi", "db", "upgrade"],  # noqa: S603 - our venv's flask
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    out = subprocess.run(
+        [sys.executable, script, "--child-seed"],
+        cwd=ROOT,  # noqa: S603 - this benchmark
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -90,10 +105,23 @@ def server(env: dict[str, str], workers: int) -> Iterator[Server]:
     port = free_port()
     # No control socket: its default path is one per user, shared with any other gunicorn.
     process = subprocess.Popen(  # noqa: S603 - our venv's gunicorn
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers), "--bind",
-         f"127.0.0.1:{port}", "--log-level", "warning", "--no-control-socket", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        start_new_session=True)
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--no-control-socket",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         _wait_ready(port, process)
         yield Server(port, process.pid)
@@ -152,15 +180,16 @@ def _wait_ready(port: int, server: subprocess.Popen) -> None:
     raise SystemExit("gunicorn did not answer /healthz in time")
 
 
-def load(port: int, request: Request, *, seconds: float, clients: int,
-         expect: int = 200) -> dict:
+def load(port: int, request: Request, *, seconds: float, clients: int, expect: int = 200) -> dict:
     """Run the clients; return percentiles, throughput and status counts."""
     procs = max(1, min(2, clients))
     per = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
-    children = [context.Process(target=_client, args=(port, request, seconds, threads, i, expect,
-                                                      queue)) for i, threads in enumerate(per)]
+    children = [
+        context.Process(target=_client, args=(port, request, seconds, threads, i, expect, queue))
+        for i, threads in enumerate(per)
+    ]
     for child in children:
         child.start()
     latencies: list[float] = []
@@ -172,9 +201,12 @@ def load(port: int, request: Request, *, seconds: float, clients: int,
             statuses[code] = statuses.get(code, 0) + n
     for child in children:
         child.join()
-    return {**percentiles(latencies, seconds), "requests": len(latencies),
-            "errors": sum(n for code, n in statuses.items() if code != expect),
-            "statuses": {str(k): v for k, v in sorted(statuses.items())}}
+    return {
+        **percentiles(latencies, seconds),
+        "requests": len(latencies),
+        "errors": sum(n for code, n in statuses.items() if code != expect),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+    }
 
 
 def _client(port, request, seconds, threads, index, expect, queue) -> None:
@@ -219,8 +251,12 @@ def percentiles(latencies: list[float], seconds: float) -> dict:
     if len(latencies) < 2:
         return {"p50_ms": None, "p95_ms": None, "p99_ms": None, "rps": 0.0}
     cuts = statistics.quantiles(latencies, n=100)
-    return {"p50_ms": round(cuts[49] * 1000, 2), "p95_ms": round(cuts[94] * 1000, 2),
-            "p99_ms": round(cuts[98] * 1000, 2), "rps": round(len(latencies) / seconds, 1)}
+    return {
+        "p50_ms": round(cuts[49] * 1000, 2),
+        "p95_ms": round(cuts[94] * 1000, 2),
+        "p99_ms": round(cuts[98] * 1000, 2),
+        "rps": round(len(latencies) / seconds, 1),
+    }
 
 
 def trivial(_rnd: random.Random, _client: str, _n: int):

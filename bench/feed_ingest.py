@@ -44,12 +44,46 @@ SETUP_TIMEOUT_S = 120
 RUN_TIMEOUT_S = 1800
 INGESTIONS = ("sqlite", "sqlite_rerun", "postgres", "postgres_rerun")  # all at N products
 
-ADJECTIVES = ("Crème brûlée", "Café", "Jalapeño", "Smoked", "Organic", "Piña colada", "Ærø",
-              "Wild", "Crunchy", "Müsli", "Señor's", "Grain-free", "Toasted", "Naïve")
-NOUNS = ("Kibble", "Dog Treats", "Cat Food", "Coffee Beans", "Tea", "Granola", "Vitamins",
-         "Shampoo", "Razor Blades", "Oat Milk", "Dental Chews", "Litter")
-BRANDS = ("Fern & Fable™", "Smith & Sons", "Björk Naturals", "Hound & Co.®", "Pâtisserie Lumière",
-          "Acme", "Bäckerei Groß", "Les Délices")
+ADJECTIVES = (
+    "Crème brûlée",
+    "Café",
+    "Jalapeño",
+    "Smoked",
+    "Organic",
+    "Piña colada",
+    "Ærø",
+    "Wild",
+    "Crunchy",
+    "Müsli",
+    "Señor's",
+    "Grain-free",
+    "Toasted",
+    "Naïve",
+)
+NOUNS = (
+    "Kibble",
+    "Dog Treats",
+    "Cat Food",
+    "Coffee Beans",
+    "Tea",
+    "Granola",
+    "Vitamins",
+    "Shampoo",
+    "Razor Blades",
+    "Oat Milk",
+    "Dental Chews",
+    "Litter",
+)
+BRANDS = (
+    "Fern & Fable™",
+    "Smith & Sons",
+    "Björk Naturals",
+    "Hound & Co.®",
+    "Pâtisserie Lumière",
+    "Acme",
+    "Bäckerei Groß",
+    "Les Délices",
+)
 SIZES = ("2 oz", "12 oz", "1 lb", "5 lb", "30 ct", "90 ct", "500 ml", "1 l")
 
 
@@ -63,17 +97,25 @@ def main(argv: list[str] | None = None) -> int:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--products", type=int, default=100_000,
-                        help="products in the feed (default 100000)")
-    parser.add_argument("--skip-4x", action="store_true",
-                        help="skip the SQLite run at 4x the products (no peak_rss_mb_4x)")
+    parser.add_argument(
+        "--products", type=int, default=100_000, help="products in the feed (default 100000)"
+    )
+    parser.add_argument(
+        "--skip-4x",
+        action="store_true",
+        help="skip the SQLite run at 4x the products (no peak_rss_mb_4x)",
+    )
     parser.add_argument("--skip-postgres", action="store_true", help="skip the PostgreSQL run")
     parser.add_argument("--seed", type=int, default=3, help="random seed of the generated feed")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the work directory (feeds, databases, reports) afterwards")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the work directory (feeds, databases, reports) afterwards",
+    )
     # Internal: how the parent starts each measured child.
-    parser.add_argument("--child", choices=("lxml", "pg", "prepare", "ingest"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", choices=("lxml", "pg", "prepare", "ingest"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--sql", help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
     parser.add_argument("--feed", help=argparse.SUPPRESS)
@@ -109,8 +151,11 @@ def measure_all(args: argparse.Namespace, env: dict[str, str], work: Path) -> di
     """Run the scenarios in order and collect their raw figures."""
     n = args.products
     feed = work / "feed-1x.xml"
-    figures: dict = {"products": n, "generate_s": timed(generate_feed, feed, n, args.seed),
-                     "feed_mb": round(feed.stat().st_size / 2**20, 1)}
+    figures: dict = {
+        "products": n,
+        "generate_s": timed(generate_feed, feed, n, args.seed),
+        "feed_mb": round(feed.stat().st_size / 2**20, 1),
+    }
     figures["lxml"] = child(["--child", "lxml", "--feed", str(feed)], env)
     sqlite_url = f"sqlite:///{work / 'sqlite-1x.db'}"
     figures["sqlite"], figures["sqlite_rerun"] = fresh_and_rerun(sqlite_url, work / "s1", feed, env)
@@ -121,8 +166,9 @@ def measure_all(args: argparse.Namespace, env: dict[str, str], work: Path) -> di
         feed4 = work / "feed-4x.xml"
         generate_feed(feed4, 4 * n, args.seed)
         figures["lxml_4x"] = child(["--child", "lxml", "--feed", str(feed4)], env)
-        figures["sqlite_4x"] = ingest_fresh(f"sqlite:///{work / 'sqlite-4x.db'}", work / "s4",
-                                            feed4, env)
+        figures["sqlite_4x"] = ingest_fresh(
+            f"sqlite:///{work / 'sqlite-4x.db'}", work / "s4", feed4, env
+        )
         feed4.unlink()
     return figures
 
@@ -163,8 +209,11 @@ def pg_admin(base_url: str, statement: str, *, database: str) -> str:
 
     :raises RuntimeError: the server could not be reached or refused the statement.
     """
-    result = child(["--child", "pg", "--db", base_url, "--sql", statement, "--database", database],
-                   {}, timeout=SETUP_TIMEOUT_S)
+    result = child(
+        ["--child", "pg", "--db", base_url, "--sql", statement, "--database", database],
+        {},
+        timeout=SETUP_TIMEOUT_S,
+    )
     if "error" in result:
         raise RuntimeError(result["error"])
     return result["url"]
@@ -173,17 +222,23 @@ def pg_admin(base_url: str, statement: str, *, database: str) -> str:
 def prepare(url: str, work: Path, env: dict[str, str]) -> dict:
     """Migrate a fresh database and create the merchant with its drop-site home."""
     work.mkdir(parents=True, exist_ok=True)
-    result = child(["--child", "prepare", "--db", url, "--work", str(work)], env,
-                   timeout=SETUP_TIMEOUT_S)
+    result = child(
+        ["--child", "prepare", "--db", url, "--work", str(work)], env, timeout=SETUP_TIMEOUT_S
+    )
     return result["merchant"]
 
 
 def ingest(url: str, work: Path, feed: Path, merchant: dict, env: dict[str, str]) -> dict:
     """Publish the feed in the merchant's incoming/ and time its ingestion in a child."""
-    publish(feed, work / "sftp" / merchant["public_id"] / "incoming",
-            f"{merchant['public_id']}.Products.xml")
-    return child(["--child", "ingest", "--db", url, "--work", str(work),
-                  "--merchant", str(merchant["id"])], env)
+    publish(
+        feed,
+        work / "sftp" / merchant["public_id"] / "incoming",
+        f"{merchant['public_id']}.Products.xml",
+    )
+    return child(
+        ["--child", "ingest", "--db", url, "--work", str(work), "--merchant", str(merchant["id"])],
+        env,
+    )
 
 
 def publish(source: Path, incoming: Path, name: str) -> None:
@@ -196,11 +251,21 @@ def publish(source: Path, incoming: Path, name: str) -> None:
 def child(arguments: list[str], env: dict[str, str], *, timeout: int = RUN_TIMEOUT_S) -> dict:
     """Run this script as a child and return the JSON object it prints last."""
     # A SECRET_KEY in the environment keeps app.config from touching the repo's instance/.
-    child_env = {**os.environ, "PYTHONPATH": str(ROOT), "SECRET_KEY": secrets.token_hex(16),
-                 "BENCH_CHILD_REDIS_URL": env.get("REDIS_URL", "")}
-    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), *arguments],
-                          capture_output=True, text=True, env=child_env, cwd=ROOT,
-                          timeout=timeout, check=False)
+    child_env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "SECRET_KEY": secrets.token_hex(16),
+        "BENCH_CHILD_REDIS_URL": env.get("REDIS_URL", ""),
+    }
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), *arguments],
+        capture_output=True,
+        text=True,
+        env=child_env,
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
+    )
     if done.returncode != 0:
         sys.stderr.write(done.stdout + done.stderr)
         raise SystemExit(f"benchmark child {arguments[1]} failed (exit {done.returncode})")
@@ -241,21 +306,31 @@ def product_xml(rng: random.Random, index: int) -> str:
     """One <product> as a cartridge would write it; about 1 in 500 breaks a rule on purpose."""
     pid = f"P{index:07d}"
     cents = rng.randint(99, 2_499_99)
-    lines = [f"<name><![CDATA[{product_name(rng)}]]></name>", f"<product_id>{pid}</product_id>",
-             f"<sku>{rng.randrange(10**10, 10**11)}</sku>"]
+    lines = [
+        f"<name><![CDATA[{product_name(rng)}]]></name>",
+        f"<product_id>{pid}</product_id>",
+        f"<sku>{rng.randrange(10**10, 10**11)}</sku>",
+    ]
     if rng.random() < 0.35:
         lines.append(groups_xml(rng, index))
     lines.append(f"<price>{cents // 100}.{cents % 100:02d}</price>")
-    lines.append(f"<details_url>https://shop.example.com/products/{pid.lower()}?ref=feed&amp;v=2"
-                 "</details_url>")
-    lines.append("<image_url></image_url>" if rng.random() < 0.05 else
-                 f"<image_url>https://cdn.shop.example.com/images/{pid}/main.jpg</image_url>")
+    lines.append(
+        f"<details_url>https://shop.example.com/products/{pid.lower()}?ref=feed&amp;v=2"
+        "</details_url>"
+    )
+    lines.append(
+        "<image_url></image_url>"
+        if rng.random() < 0.05
+        else f"<image_url>https://cdn.shop.example.com/images/{pid}/main.jpg</image_url>"
+    )
     lines.extend(state_xml(rng, index))
     if rng.random() < 0.4:
         lines.append(extra_data_xml(rng))
     if rng.random() < 0.25:
-        lines.append(f"<every>{rng.choice((1, 2, 4, 6, 8))}</every>"
-                     f"<every_period>{rng.choice((2, 3))}</every_period>")
+        lines.append(
+            f"<every>{rng.choice((1, 2, 4, 6, 8))}</every>"
+            f"<every_period>{rng.choice((2, 3))}</every_period>"
+        )
     if rng.random() < 0.03:
         lines.append("<product_type>static price bundle</product_type>")
     body = "\n    ".join(lines)
@@ -265,8 +340,7 @@ def product_xml(rng: random.Random, index: int) -> str:
 
 
 def product_name(rng: random.Random) -> str:
-    return (f"{rng.choice(BRANDS)} {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}, "
-            f"{rng.choice(SIZES)}")
+    return f"{rng.choice(BRANDS)} {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}, {rng.choice(SIZES)}"
 
 
 def groups_xml(rng: random.Random, index: int) -> str:
@@ -280,10 +354,16 @@ def state_xml(rng: random.Random, index: int) -> list[str]:
     """Eligibility and stock; about 1% discontinued, most of those with a replacement."""
     if index > 0 and rng.random() < 0.01:
         kind = rng.choice(("discontinued_replacement", "discontinued_silent_replacement"))
-        related = (f"<relationships><relationship><name>{kind}</name><related><product_id>"
-                   f"P{index - 1:07d}</product_id></related></relationship></relationships>")
-        return ["<autoship_eligible>0</autoship_eligible>", "<in_stock>0</in_stock>",
-                "<discontinued>1</discontinued>", *([related] if rng.random() < 0.8 else [])]
+        related = (
+            f"<relationships><relationship><name>{kind}</name><related><product_id>"
+            f"P{index - 1:07d}</product_id></related></relationship></relationships>"
+        )
+        return [
+            "<autoship_eligible>0</autoship_eligible>",
+            "<in_stock>0</in_stock>",
+            "<discontinued>1</discontinued>",
+            *([related] if rng.random() < 0.8 else []),
+        ]
     state = [f"<in_stock>{int(rng.random() < 0.9)}</in_stock>"]
     if rng.random() < 0.95:
         state.insert(0, f"<autoship_eligible>{int(rng.random() < 0.85)}</autoship_eligible>")
@@ -291,8 +371,9 @@ def state_xml(rng: random.Random, index: int) -> list[str]:
 
 
 def extra_data_xml(rng: random.Random) -> str:
-    fields = [f'<field key="variant_name"><![CDATA[{rng.choice(SIZES)} – {rng.choice(NOUNS)}]]>'
-              "</field>"]
+    fields = [
+        f'<field key="variant_name"><![CDATA[{rng.choice(SIZES)} – {rng.choice(NOUNS)}]]></field>'
+    ]
     if rng.random() < 0.3:
         fields.append(f'<field key="flavour">{rng.choice(("Chicken", "Beef", "Salmon"))}</field>')
     return f"<extra_data>{''.join(fields)}</extra_data>"
@@ -305,7 +386,8 @@ def break_rule(body: str, index: int) -> str:
         return re.sub(r"<price>[^<]*</price>", "<price>0.00</price>", body, count=1)
     if kind == 1:
         return body.replace("https://cdn.", "http://cdn.", 1).replace(
-            "<image_url></image_url>", "<image_url>http://cdn.example.com/x.jpg</image_url>")
+            "<image_url></image_url>", "<image_url>http://cdn.example.com/x.jpg</image_url>"
+        )
     if kind == 2:
         return body.replace("<sku>", "<sku_code>", 1).replace("</sku>", "</sku_code>", 1)
     return body.replace("<in_stock>", '<in_stock>"', 1).replace("</in_stock>", '"</in_stock>', 1)
@@ -316,8 +398,12 @@ def break_rule(body: str, index: int) -> str:
 
 def run_child(args: argparse.Namespace) -> int:
     """Run one scenario in this (fresh) process and print its figures as JSON."""
-    scenarios = {"lxml": child_lxml, "pg": child_pg, "prepare": child_prepare,
-                 "ingest": child_ingest}
+    scenarios = {
+        "lxml": child_lxml,
+        "pg": child_pg,
+        "prepare": child_prepare,
+        "ingest": child_ingest,
+    }
     result = scenarios[args.child](args)
     result["rss_mb"] = peak_rss_mb()
     print(json.dumps(result))
@@ -335,8 +421,11 @@ def child_lxml(args: argparse.Namespace) -> dict:
         element.clear()
         while element.getprevious() is not None:
             del element.getparent()[0]
-    return {"seconds": time.perf_counter() - began, "cpu_s": time.process_time() - cpu,
-            "products": count}
+    return {
+        "seconds": time.perf_counter() - began,
+        "cpu_s": time.process_time() - cpu,
+        "products": count,
+    }
 
 
 def child_pg(args: argparse.Namespace) -> dict:
@@ -345,8 +434,11 @@ def child_pg(args: argparse.Namespace) -> dict:
     from sqlalchemy.exc import DBAPIError
 
     url = make_url(args.db)
-    engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT",
-                           connect_args={"connect_timeout": 3})
+    engine = create_engine(
+        url.set(database="postgres"),
+        isolation_level="AUTOCOMMIT",
+        connect_args={"connect_timeout": 3},
+    )
     try:
         with engine.connect() as conn:
             conn.execute(text(args.sql))
@@ -363,9 +455,13 @@ def bench_app(args: argparse.Namespace):
     from app.config import Config
 
     work = Path(args.work)
-    settings = {"SQLALCHEMY_DATABASE_URI": args.db, "SECRET_KEY": secrets.token_hex(16),
-                "REDIS_URL": os.environ["BENCH_CHILD_REDIS_URL"],
-                "SFTP_ROOT": str(work / "sftp"), "FEEDS_DIR": str(work / "feeds")}
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": args.db,
+        "SECRET_KEY": secrets.token_hex(16),
+        "REDIS_URL": os.environ["BENCH_CHILD_REDIS_URL"],
+        "SFTP_ROOT": str(work / "sftp"),
+        "FEEDS_DIR": str(work / "feeds"),
+    }
     return create_app(type("BenchConfig", (Config,), settings))
 
 
@@ -400,9 +496,23 @@ def child_ingest(args: argparse.Namespace) -> dict:
         if len(runs) != 1:
             raise SystemExit(f"expected one feed run, got {len(runs)}")
         run = runs[0]
-        result = {"seconds": seconds, "cpu_s": cpu, "status": run.status, "error": run.error,
-                  **{name: getattr(run, name) for name in
-                     ("received", "created", "updated", "unchanged", "rejected", "discontinued")}}
+        result = {
+            "seconds": seconds,
+            "cpu_s": cpu,
+            "status": run.status,
+            "error": run.error,
+            **{
+                name: getattr(run, name)
+                for name in (
+                    "received",
+                    "created",
+                    "updated",
+                    "unchanged",
+                    "rejected",
+                    "discontinued",
+                )
+            },
+        }
         db.engine.dispose()
     return result
 
@@ -417,9 +527,13 @@ def summarise(figures: dict) -> dict:
     SQLite ingestion of 4N products with the one of N.
     """
     base = figures["lxml"]["seconds"]
-    out = {"products": figures["products"], "feed_mb": figures["feed_mb"],
-           "lxml_baseline_s": round(base, 3), "lxml_cpu_s": round(figures["lxml"]["cpu_s"], 3),
-           "lxml_rss_mb": figures["lxml"]["rss_mb"]}
+    out = {
+        "products": figures["products"],
+        "feed_mb": figures["feed_mb"],
+        "lxml_baseline_s": round(base, 3),
+        "lxml_cpu_s": round(figures["lxml"]["cpu_s"], 3),
+        "lxml_rss_mb": figures["lxml"]["rss_mb"],
+    }
     for name in INGESTIONS:
         out.update(scenario_figures(name, figures.get(name), base))
     four = figures.get("sqlite_4x")
@@ -427,13 +541,18 @@ def summarise(figures: dict) -> dict:
     out["peak_rss_mb_4x"] = None if four is None else four["rss_mb"]
     out["sqlite_4x_s"] = None if four is None else round(four["seconds"], 3)
     out["sqlite_4x_cpu_s"] = None if four is None else round(four["cpu_s"], 3)
-    out["sqlite_4x_x_lxml"] = None if four is None else round(
-        four["seconds"] / figures["lxml_4x"]["seconds"], 2)
-    out["rss_growth_4x"] = None if four is None else round(
-        four["rss_mb"] / figures["sqlite"]["rss_mb"], 3)
+    out["sqlite_4x_x_lxml"] = (
+        None if four is None else round(four["seconds"] / figures["lxml_4x"]["seconds"], 2)
+    )
+    out["rss_growth_4x"] = (
+        None if four is None else round(four["rss_mb"] / figures["sqlite"]["rss_mb"], 3)
+    )
     out["parent_rss_mb"] = figures["parent_rss_mb"]
-    out["targets"] = {"sqlite_s": TARGET_SQLITE_S, "peak_rss_mb": TARGET_PEAK_RSS_MB,
-                      "rss_growth_4x": TARGET_RSS_GROWTH}
+    out["targets"] = {
+        "sqlite_s": TARGET_SQLITE_S,
+        "peak_rss_mb": TARGET_PEAK_RSS_MB,
+        "rss_growth_4x": TARGET_RSS_GROWTH,
+    }
     out["targets_met"] = targets_met(out, figures["products"])
     return out
 
@@ -443,9 +562,13 @@ def scenario_figures(name: str, run: dict | None, base: float) -> dict:
     if run is None:
         keys = ("s", "cpu_s", "x_lxml", "rss_mb", "status")
         return dict.fromkeys(f"{name}_{key}" for key in keys)
-    return {f"{name}_s": round(run["seconds"], 3), f"{name}_cpu_s": round(run["cpu_s"], 3),
-            f"{name}_x_lxml": round(run["seconds"] / base, 2), f"{name}_rss_mb": run["rss_mb"],
-            f"{name}_status": run["status"]}
+    return {
+        f"{name}_s": round(run["seconds"], 3),
+        f"{name}_cpu_s": round(run["cpu_s"], 3),
+        f"{name}_x_lxml": round(run["seconds"] / base, 2),
+        f"{name}_rss_mb": run["rss_mb"],
+        f"{name}_status": run["status"],
+    }
 
 
 def targets_met(out: dict, products: int) -> dict:
@@ -464,12 +587,17 @@ def report(figures: dict) -> None:
     """Print one readable line per figure, then the JSON object as the last line."""
     n, lxml = figures["products"], figures["lxml"]
     print(f"feed: {n} products, {figures['feed_mb']} MB, written in {figures['generate_s']:.1f} s")
-    print(f"lxml baseline {n} products: {lxml['seconds']:.2f} s (cpu {lxml['cpu_s']:.2f} s), "
-          f"peak RSS {lxml['rss_mb']} MB")
-    labels = {"sqlite": f"sqlite {n} products", "sqlite_rerun": f"sqlite rerun {n} unchanged",
-              "postgres": f"postgres {n} products",
-              "postgres_rerun": f"postgres rerun {n} unchanged",
-              "sqlite_4x": f"sqlite {4 * n} products"}
+    print(
+        f"lxml baseline {n} products: {lxml['seconds']:.2f} s (cpu {lxml['cpu_s']:.2f} s), "
+        f"peak RSS {lxml['rss_mb']} MB"
+    )
+    labels = {
+        "sqlite": f"sqlite {n} products",
+        "sqlite_rerun": f"sqlite rerun {n} unchanged",
+        "postgres": f"postgres {n} products",
+        "postgres_rerun": f"postgres rerun {n} unchanged",
+        "sqlite_4x": f"sqlite {4 * n} products",
+    }
     for key, label in labels.items():
         if figures.get(key) is not None:
             floor = figures["lxml_4x" if key == "sqlite_4x" else "lxml"]["seconds"]
@@ -481,21 +609,28 @@ def report(figures: dict) -> None:
 
 def describe(label: str, run: dict, floor: float) -> str:
     """One scenario as a line: time, ratio to the baseline, CPU, memory and the run's counts."""
-    counts = ", ".join(f"{key} {run[key]}" for key in ("created", "updated", "unchanged",
-                                                        "rejected"))
+    counts = ", ".join(
+        f"{key} {run[key]}" for key in ("created", "updated", "unchanged", "rejected")
+    )
     error = f" ({run['error']})" if run["error"] else ""
-    return (f"{label}: {run['seconds']:.1f} s (x{run['seconds'] / floor:.1f} lxml baseline; "
-            f"cpu {run['cpu_s']:.1f} s), peak RSS {run['rss_mb']} MB; "
-            f"{run['status']}{error}: {counts}")
+    return (
+        f"{label}: {run['seconds']:.1f} s (x{run['seconds'] / floor:.1f} lxml baseline; "
+        f"cpu {run['cpu_s']:.1f} s), peak RSS {run['rss_mb']} MB; "
+        f"{run['status']}{error}: {counts}"
+    )
 
 
 def print_targets(summary: dict) -> None:
     met = summary["targets_met"]
     growth = summary["rss_growth_4x"]
-    print(f"target sqlite <= {TARGET_SQLITE_S:.0f} s per 100k ({summary['sqlite_s']:.1f} s): "
-          f"{verdict(met['sqlite_s'])}")
-    print(f"target peak RSS <= {TARGET_PEAK_RSS_MB:.0f} MB ({summary['peak_rss_mb']} MB): "
-          f"{verdict(met['peak_rss_mb'])}")
+    print(
+        f"target sqlite <= {TARGET_SQLITE_S:.0f} s per 100k ({summary['sqlite_s']:.1f} s): "
+        f"{verdict(met['sqlite_s'])}"
+    )
+    print(
+        f"target peak RSS <= {TARGET_PEAK_RSS_MB:.0f} MB ({summary['peak_rss_mb']} MB): "
+        f"{verdict(met['peak_rss_mb'])}"
+    )
     shown = "skipped" if growth is None else f"x{growth:.2f}"
     print(f"target RSS at 4x within 20% of 1x ({shown}): {verdict(met['rss_growth_4x'])}")
 

@@ -46,8 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="per measurement (10)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (2)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (4)")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="trivial/fragment measurement pairs; the median pair is reported")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="trivial/fragment measurement pairs; the median pair is reported",
+    )
     parser.add_argument("--child-seed", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_seed:
@@ -73,30 +77,49 @@ def measure(work: Path, args: argparse.Namespace) -> dict:
         harness.load(port, fragment, seconds=1.0, clients=args.clients)
         rounds = []
         for _ in range(args.rounds):  # alternate, so drifts of a shared machine hit both
-            trivial = harness.load(port, harness.trivial, seconds=args.seconds,
-                                   clients=args.clients)
+            trivial = harness.load(
+                port, harness.trivial, seconds=args.seconds, clients=args.clients
+            )
             offers = harness.load(port, fragment, seconds=args.seconds, clients=args.clients)
-            rounds.append((offers["rps"] / trivial["rps"] if trivial["rps"] else 0.0,
-                           trivial, offers))
+            rounds.append(
+                (offers["rps"] / trivial["rps"] if trivial["rps"] else 0.0, trivial, offers)
+            )
     rounds.sort(key=lambda r: r[0])
     ratio, trivial, offers = rounds[len(rounds) // 2]  # the median round
     ratio = round(ratio, 3)
-    print(f"loader: {sizes['loader_gzip_bytes']} bytes gzip without htmx (target <= "
-          f"{TARGET_LOADER_BYTES}); main.js {sizes['main_js_gzip_bytes']} bytes gzip with htmx")
-    print(f"fragment: {offers['rps']} req/s, p50 {offers['p50_ms']} ms, p95 {offers['p95_ms']} "
-          f"ms, p99 {offers['p99_ms']} ms ({offers['errors']} errors); trivial "
-          f"{trivial['rps']} req/s, p50 {trivial['p50_ms']} ms; ratio {ratio} "
-          f"(target >= {TARGET_RATIO})")
-    return {**sizes, "fragment_rps": offers["rps"], "trivial_rps": trivial["rps"],
-            "ratio": ratio, "p50_ms": offers["p50_ms"], "p95_ms": offers["p95_ms"],
-            "p99_ms": offers["p99_ms"], "trivial_p50_ms": trivial["p50_ms"],
-            "trivial_p95_ms": trivial["p95_ms"], "fragment_requests": offers["requests"],
-            "fragment_errors": offers["errors"], "trivial_errors": trivial["errors"],
-            "workers": args.workers, "clients": args.clients, "seconds": args.seconds,
-            "rounds": [round(r[0], 3) for r in rounds],
-            "cpus": os.cpu_count(),
-            "targets_met": {"loader": sizes["loader_gzip_bytes"] <= TARGET_LOADER_BYTES,
-                            "ratio": ratio is not None and ratio >= TARGET_RATIO}}
+    print(
+        f"loader: {sizes['loader_gzip_bytes']} bytes gzip without htmx (target <= "
+        f"{TARGET_LOADER_BYTES}); main.js {sizes['main_js_gzip_bytes']} bytes gzip with htmx"
+    )
+    print(
+        f"fragment: {offers['rps']} req/s, p50 {offers['p50_ms']} ms, p95 {offers['p95_ms']} "
+        f"ms, p99 {offers['p99_ms']} ms ({offers['errors']} errors); trivial "
+        f"{trivial['rps']} req/s, p50 {trivial['p50_ms']} ms; ratio {ratio} "
+        f"(target >= {TARGET_RATIO})"
+    )
+    return {
+        **sizes,
+        "fragment_rps": offers["rps"],
+        "trivial_rps": trivial["rps"],
+        "ratio": ratio,
+        "p50_ms": offers["p50_ms"],
+        "p95_ms": offers["p95_ms"],
+        "p99_ms": offers["p99_ms"],
+        "trivial_p50_ms": trivial["p50_ms"],
+        "trivial_p95_ms": trivial["p95_ms"],
+        "fragment_requests": offers["requests"],
+        "fragment_errors": offers["errors"],
+        "trivial_errors": trivial["errors"],
+        "workers": args.workers,
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "rounds": [round(r[0], 3) for r in rounds],
+        "cpus": os.cpu_count(),
+        "targets_met": {
+            "loader": sizes["loader_gzip_bytes"] <= TARGET_LOADER_BYTES,
+            "ratio": ratio is not None and ratio >= TARGET_RATIO,
+        },
+    }
 
 
 def loader_sizes(port: int, merchant_id: str) -> dict:
@@ -104,21 +127,33 @@ def loader_sizes(port: int, merchant_id: str) -> dict:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/{merchant_id}/main.js") as response:  # noqa: S310 - our local server
         body = response.read().decode("utf-8")
     ours = body.index("var OG_CSS")
-    return {"loader_gzip_bytes": len(gzip.compress(body[ours:].encode(), 9)),
-            "loader_bytes": len(body[ours:].encode()),
-            "htmx_gzip_bytes": len(gzip.compress(body[:ours].encode(), 9)),
-            "main_js_gzip_bytes": len(gzip.compress(body.encode(), 9))}
+    return {
+        "loader_gzip_bytes": len(gzip.compress(body[ours:].encode(), 9)),
+        "loader_bytes": len(body[ours:].encode()),
+        "htmx_gzip_bytes": len(gzip.compress(body[:ours].encode(), 9)),
+        "main_js_gzip_bytes": len(gzip.compress(body.encode(), 9)),
+    }
 
 
 def opt_in(port: int, seeded: dict) -> None:
     for product in seeded["products"][:OPTED_IN]:
-        form = urllib.parse.urlencode({
-            "og_session": seeded["session"], "og_key": "o0", "og_product": product,
-            "og_location": "pdp", "og_default": "", "og_type": "", "og_subscribed": "1",
-            "og_frequency": "4_2"}).encode()
+        form = urllib.parse.urlencode(
+            {
+                "og_session": seeded["session"],
+                "og_key": "o0",
+                "og_product": product,
+                "og_location": "pdp",
+                "og_default": "",
+                "og_type": "",
+                "og_subscribed": "1",
+                "og_frequency": "4_2",
+            }
+        ).encode()
         request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/{seeded['merchant_id']}/offers/choose", data=form,
-            headers={"Origin": ORIGIN})
+            f"http://127.0.0.1:{port}/{seeded['merchant_id']}/offers/choose",
+            data=form,
+            headers={"Origin": ORIGIN},
+        )
         with urllib.request.urlopen(request) as response:  # noqa: S310 - our local server
             if 'data-og-subscribed="1"' not in response.read().decode():
                 raise SystemExit(f"opting in to {product} failed")
@@ -137,25 +172,42 @@ def seed() -> dict:
         merchant.allowed_origins = [ORIGIN]
         db.session.commit()
         products = [f"P{i:05d}" for i in range(PRODUCTS)]
-        db.session.add_all(Product(
-            merchant_id=merchant.id, product_id=pid, name=f"Bench product {pid} & co.",
-            price_minor=500 + i, currency="USD", autoship_eligible=True, in_stock=True,
-            every=4 if i % 3 else None, every_period=2 if i % 3 else None)
-            for i, pid in enumerate(products))
+        db.session.add_all(
+            Product(
+                merchant_id=merchant.id,
+                product_id=pid,
+                name=f"Bench product {pid} & co.",
+                price_minor=500 + i,
+                currency="USD",
+                autoship_eligible=True,
+                in_stock=True,
+                every=4 if i % 3 else None,
+                every_period=2 if i % 3 else None,
+            )
+            for i, pid in enumerate(products)
+        )
         db.session.commit()
         actor = events.Actor("system", None, "bench")
-        incentives.create(merchant.id, {"name": "Ten", "kind": "percent_off", "percent": "10"},
-                          actor=actor)
-        incentives.create(merchant.id, {"name": "Ship", "kind": "free_shipping",
-                                        "applies_to": "ongoing"}, actor=actor)
-        return {"merchant_id": merchant.public_id, "products": products,
-                "session": f"{merchant.public_id}.12345.1596647632"}
+        incentives.create(
+            merchant.id, {"name": "Ten", "kind": "percent_off", "percent": "10"}, actor=actor
+        )
+        incentives.create(
+            merchant.id,
+            {"name": "Ship", "kind": "free_shipping", "applies_to": "ongoing"},
+            actor=actor,
+        )
+        return {
+            "merchant_id": merchant.public_id,
+            "products": products,
+            "session": f"{merchant.public_id}.12345.1596647632",
+        }
 
 
 def offer_request(seeded: dict, rnd: random.Random, _client: str, _n: int):
     product = rnd.choice(seeded["products"])
-    query = urllib.parse.urlencode({"session": seeded["session"], "k": "o0", "p": product,
-                                    "l": "pdp", "d": "", "t": ""})
+    query = urllib.parse.urlencode(
+        {"session": seeded["session"], "k": "o0", "p": product, "l": "pdp", "d": "", "t": ""}
+    )
     return "GET", f"/{seeded['merchant_id']}/offers/?{query}", None, {"Origin": ORIGIN}
 
 

@@ -54,11 +54,19 @@ def main(argv: list[str] | None = None) -> int:
         results["postgres"] = None if args.skip_postgres else measure_postgres(work, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    figures = {**results, "seconds": args.seconds, "workers": args.workers,
-               "clients": args.clients, "cpus": os.cpu_count(), "target_p95_ms": TARGET_P95_MS,
-               "targets_met": {name: r["p95_ms"] is not None and r["p95_ms"] <= TARGET_P95_MS
-                               and r["errors"] == 0 for name, r in results.items()
-                               if r is not None}}
+    figures = {
+        **results,
+        "seconds": args.seconds,
+        "workers": args.workers,
+        "clients": args.clients,
+        "cpus": os.cpu_count(),
+        "target_p95_ms": TARGET_P95_MS,
+        "targets_met": {
+            name: r["p95_ms"] is not None and r["p95_ms"] <= TARGET_P95_MS and r["errors"] == 0
+            for name, r in results.items()
+            if r is not None
+        },
+    }
     print(json.dumps(figures))
     return 0
 
@@ -80,8 +88,9 @@ def measure_postgres(work: Path, args: argparse.Namespace) -> dict | None:
         print(f"postgres: skipped ({exc.__class__.__name__}: {exc})")
         return None
     try:
-        return measure("postgres", url.set(database=name).render_as_string(hide_password=False),
-                       work, args)
+        return measure(
+            "postgres", url.set(database=name).render_as_string(hide_password=False), work, args
+        )
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -98,18 +107,22 @@ def measure(name: str, database_url: str, work: Path, args: argparse.Namespace) 
     with harness.serve(env, args.workers) as port:
         harness.load(port, harness.trivial, seconds=1.0, clients=args.clients)  # warm-up
         harness.load(port, order, seconds=1.0, clients=args.clients)
-        trivial = harness.load(port, harness.trivial, seconds=args.seconds,
-                               clients=args.clients)
+        trivial = harness.load(port, harness.trivial, seconds=args.seconds, clients=args.clients)
         figures = harness.load(port, order, seconds=args.seconds, clients=args.clients)
-    figures.update(trivial_rps=trivial["rps"], trivial_p50_ms=trivial["p50_ms"],
-                   trivial_p95_ms=trivial["p95_ms"])
+    figures.update(
+        trivial_rps=trivial["rps"],
+        trivial_p50_ms=trivial["p50_ms"],
+        trivial_p95_ms=trivial["p95_ms"],
+    )
     figures["ratio"] = round(figures["rps"] / trivial["rps"], 3) if trivial["rps"] else None
     met = figures["p95_ms"] is not None and figures["p95_ms"] <= TARGET_P95_MS
-    print(f"{name}: purchase POST p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, "
-          f"p99 {figures['p99_ms']} ms, {figures['rps']} req/s ({figures['requests']} requests, "
-          f"{figures['errors']} errors); trivial {trivial['rps']} req/s "
-          f"(p50 {trivial['p50_ms']} ms); ratio {figures['ratio']}; "
-          f"target p95 <= {TARGET_P95_MS} ms: {'met' if met else 'NOT met'}")
+    print(
+        f"{name}: purchase POST p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, "
+        f"p99 {figures['p99_ms']} ms, {figures['rps']} req/s ({figures['requests']} requests, "
+        f"{figures['errors']} errors); trivial {trivial['rps']} req/s "
+        f"(p50 {trivial['p50_ms']} ms); ratio {figures['ratio']}; "
+        f"target p95 <= {TARGET_P95_MS} ms: {'met' if met else 'NOT met'}"
+    )
     return figures
 
 
@@ -125,45 +138,86 @@ def seed() -> dict:
         merchant = merchants.create("Bench shop", timezone="America/New_York")
         db.session.commit()
         products = [f"B{i:04d}" for i in range(50)]
-        db.session.add_all(Product(merchant_id=merchant.id, product_id=pid,
-                                   name=f"Bench product {pid}", price_minor=999 + i,
-                                   currency="USD", autoship_eligible=True, in_stock=True,
-                                   every=4, every_period=2) for i, pid in enumerate(products))
+        db.session.add_all(
+            Product(
+                merchant_id=merchant.id,
+                product_id=pid,
+                name=f"Bench product {pid}",
+                price_minor=999 + i,
+                currency="USD",
+                autoship_eligible=True,
+                in_stock=True,
+                every=4,
+                every_period=2,
+            )
+            for i, pid in enumerate(products)
+        )
         db.session.commit()
         actor = events.Actor("system", None, "bench")
-        incentives.create(merchant.id, {"name": "Ten", "kind": "percent_off", "percent": "10"},
-                          actor=actor)
+        incentives.create(
+            merchant.id, {"name": "Ten", "kind": "percent_off", "percent": "10"}, actor=actor
+        )
         key = api_keys.create(merchant.id, "bench", actor=actor)[1]
-        return {"merchant_id": merchant.public_id, "hash_key": merchant.hash_key,
-                "api_key": key, "products": products}
+        return {
+            "merchant_id": merchant.public_id,
+            "hash_key": merchant.hash_key,
+            "api_key": key,
+            "products": products,
+        }
 
 
 def purchase(seeded: dict, rnd: random.Random, client: str, n: int):
     """A 3-line order: 2 subscription lines, 1 one-time line; a returning or new customer."""
     products = rnd.sample(seeded["products"], 3)
     user = f"U{rnd.randrange(CUSTOMERS):04d}"
-    address = {"first_name": "Bench", "last_name": user, "address": "1 Main St",
-               "city": "New York", "state_province_code": "NY", "zip_postal_code": "10004",
-               "country_code": "US"}
+    address = {
+        "first_name": "Bench",
+        "last_name": user,
+        "address": "1 Main St",
+        "city": "New York",
+        "state_province_code": "NY",
+        "zip_postal_code": "10004",
+        "country_code": "US",
+    }
     payload = {
-        "merchant_id": seeded["merchant_id"], "merchant_order_id": f"{client}-{n}",
+        "merchant_id": seeded["merchant_id"],
+        "merchant_order_id": f"{client}-{n}",
         "og_cart_tracking": False,
-        "user": {"user_id": user, "first_name": "Bench", "last_name": user,
-                 "email": f"{user}@example.com", "shipping_address": address},
+        "user": {
+            "user_id": user,
+            "first_name": "Bench",
+            "last_name": user,
+            "email": f"{user}@example.com",
+            "shipping_address": address,
+        },
         "payment": {"token_id": f"tok_{user}", "cc_exp_date": seeded["expiry"], "cc_type": "1"},
         "products": [
-            {"product": products[0], "purchase_info": {"quantity": 1, "price": "9.99"},
-             "subscription_info": {"quantity": 1, "tracking_override": {
-                 "every": 4, "every_period": 2}}},
-            {"product": products[1], "purchase_info": {"quantity": 2, "price": "9.99"},
-             "subscription_info": {"quantity": 2, "tracking_override": {
-                 "every": 2, "every_period": 3}}},
+            {
+                "product": products[0],
+                "purchase_info": {"quantity": 1, "price": "9.99"},
+                "subscription_info": {
+                    "quantity": 1,
+                    "tracking_override": {"every": 4, "every_period": 2},
+                },
+            },
+            {
+                "product": products[1],
+                "purchase_info": {"quantity": 2, "price": "9.99"},
+                "subscription_info": {
+                    "quantity": 2,
+                    "tracking_override": {"every": 2, "every_period": 3},
+                },
+            },
             {"product": products[2], "purchase_info": {"quantity": 1, "price": "9.99"}},
         ],
     }
     body = ("create_request=" + quote(json.dumps(payload), safe="")).encode()
-    return "POST", "/subscription/create", body, {
-        "Content-Type": "application/json", "x-api-key": seeded["api_key"]}
+    return (
+        "POST",
+        "/subscription/create",
+        body,
+        {"Content-Type": "application/json", "x-api-key": seeded["api_key"]},
+    )
 
 
 if __name__ == "__main__":

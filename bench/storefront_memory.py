@@ -54,10 +54,21 @@ def main(argv: list[str] | None = None) -> int:
         results["postgres"] = None if args.skip_postgres else measure_postgres(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(json.dumps({**results, "requests": REQUESTS, "warm_up_rounds": WARM_UP,
-                      "target_kb": TARGET_KB,
-                      "targets_met": {name: r["unknown_kb"] < TARGET_KB
-                                      for name, r in results.items() if r is not None}}))
+    print(
+        json.dumps(
+            {
+                **results,
+                "requests": REQUESTS,
+                "warm_up_rounds": WARM_UP,
+                "target_kb": TARGET_KB,
+                "targets_met": {
+                    name: r["unknown_kb"] < TARGET_KB
+                    for name, r in results.items()
+                    if r is not None
+                },
+            }
+        )
+    )
     return 0
 
 
@@ -71,17 +82,24 @@ def measure(name: str, database_url: str, work: Path) -> dict:
         start = harness.rss_kb(worker)
         known_statuses = harness.fetch(server.port, known(merchant, REQUESTS))
         middle = harness.rss_kb(worker)
-        unknown_statuses = harness.fetch(server.port, (unknown(WARM_UP + n)
-                                                       for n in range(REQUESTS)))
+        unknown_statuses = harness.fetch(
+            server.port, (unknown(WARM_UP + n) for n in range(REQUESTS))
+        )
         end = harness.rss_kb(worker)
-    figures = {"unknown_kb": end - middle, "known_kb": middle - start, "rss_kb": end,
-               "known_statuses": _named(known_statuses),
-               "unknown_statuses": _named(unknown_statuses)}
+    figures = {
+        "unknown_kb": end - middle,
+        "known_kb": middle - start,
+        "rss_kb": end,
+        "known_statuses": _named(known_statuses),
+        "unknown_statuses": _named(unknown_statuses),
+    }
     met = "met" if figures["unknown_kb"] < TARGET_KB else "NOT met"
-    print(f"{name}: worker RSS +{figures['unknown_kb']} kB over {REQUESTS} unknown merchant ids "
-          f"{figures['unknown_statuses']}; baseline +{figures['known_kb']} kB over {REQUESTS} "
-          f"requests for the known merchant {figures['known_statuses']}; RSS {end} kB; "
-          f"target < {TARGET_KB} kB: {met}")
+    print(
+        f"{name}: worker RSS +{figures['unknown_kb']} kB over {REQUESTS} unknown merchant ids "
+        f"{figures['unknown_statuses']}; baseline +{figures['known_kb']} kB over {REQUESTS} "
+        f"requests for the known merchant {figures['known_statuses']}; RSS {end} kB; "
+        f"target < {TARGET_KB} kB: {met}"
+    )
     return figures
 
 
@@ -115,8 +133,7 @@ def measure_postgres(work: Path) -> dict | None:
 
 
 def known(merchant: str, count: int) -> list[str]:
-    paths = [f"/{merchant}/main.js", f"/{merchant}/offers/{OFFER_QUERY}",
-             f"/carts/{merchant}.1.1/"]
+    paths = [f"/{merchant}/main.js", f"/{merchant}/offers/{OFFER_QUERY}", f"/carts/{merchant}.1.1/"]
     return [paths[n % 3] for n in range(count)]
 
 
@@ -126,8 +143,9 @@ def unknown(n: int) -> str:
         merchant, path = secrets.token_hex(LONG_ID // 2), n % 2
     else:
         merchant, path = uuid.uuid4().hex, n // 5 % 3
-    return [f"/{merchant}/main.js", f"/{merchant}/offers/{OFFER_QUERY}",
-            f"/carts/{merchant}.1.1/"][path]
+    return [f"/{merchant}/main.js", f"/{merchant}/offers/{OFFER_QUERY}", f"/carts/{merchant}.1.1/"][
+        path
+    ]
 
 
 def _named(statuses: dict[int, int]) -> dict[str, int]:
@@ -145,9 +163,17 @@ def seed() -> dict:
     with app.app_context():
         merchant = merchants.create("Bench shop")
         db.session.commit()
-        db.session.add(Product(merchant_id=merchant.id, product_id="P1", name="Bench product",
-                               price_minor=1900, currency="USD", autoship_eligible=True,
-                               in_stock=True))
+        db.session.add(
+            Product(
+                merchant_id=merchant.id,
+                product_id="P1",
+                name="Bench product",
+                price_minor=1900,
+                currency="USD",
+                autoship_eligible=True,
+                in_stock=True,
+            )
+        )
         db.session.commit()
         return {"merchant_id": merchant.public_id}
 

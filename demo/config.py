@@ -59,8 +59,15 @@ def load_config(environ: Mapping[str, str]) -> dict[str, Any]:
     }
     if environ.get("DEMO_CREDENTIALS"):
         config.update(read_credentials(environ["DEMO_CREDENTIALS"]))
-    for key in ("PLATFORM_URL", "MERCHANT_PUBLIC_ID", "STORE_URL", "DEMO_DB", "SFTP_HOST",
-                "SFTP_PORT", "SFTP_KNOWN_HOSTS"):
+    for key in (
+        "PLATFORM_URL",
+        "MERCHANT_PUBLIC_ID",
+        "STORE_URL",
+        "DEMO_DB",
+        "SFTP_HOST",
+        "SFTP_PORT",
+        "SFTP_KNOWN_HOSTS",
+    ):
         if environ.get(key):
             config[key] = environ[key]
     return config

@@ -9,8 +9,16 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from demo.db import get_db
 
 ADDRESS_FIELDS = (
-    "first_name", "last_name", "company_name", "address", "address2", "city",
-    "state_province_code", "zip_postal_code", "country_code", "phone",
+    "first_name",
+    "last_name",
+    "company_name",
+    "address",
+    "address2",
+    "city",
+    "state_province_code",
+    "zip_postal_code",
+    "country_code",
+    "phone",
 )
 # checked when the email is unknown, so a miss costs as much time as a wrong password
 _DUMMY_HASH = generate_password_hash("not-a-password")
@@ -23,9 +31,11 @@ def get(user_id: str) -> sqlite3.Row | None:
 
 def find_by_email(email: str) -> sqlite3.Row | None:
     """Return the customer with this email (any case), or None."""
-    return get_db().execute(
-        "SELECT * FROM customer WHERE email = ?", (email.strip().lower(),)
-    ).fetchone()
+    return (
+        get_db()
+        .execute("SELECT * FROM customer WHERE email = ?", (email.strip().lower(),))
+        .fetchone()
+    )
 
 
 def authenticate(email: str, password: str) -> sqlite3.Row | None:

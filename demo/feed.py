@@ -128,8 +128,9 @@ def _flag(value: bool) -> str:
     return "1" if value else "0"
 
 
-def publish(products: Iterable[Product], *, file_name: str, site: DropSite, link: Link,
-            https: bool) -> Upload:
+def publish(
+    products: Iterable[Product], *, file_name: str, site: DropSite, link: Link, https: bool
+) -> Upload:
     """Write the feed to a local file, then upload it: a failed write never publishes a part."""
     with tempfile.TemporaryDirectory(prefix="fernfable-feed-") as tmp:
         path = Path(tmp) / file_name
@@ -152,10 +153,17 @@ def upload(local: Path, file_name: str, site: DropSite) -> None:
         policy = paramiko.RejectPolicy() if known else _TrustOnFirstUse(site.known_hosts)
         ssh.set_missing_host_key_policy(policy)
         try:
-            ssh.connect(site.host, port=site.port, username=site.username,
-                        password=site.password, look_for_keys=False, allow_agent=False,
-                        timeout=CONNECT_TIMEOUT, banner_timeout=CONNECT_TIMEOUT,
-                        auth_timeout=CONNECT_TIMEOUT)
+            ssh.connect(
+                site.host,
+                port=site.port,
+                username=site.username,
+                password=site.password,
+                look_for_keys=False,
+                allow_agent=False,
+                timeout=CONNECT_TIMEOUT,
+                banner_timeout=CONNECT_TIMEOUT,
+                auth_timeout=CONNECT_TIMEOUT,
+            )
             with ssh.open_sftp() as sftp:
                 sftp.put(str(local), f"{INCOMING}/{file_name}")
         except paramiko.BadHostKeyException as exc:
@@ -180,8 +188,10 @@ def _connection_problem(exc: Exception, site: DropSite) -> str:
     if isinstance(exc, unreachable):
         if isinstance(exc, NoValidConnectionsError):  # one error per address tried
             exc = next(iter(exc.errors.values()), exc)
-        return (f"Could not reach Perennial's SFTP drop site at {site.address} ({_why(exc)}). "
-                "Is the platform's SFTP process (flask --app wsgi sftp) running?")
+        return (
+            f"Could not reach Perennial's SFTP drop site at {site.address} ({_why(exc)}). "
+            "Is the platform's SFTP process (flask --app wsgi sftp) running?"
+        )
     if isinstance(exc, paramiko.SSHException):
         return f"The SFTP session with {site.address} failed: {_why(exc)}."
     return f"Uploading to {site.address} failed: {_why(exc)}."
@@ -223,8 +233,9 @@ class _TrustOnFirstUse(paramiko.MissingHostKeyPolicy):
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def missing_host_key(self, client: paramiko.SSHClient, hostname: str,
-                         key: paramiko.PKey) -> None:
+    def missing_host_key(
+        self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
+    ) -> None:
         client.get_host_keys().add(hostname, key.get_name(), key)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         staging = self.path.with_name(f".{self.path.name}.tmp")

@@ -17,22 +17,37 @@ from lxml import etree
 MAX_ITEMS = 100
 MAX_QUANTITY = 999
 MAX_TEXT = 255
-PARSER_OPTIONS = MappingProxyType({
-    "resolve_entities": False, "no_network": True, "load_dtd": False, "dtd_validation": False,
-    "attribute_defaults": False, "huge_tree": False, "collect_ids": False,
-    "remove_comments": True, "remove_pis": True,
-})
+PARSER_OPTIONS = MappingProxyType(
+    {
+        "resolve_entities": False,
+        "no_network": True,
+        "load_dtd": False,
+        "dtd_validation": False,
+        "attribute_defaults": False,
+        "huge_tree": False,
+        "collect_ids": False,
+        "remove_comments": True,
+        "remove_pis": True,
+    }
+)
 MONEY_RE = re.compile(r"\d{1,9}(\.\d{1,2})?")
 PUBLIC_ID_RE = re.compile(r"[0-9A-Za-z_-]{1,64}")
 CURRENCY_RE = re.compile(r"[A-Z]{3}")
 # store address field -> <customerShipping…> element
-SHIPPING_TAGS = MappingProxyType({
-    "first_name": "customerShippingFirstName", "last_name": "customerShippingLastName",
-    "company_name": "customerShippingCompany", "address": "customerShippingAddress1",
-    "address2": "customerShippingAddress2", "city": "customerShippingCity",
-    "state_province_code": "customerShippingState", "zip_postal_code": "customerShippingZip",
-    "country_code": "customerShippingCountry", "phone": "customerShippingPhone",
-})
+SHIPPING_TAGS = MappingProxyType(
+    {
+        "first_name": "customerShippingFirstName",
+        "last_name": "customerShippingLastName",
+        "company_name": "customerShippingCompany",
+        "address": "customerShippingAddress1",
+        "address2": "customerShippingAddress2",
+        "city": "customerShippingCity",
+        "state_province_code": "customerShippingState",
+        "zip_postal_code": "customerShippingZip",
+        "country_code": "customerShippingCountry",
+        "phone": "customerShippingPhone",
+    }
+)
 DOCTYPE_REASON = "The order XML declares a DOCTYPE, which is refused."
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -78,8 +93,9 @@ def parse(data: bytes) -> RecurringOrder:
         totals do not add up.
     """
     root = _root(data)
-    head, customer, items = (_child(root, tag, required=True) for tag in (
-        "head", "customer", "items"))
+    head, customer, items = (
+        _child(root, tag, required=True) for tag in ("head", "customer", "items")
+    )
     order = RecurringOrder(
         public_id=_public_id(head),
         og_order_id=_text(head, "orderOgId"),
@@ -173,26 +189,37 @@ def _item(element: etree._Element) -> Item:
     if not (sku or product_id):
         raise OrderXMLError("An <item> has neither <sku> nor <product_id>.")
     quantity = _text(element, "qty", required=True)
-    if not (quantity.isascii() and quantity.isdigit()
-            and 1 <= int(quantity) <= MAX_QUANTITY):
+    if not (quantity.isascii() and quantity.isdigit() and 1 <= int(quantity) <= MAX_QUANTITY):
         raise OrderXMLError(f"<qty> must be a whole number from 1 to {MAX_QUANTITY}.")
-    return Item(sku=sku, product_id=product_id, name=_text(element, "name"),
-                quantity=int(quantity), total_cents=_money(element, "finalPrice", required=True),
-                one_time=_text(element, "type") == "one-time")
+    return Item(
+        sku=sku,
+        product_id=product_id,
+        name=_text(element, "name"),
+        quantity=int(quantity),
+        total_cents=_money(element, "finalPrice", required=True),
+        one_time=_text(element, "type") == "one-time",
+    )
 
 
 def _check_totals(order: RecurringOrder) -> None:
     """Refuse totals that do not add up (contracts §6.3 notes), rather than charge a guess."""
     lines = sum(item.total_cents for item in order.items)
     if order.subtotal_cents != lines:
-        raise OrderXMLError(f"<orderSubtotalValue> {_amount(order.subtotal_cents)} is not the "
-                            f"sum of the items' <finalPrice> ({_amount(lines)}).")
-    total = (order.subtotal_cents - order.subtotal_discount_cents + order.shipping_cents
-             + order.sales_tax_cents)
+        raise OrderXMLError(
+            f"<orderSubtotalValue> {_amount(order.subtotal_cents)} is not the "
+            f"sum of the items' <finalPrice> ({_amount(lines)})."
+        )
+    total = (
+        order.subtotal_cents
+        - order.subtotal_discount_cents
+        + order.shipping_cents
+        + order.sales_tax_cents
+    )
     if order.total_cents != total:
         raise OrderXMLError(
             f"<orderTotalValue> {_amount(order.total_cents)} is not subtotal - "
-            f"orderSubtotalDiscount + orderShipping + orderSalesTax ({_amount(total)}).")
+            f"orderSubtotalDiscount + orderShipping + orderSalesTax ({_amount(total)})."
+        )
 
 
 def _amount(cents: int) -> str:
@@ -203,11 +230,15 @@ def _amount(cents: int) -> str:
 def success(order_id: str, *, response_code: str | None = None) -> str:
     """The SUCCESS reply; ``response_code="010"`` asks the platform to wait for /order/verify."""
     code = f"<responseCode>{escape(response_code)}</responseCode>" if response_code else ""
-    return (f"{DECLARATION}<order><code>SUCCESS</code>{code}"
-            f"<orderId>{escape(order_id)}</orderId></order>")
+    return (
+        f"{DECLARATION}<order><code>SUCCESS</code>{code}"
+        f"<orderId>{escape(order_id)}</orderId></order>"
+    )
 
 
 def error(code: str, message: str) -> str:
     """The ERROR reply with an errorCode of contracts §6.5."""
-    return (f"{DECLARATION}<order><code>ERROR</code><errorCode>{escape(code)}</errorCode>"
-            f"<errorMsg>{escape(message)}</errorMsg></order>")
+    return (
+        f"{DECLARATION}<order><code>ERROR</code><errorCode>{escape(code)}</errorCode>"
+        f"<errorMsg>{escape(message)}</errorMsg></order>"
+    )

@@ -12,8 +12,7 @@ from demo.cart import CartError, Line, totals
 from demo.customers import ADDRESS_FIELDS
 from demo.db import get_db
 
-REQUIRED = ("first_name", "last_name", "address", "city", "state_province_code",
-            "zip_postal_code")
+REQUIRED = ("first_name", "last_name", "address", "city", "state_province_code", "zip_postal_code")
 US_STATE_RE = re.compile(r"[A-Z]{2}")
 ZIP_RE = re.compile(r"\d{5}(-\d{4})?")
 MAX_FIELD_LENGTH = 100
@@ -26,17 +25,16 @@ def clean_address(form: Mapping[str, str]) -> tuple[dict[str, str], dict[str, st
     address["country_code"] = "US"  # the demo ships within the US only
     errors = {f: "Required." for f in REQUIRED if not address[f]}
     errors.update({f: "Too long." for f, v in address.items() if len(v) > MAX_FIELD_LENGTH})
-    if address["state_province_code"] and not US_STATE_RE.fullmatch(
-        address["state_province_code"]
-    ):
+    if address["state_province_code"] and not US_STATE_RE.fullmatch(address["state_province_code"]):
         errors["state_province_code"] = "Use the two-letter code, e.g. NY."
     if address["zip_postal_code"] and not ZIP_RE.fullmatch(address["zip_postal_code"]):
         errors["zip_postal_code"] = "Use a 5-digit ZIP code."
     return address, errors
 
 
-def place(customer: sqlite3.Row, cart_lines: list[Line], address: Mapping[str, str],
-          token: str) -> str:
+def place(
+    customer: sqlite3.Row, cart_lines: list[Line], address: Mapping[str, str], token: str
+) -> str:
     """Charge the token, store the order with its lines and return its order number.
 
     :raises CartError: if the cart is empty or holds an item that can't be sold.
@@ -50,17 +48,27 @@ def place(customer: sqlite3.Row, cart_lines: list[Line], address: Mapping[str, s
     order_totals = totals(cart_lines)
     card = payments.charge(token, order_totals.total_cents)
     row = {
-        "user_id": customer["user_id"], "email": customer["email"], "status": "paid",
+        "user_id": customer["user_id"],
+        "email": customer["email"],
+        "status": "paid",
         **{f"ship_{field}": address[field] for field in ADDRESS_FIELDS},
-        **card_columns(card), "currency": order_totals.currency,
+        **card_columns(card),
+        "currency": order_totals.currency,
         "subtotal_cents": order_totals.subtotal_cents,
         "shipping_cents": order_totals.shipping_cents,
         "total_cents": order_totals.total_cents,
     }
-    lines = [{"product_id": line.product.product_id, "sku": line.product.sku,
-              "name": line.product.name, "quantity": line.quantity,
-              "unit_price_cents": line.product.price_cents, "total_cents": line.total_cents}
-             for line in cart_lines]
+    lines = [
+        {
+            "product_id": line.product.product_id,
+            "sku": line.product.sku,
+            "name": line.product.name,
+            "quantity": line.quantity,
+            "unit_price_cents": line.product.price_cents,
+            "total_cents": line.total_cents,
+        }
+        for line in cart_lines
+    ]
     db = get_db()
     with db:
         _, order_number = insert(db, row, lines)
@@ -68,12 +76,17 @@ def place(customer: sqlite3.Row, cart_lines: list[Line], address: Mapping[str, s
 
 
 def card_columns(card: payments.Card) -> dict[str, str]:
-    return {"payment_token": card.token, "cc_type": card.cc_type, "cc_exp_date": card.exp_date,
-            "card_label": card.label}
+    return {
+        "payment_token": card.token,
+        "cc_type": card.cc_type,
+        "cc_exp_date": card.exp_date,
+        "card_label": card.label,
+    }
 
 
-def insert(db: sqlite3.Connection, row: Mapping[str, object],
-           lines: list[Mapping[str, object]]) -> tuple[int, str]:
+def insert(
+    db: sqlite3.Connection, row: Mapping[str, object], lines: list[Mapping[str, object]]
+) -> tuple[int, str]:
     """Add an order and its lines inside the caller's transaction; return its id and number.
 
     ``row`` holds ``store_order`` columns but ``created_at`` and ``order_number``; ``lines``
@@ -98,27 +111,40 @@ def insert(db: sqlite3.Connection, row: Mapping[str, object],
 
 def get(order_number: str, user_id: str) -> sqlite3.Row | None:
     """Return the customer's order with this number, or None (also for other customers')."""
-    return get_db().execute(
-        "SELECT * FROM store_order WHERE order_number = ? AND user_id = ?",
-        (order_number, user_id),
-    ).fetchone()
+    return (
+        get_db()
+        .execute(
+            "SELECT * FROM store_order WHERE order_number = ? AND user_id = ?",
+            (order_number, user_id),
+        )
+        .fetchone()
+    )
 
 
 def get_by_number(order_number: str) -> sqlite3.Row | None:
-    return get_db().execute("SELECT * FROM store_order WHERE order_number = ?",
-                            (order_number,)).fetchone()
+    return (
+        get_db()
+        .execute("SELECT * FROM store_order WHERE order_number = ?", (order_number,))
+        .fetchone()
+    )
 
 
 def lines(order_id: int) -> list[sqlite3.Row]:
-    return get_db().execute(
-        "SELECT * FROM order_line WHERE order_id = ? ORDER BY id", (order_id,)
-    ).fetchall()
+    return (
+        get_db()
+        .execute("SELECT * FROM order_line WHERE order_id = ? ORDER BY id", (order_id,))
+        .fetchall()
+    )
 
 
 def for_customer(user_id: str) -> list[sqlite3.Row]:
     """Return the customer's orders, newest first, with their item counts."""
-    return get_db().execute(
-        "SELECT o.*, (SELECT SUM(quantity) FROM order_line WHERE order_id = o.id) AS items"
-        " FROM store_order o WHERE user_id = ? ORDER BY id DESC",
-        (user_id,),
-    ).fetchall()
+    return (
+        get_db()
+        .execute(
+            "SELECT o.*, (SELECT SUM(quantity) FROM order_line WHERE order_id = o.id) AS items"
+            " FROM store_order o WHERE user_id = ? ORDER BY id DESC",
+            (user_id,),
+        )
+        .fetchall()
+    )

@@ -36,16 +36,38 @@ class Card:
 
 TEST_CARDS: tuple[Card, ...] = (
     Card("tok_visa_4242", "Visa 4242 · exp 12/2099 (tok_visa_4242)", "1", "12/2099"),
-    Card("tok_mastercard_4444", "Mastercard 4444 · exp 08/2031 (tok_mastercard_4444)", "2",
-         "08/2031"),
-    Card("tok_visa_0341", "Visa 0341 · declines renewals: 140 (tok_visa_0341)", "1",
-         "12/2099", renewal_decline="140"),
-    Card("tok_visa_0119", "Visa 0119 · declines renewals: 160, do not retry (tok_visa_0119)",
-         "1", "12/2099", renewal_decline="160"),
-    Card("tok_visa_0127", "Visa 0127 · renewals: 110, invalid card (tok_visa_0127)", "1",
-         "12/2099", renewal_decline="110"),
-    Card("tok_decline", "Declining card (tok_decline)", "1", "12/2099", declines_checkout=True,
-         renewal_decline="140"),
+    Card(
+        "tok_mastercard_4444", "Mastercard 4444 · exp 08/2031 (tok_mastercard_4444)", "2", "08/2031"
+    ),
+    Card(
+        "tok_visa_0341",
+        "Visa 0341 · declines renewals: 140 (tok_visa_0341)",
+        "1",
+        "12/2099",
+        renewal_decline="140",
+    ),
+    Card(
+        "tok_visa_0119",
+        "Visa 0119 · declines renewals: 160, do not retry (tok_visa_0119)",
+        "1",
+        "12/2099",
+        renewal_decline="160",
+    ),
+    Card(
+        "tok_visa_0127",
+        "Visa 0127 · renewals: 110, invalid card (tok_visa_0127)",
+        "1",
+        "12/2099",
+        renewal_decline="110",
+    ),
+    Card(
+        "tok_decline",
+        "Declining card (tok_decline)",
+        "1",
+        "12/2099",
+        declines_checkout=True,
+        renewal_decline="140",
+    ),
 )
 
 _BY_TOKEN = {card.token: card for card in TEST_CARDS}

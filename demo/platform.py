@@ -42,8 +42,9 @@ def init_app(app: Flask) -> None:
     app.config["STORE_URL"] = app.config["STORE_URL"].rstrip("/")
     if not app.config.get("SFTP_KNOWN_HOSTS"):
         # Beside the store's database: the instance folder, or a test's temp dir.
-        app.config["SFTP_KNOWN_HOSTS"] = str(Path(app.config["DEMO_DB"]).with_name(
-            "demo_known_hosts"))
+        app.config["SFTP_KNOWN_HOSTS"] = str(
+            Path(app.config["DEMO_DB"]).with_name("demo_known_hosts")
+        )
     app.cli.add_command(sync_catalog_command)
     app.cli.add_command(retry_purchases_command)
     app.cli.add_command(recurring_orders_command)
@@ -95,8 +96,10 @@ def configured_drop_site() -> feed.DropSite | None:
     if not (merchant_public_id() and config.get("SFTP_USERNAME") and config.get("SFTP_PASSWORD")):
         return None
     return feed.DropSite(
-        host=config["SFTP_HOST"], port=int(config["SFTP_PORT"]),
-        username=config["SFTP_USERNAME"], password=config["SFTP_PASSWORD"],
+        host=config["SFTP_HOST"],
+        port=int(config["SFTP_PORT"]),
+        username=config["SFTP_USERNAME"],
+        password=config["SFTP_PASSWORD"],
         known_hosts=Path(config["SFTP_KNOWN_HOSTS"]),
     )
 
@@ -123,14 +126,20 @@ def sync_catalog() -> feed.Upload:
     """
     site = drop_site()
     store = urlsplit(current_app.config["STORE_URL"])
-    urls = current_app.url_map.bind(store.netloc, script_name=store.path or "/",
-                                    url_scheme=store.scheme)
+    urls = current_app.url_map.bind(
+        store.netloc, script_name=store.path or "/", url_scheme=store.scheme
+    )
 
     def link(endpoint: str, **values: str) -> str:
         return urls.build(endpoint, values, force_external=True)
 
-    return feed.publish(catalog.PRODUCTS, file_name=feed_filename() or "", site=site,
-                        link=link, https=store.scheme == "https")
+    return feed.publish(
+        catalog.PRODUCTS,
+        file_name=feed_filename() or "",
+        site=site,
+        link=link,
+        https=store.scheme == "https",
+    )
 
 
 @click.command("retry-purchases")
@@ -148,8 +157,10 @@ def sync_catalog_command() -> None:
         upload = sync_catalog()
     except feed.SyncError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Uploaded {upload.file_name} ({upload.products} products, {upload.size:,} bytes)"
-               f" to {upload.address} at {upload.at:%H:%M:%S} UTC")
+    click.echo(
+        f"Uploaded {upload.file_name} ({upload.products} products, {upload.size:,} bytes)"
+        f" to {upload.address} at {upload.at:%H:%M:%S} UTC"
+    )
 
 
 @click.command("recurring-orders")
@@ -183,8 +194,9 @@ def cart_subscriptions(og_session_id: str | None) -> dict[str, dict[str, int]] |
     if not og_session_id:
         return {}
     try:
-        response = requests.get(f"{platform_url()}/carts/{og_session_id}/",
-                                timeout=CART_TIMEOUT_SECONDS)
+        response = requests.get(
+            f"{platform_url()}/carts/{og_session_id}/", timeout=CART_TIMEOUT_SECONDS
+        )
         response.raise_for_status()
         items = response.json()["items"]
         return {item["id"]: item for item in items}

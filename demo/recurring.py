@@ -49,8 +49,11 @@ SWITCH_DECLINES = {
     "decline_140": ("140", "Your card was declined. (store admin switch)"),
     "decline_160": ("160", "Your card was declined: do not retry. (store admin switch)"),
     "decline_110": ("110", "The credit card number provided is not valid. (store admin switch)"),
-    "decline_999": ("999", "A temporary problem kept the store from placing the order; try "
-                           "again later. (store admin switch)"),
+    "decline_999": (
+        "999",
+        "A temporary problem kept the store from placing the order; try "
+        "again later. (store admin switch)",
+    ),
 }
 XML = "application/xml"
 HTML = "text/html; charset=utf-8"
@@ -72,8 +75,14 @@ class UnknownMode(ValueError):
 class Refused(Exception):
     """The order is not placed; the reply carries ``code`` and the message."""
 
-    def __init__(self, message: str, *, code: str = "999", outcome: str = "refused",
-                 order: order_xml.RecurringOrder | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "999",
+        outcome: str = "refused",
+        order: order_xml.RecurringOrder | None = None,
+    ) -> None:
         super().__init__(message)
         self.code, self.outcome, self.order = code, outcome, order
 
@@ -93,8 +102,9 @@ def mode() -> str:
 def set_mode(value: str) -> None:
     """:raises UnknownMode: if ``value`` is not one of ``MODES``."""
     if value not in MODES:
-        raise UnknownMode(f"Unknown recurring orders mode {value!r}: use one of "
-                          f"{', '.join(MODES)}.")
+        raise UnknownMode(
+            f"Unknown recurring orders mode {value!r}: use one of {', '.join(MODES)}."
+        )
     settings.put(MODE_SETTING, value)
 
 
@@ -118,8 +128,12 @@ def receive(content_type: str | None, authorization: str | None, body: bytes | N
     if created:
         _log("accepted", order, reason=f"Created {order_number}.", order_number=order_number)
     else:
-        _log("repeat", order, order_number=order_number,
-             reason=f"Already placed as {order_number}; nothing created.")
+        _log(
+            "repeat",
+            order,
+            order_number=order_number,
+            reason=f"Already placed as {order_number}; nothing created.",
+        )
     code = "010" if switch == "verify_later" else None
     return Reply(order_xml.success(order_number, response_code=code))
 
@@ -129,8 +143,9 @@ def _refuse(refused: Refused) -> Reply:
     return Reply(order_xml.error(refused.code, str(refused)))
 
 
-def _authentic(content_type: str | None, authorization: str | None,
-               body: bytes | None) -> order_xml.RecurringOrder:
+def _authentic(
+    content_type: str | None, authorization: str | None, body: bytes | None
+) -> order_xml.RecurringOrder:
     """Return the order if the request proves the platform sent it for this customer."""
     config = current_app.config
     public_id, hash_key = config.get("MERCHANT_PUBLIC_ID"), config.get("MERCHANT_HASH_KEY")
@@ -141,14 +156,16 @@ def _authentic(content_type: str | None, authorization: str | None,
     if body is None:
         raise Refused(f"The order XML is larger than {MAX_BODY_BYTES:,} bytes.")
     try:
-        auth = signing.verify_authorization(authorization, public_id=public_id,
-                                            hash_key=hash_key, now=time.time())
+        auth = signing.verify_authorization(
+            authorization, public_id=public_id, hash_key=hash_key, now=time.time()
+        )
         order = order_xml.parse(body)
     except (signing.SignatureRefused, order_xml.OrderXMLError) as exc:
         raise Refused(str(exc)) from None
     if auth.sig_field != order.customer_partner_id:
-        raise Refused("The signature's sig_field is not the order's customerPartnerId.",
-                      order=order)
+        raise Refused(
+            "The signature's sig_field is not the order's customerPartnerId.", order=order
+        )
     return order
 
 
@@ -185,16 +202,25 @@ def _customer(order: order_xml.RecurringOrder) -> sqlite3.Row:
 
 
 def _line(item: order_xml.Item) -> dict[str, Any]:
-    product = (catalog.get(item.product_id) or catalog.get(item.sku)
-               or catalog.get_by_sku(item.sku) or catalog.get_by_sku(item.product_id))
+    product = (
+        catalog.get(item.product_id)
+        or catalog.get(item.sku)
+        or catalog.get_by_sku(item.sku)
+        or catalog.get_by_sku(item.product_id)
+    )
     if product is None:
         raise Refused(f"Product {item.product_id or item.sku} is not sold by this store.")
     if not product.purchasable:
         raise Refused(f"{product.name} ({product.product_id}) is not available right now.")
-    return {"product_id": product.product_id, "sku": product.sku, "name": product.name,
-            "quantity": item.quantity, "total_cents": item.total_cents,
-            "unit_price_cents": (item.total_cents + item.quantity // 2) // item.quantity,
-            "one_time": int(item.one_time)}
+    return {
+        "product_id": product.product_id,
+        "sku": product.sku,
+        "name": product.name,
+        "quantity": item.quantity,
+        "total_cents": item.total_cents,
+        "unit_price_cents": (item.total_cents + item.quantity // 2) // item.quantity,
+        "one_time": int(item.one_time),
+    }
 
 
 def _expiry(encrypted: str) -> str:
@@ -205,8 +231,11 @@ def _expiry(encrypted: str) -> str:
         plain = ""
     match = EXPIRY_RE.fullmatch(plain)
     if not match or not 1 <= int(match[1]) <= 12:
-        raise Refused("The card's expiry date (orderCcExpire) could not be read.", code="120",
-                      outcome="declined")
+        raise Refused(
+            "The card's expiry date (orderCcExpire) could not be read.",
+            code="120",
+            outcome="declined",
+        )
     month, year = int(match[1]), int(match[2])
     today = datetime.now(UTC).date()
     if (year, month) < (today.year, today.month):
@@ -226,15 +255,26 @@ def _address(order: order_xml.RecurringOrder, customer: sqlite3.Row) -> dict[str
     return address
 
 
-def _create(order: order_xml.RecurringOrder, customer: sqlite3.Row, lines: list[dict[str, Any]],
-            card: payments.Card, expiry: str) -> tuple[str, bool]:
+def _create(
+    order: order_xml.RecurringOrder,
+    customer: sqlite3.Row,
+    lines: list[dict[str, Any]],
+    card: payments.Card,
+    expiry: str,
+) -> tuple[str, bool]:
     address = _address(order, customer)
     row = {
-        "user_id": customer["user_id"], "email": customer["email"], "status": "recurring",
+        "user_id": customer["user_id"],
+        "email": customer["email"],
+        "status": "recurring",
         **{f"ship_{field}": value for field, value in address.items()},
-        **orders.card_columns(card), "cc_exp_date": expiry, "currency": order.currency,
-        "subtotal_cents": order.subtotal_cents, "discount_cents": order.subtotal_discount_cents,
-        "shipping_cents": order.shipping_cents, "tax_cents": order.sales_tax_cents,
+        **orders.card_columns(card),
+        "cc_exp_date": expiry,
+        "currency": order.currency,
+        "subtotal_cents": order.subtotal_cents,
+        "discount_cents": order.subtotal_discount_cents,
+        "shipping_cents": order.shipping_cents,
+        "tax_cents": order.sales_tax_cents,
         "total_cents": order.total_cents,
     }
     db = get_db()
@@ -245,8 +285,15 @@ def _create(order: order_xml.RecurringOrder, customer: sqlite3.Row, lines: list[
             db.execute(
                 "INSERT INTO recurring_order (order_public_id, order_id, og_order_id,"
                 " og_order_date, customer_partner_id, received_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (order.public_id, order_id, order.og_order_id, order.og_date,
-                 order.customer_partner_id, _now()))
+                (
+                    order.public_id,
+                    order_id,
+                    order.og_order_id,
+                    order.og_date,
+                    order.customer_partner_id,
+                    _now(),
+                ),
+            )
     except sqlite3.IntegrityError:
         existing = _order_number(order.public_id)  # a concurrent POST of the same order won
         if existing is None:
@@ -256,42 +303,71 @@ def _create(order: order_xml.RecurringOrder, customer: sqlite3.Row, lines: list[
 
 
 def _order_number(public_id: str) -> str | None:
-    row = get_db().execute(
-        "SELECT o.order_number FROM recurring_order r JOIN store_order o ON o.id = r.order_id"
-        " WHERE r.order_public_id = ?", (public_id,)).fetchone()
+    row = (
+        get_db()
+        .execute(
+            "SELECT o.order_number FROM recurring_order r JOIN store_order o ON o.id = r.order_id"
+            " WHERE r.order_public_id = ?",
+            (public_id,),
+        )
+        .fetchone()
+    )
     return row["order_number"] if row else None
 
 
-def _log(outcome: str, order: order_xml.RecurringOrder | None, *, reason: str,
-         code: str | None = None, order_number: str | None = None) -> None:
+def _log(
+    outcome: str,
+    order: order_xml.RecurringOrder | None,
+    *,
+    reason: str,
+    code: str | None = None,
+    order_number: str | None = None,
+) -> None:
     db = get_db()
     with db:
         cursor = db.execute(
             "INSERT INTO recurring_delivery (received_at, outcome, error_code, reason,"
             " order_public_id, customer_partner_id, order_number) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (_now(), outcome, code, reason, order and order.public_id,
-             order and order.customer_partner_id, order_number))
-        db.execute("DELETE FROM recurring_delivery WHERE id <= ?",
-                   (cursor.lastrowid - DELIVERIES_KEPT,))
+            (
+                _now(),
+                outcome,
+                code,
+                reason,
+                order and order.public_id,
+                order and order.customer_partner_id,
+                order_number,
+            ),
+        )
+        db.execute(
+            "DELETE FROM recurring_delivery WHERE id <= ?", (cursor.lastrowid - DELIVERIES_KEPT,)
+        )
 
 
 def received(limit: int = 50) -> list[sqlite3.Row]:
     """The recurring orders placed at the store, newest first, with customer and items."""
-    return get_db().execute(
-        "SELECT r.order_public_id, r.og_order_id, r.received_at, o.order_number, o.status,"
-        " o.total_cents, o.currency, o.payment_token, o.cc_exp_date, c.first_name, c.last_name,"
-        " c.email,"
-        " (SELECT GROUP_CONCAT(quantity || ' × ' || name, '; ') FROM order_line"
-        "  WHERE order_id = o.id) AS items"
-        " FROM recurring_order r JOIN store_order o ON o.id = r.order_id"
-        " JOIN customer c ON c.user_id = o.user_id ORDER BY o.id DESC LIMIT ?",
-        (limit,)).fetchall()
+    return (
+        get_db()
+        .execute(
+            "SELECT r.order_public_id, r.og_order_id, r.received_at, o.order_number, o.status,"
+            " o.total_cents, o.currency, o.payment_token, o.cc_exp_date, c.first_name, c.last_name,"
+            " c.email,"
+            " (SELECT GROUP_CONCAT(quantity || ' × ' || name, '; ') FROM order_line"
+            "  WHERE order_id = o.id) AS items"
+            " FROM recurring_order r JOIN store_order o ON o.id = r.order_id"
+            " JOIN customer c ON c.user_id = o.user_id ORDER BY o.id DESC LIMIT ?",
+            (limit,),
+        )
+        .fetchall()
+    )
 
 
 def deliveries(limit: int = 50) -> list[sqlite3.Row]:
     """The latest POSTs to the order endpoint and what the store answered, newest first."""
-    return get_db().execute("SELECT * FROM recurring_delivery ORDER BY id DESC LIMIT ?",
-                            (limit,)).fetchall()
+    return (
+        get_db()
+        .execute("SELECT * FROM recurring_delivery ORDER BY id DESC LIMIT ?", (limit,))
+        .fetchall()
+    )
 
 
 def _now() -> str:

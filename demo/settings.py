@@ -13,5 +13,8 @@ def get(name: str, default: str) -> str:
 def put(name: str, value: str) -> None:
     db = get_db()
     with db:
-        db.execute("INSERT INTO store_setting (name, value) VALUES (?, ?)"
-                   " ON CONFLICT (name) DO UPDATE SET value = excluded.value", (name, value))
+        db.execute(
+            "INSERT INTO store_setting (name, value) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )

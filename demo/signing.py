@@ -94,14 +94,16 @@ def parse_authorization(value: str | None) -> Authorization:
         raise SignatureRefused("The Authorization header's ts must be a JSON number of seconds.")
     fields = [data.get(name) for name in ("public_id", "sig_field", "sig")]
     if not all(isinstance(field, str) and field for field in fields):
-        raise SignatureRefused("The Authorization header needs public_id, sig_field and sig "
-                               "as strings.")
+        raise SignatureRefused(
+            "The Authorization header needs public_id, sig_field and sig as strings."
+        )
     public_id, sig_field, sig = fields
     return Authorization(public_id, sig_field, ts, sig)
 
 
-def verify_authorization(value: str | None, *, public_id: str, hash_key: str,
-                         now: float) -> Authorization:
+def verify_authorization(
+    value: str | None, *, public_id: str, hash_key: str, now: float
+) -> Authorization:
     """Parse the header and check the merchant, the signature and its age.
 
     :raises SignatureRefused: with the reason, for the store's delivery log.

@@ -26,10 +26,14 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/
 
 def make_config(database_url: str, **extra) -> type[TestConfig]:
     scratch = tempfile.mkdtemp(prefix="perennial-test-")
-    attrs = {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": secrets.token_hex(16),
-             "SFTP_ROOT": os.path.join(scratch, "sftp"),
-             "FEEDS_DIR": os.path.join(scratch, "feeds"),
-             "SFTP_HOST_KEY": os.path.join(scratch, "sftp_host_key"), **extra}
+    attrs = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": secrets.token_hex(16),
+        "SFTP_ROOT": os.path.join(scratch, "sftp"),
+        "FEEDS_DIR": os.path.join(scratch, "feeds"),
+        "SFTP_HOST_KEY": os.path.join(scratch, "sftp_host_key"),
+        **extra,
+    }
     return type("RunConfig", (TestConfig,), attrs)
 
 

@@ -36,8 +36,7 @@ class Watch:
     def _token(self):
         if self._sqlite is not None:
             return self._sqlite.execute("PRAGMA data_version").fetchone()[0]
-        return self._conn.execute(text("SELECT pg_snapshot_xmax(pg_current_snapshot())")
-                                  ).scalar()
+        return self._conn.execute(text("SELECT pg_snapshot_xmax(pg_current_snapshot())")).scalar()
 
     def moved(self) -> bool:
         token = self._token()
@@ -56,14 +55,17 @@ def snapshot() -> Rows:
             pk = [c.name for c in table.primary_key]
             result = conn.execute(select(table))
             keys = list(result.keys())
-            rows[table.name] = {tuple(row[keys.index(c)] for c in pk): tuple(row)
-                                for row in result}
+            rows[table.name] = {tuple(row[keys.index(c)] for c in pk): tuple(row) for row in result}
     return rows
 
 
-def changes(before: Rows, after: Rows, *, ignore_columns: dict[str, set[str]] | None = None,
-            ignore_rows: dict[str, Callable[[dict[str, Any]], bool]] | None = None
-            ) -> list[str]:
+def changes(
+    before: Rows,
+    after: Rows,
+    *,
+    ignore_columns: dict[str, set[str]] | None = None,
+    ignore_rows: dict[str, Callable[[dict[str, Any]], bool]] | None = None,
+) -> list[str]:
     """What differs, one line per row; ignored columns and rows do not count."""
     ignore_columns, ignore_rows = ignore_columns or {}, ignore_rows or {}
     found = []
@@ -75,8 +77,11 @@ def changes(before: Rows, after: Rows, *, ignore_columns: dict[str, set[str]] | 
         for pk in sorted(old.keys() | new.keys(), key=repr):
             a, b = old.get(pk), new.get(pk)
             if a is not None and b is not None:
-                diff = [names[i] for i, (x, y) in enumerate(zip(a, b, strict=True))
-                        if x != y and i not in skip]
+                diff = [
+                    names[i]
+                    for i, (x, y) in enumerate(zip(a, b, strict=True))
+                    if x != y and i not in skip
+                ]
                 if diff:
                     found.append(f"{table.name} {pk}: changed {', '.join(diff)}")
             elif b is not None and not keep(dict(zip(names, b, strict=True))):
@@ -109,8 +114,7 @@ def restore(baseline: Rows, current: Rows) -> bool:
     Row by row (put back what is missing, undo changes, then drop what is new), so each
     step only refers to rows that exist; if a constraint still objects, reload every table.
     """
-    tables = [t for t in db.metadata.sorted_tables
-              if baseline.get(t.name) != current.get(t.name)]
+    tables = [t for t in db.metadata.sorted_tables if baseline.get(t.name) != current.get(t.name)]
     if not tables:
         return False
     try:

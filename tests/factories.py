@@ -32,11 +32,17 @@ def make_merchant(**overrides) -> Merchant:
     return merchant
 
 
-def make_staff(merchant: Merchant | None = None, *, role: str = "owner", email: str | None = None,
-               password: str = PASSWORD) -> StaffUser:
+def make_staff(
+    merchant: Merchant | None = None,
+    *,
+    role: str = "owner",
+    email: str | None = None,
+    password: str = PASSWORD,
+) -> StaffUser:
     merchant = merchant or make_merchant()
-    user = accounts.create_staff(merchant.id, email or f"user{next(_seq)}@example.com", password,
-                                 role=role)
+    user = accounts.create_staff(
+        merchant.id, email or f"user{next(_seq)}@example.com", password, role=role
+    )
     db.session.commit()
     return user
 
@@ -57,16 +63,22 @@ def csrf_token(client, path: str = "/console/login") -> str:
 
 def login(client, user: StaffUser, password: str = PASSWORD):
     token = csrf_token(client)
-    return client.post("/console/login", data={"email": user.email, "password": password,
-                                               "csrf_token": token})
+    return client.post(
+        "/console/login", data={"email": user.email, "password": password, "csrf_token": token}
+    )
 
 
 def make_product(merchant: Merchant, product_id: str | None = None, **overrides) -> Product:
     """A subscription-eligible, in-stock catalog product ($20.00 unless told otherwise)."""
-    values = {"name": "Trail Coffee", "price_minor": 2000, "currency": merchant.currency,
-              "autoship_eligible": True, "in_stock": True, **overrides}
-    product = Product(merchant_id=merchant.id, product_id=product_id or f"P{next(_seq)}",
-                      **values)
+    values = {
+        "name": "Trail Coffee",
+        "price_minor": 2000,
+        "currency": merchant.currency,
+        "autoship_eligible": True,
+        "in_stock": True,
+        **overrides,
+    }
+    product = Product(merchant_id=merchant.id, product_id=product_id or f"P{next(_seq)}", **values)
     db.session.add(product)
     db.session.commit()
     return product
@@ -74,39 +86,75 @@ def make_product(merchant: Merchant, product_id: str | None = None, **overrides)
 
 def make_customer(merchant: Merchant, user_id: str | None = None) -> Customer:
     user_id = user_id or f"cust-{next(_seq)}"
-    customer = Customer(merchant_id=merchant.id, merchant_user_id=user_id,
-                        email=f"{user_id}@example.com", first_name="Sam")
+    customer = Customer(
+        merchant_id=merchant.id,
+        merchant_user_id=user_id,
+        email=f"{user_id}@example.com",
+        first_name="Sam",
+    )
     db.session.add(customer)
     db.session.commit()
     return customer
 
 
-def make_subscription(merchant: Merchant, product: Product, customer: Customer | None = None,
-                      *, place_in_days: int = 7) -> Subscription:
+def make_subscription(
+    merchant: Merchant,
+    product: Product,
+    customer: Customer | None = None,
+    *,
+    place_in_days: int = 7,
+) -> Subscription:
     """A live subscription with its one upcoming (unsent) order."""
     customer = customer or make_customer(merchant)
-    sub = Subscription(merchant_id=merchant.id, customer_id=customer.id, product_id=product.id,
-                       quantity=1, every=4, every_period=2, start_date=date.today())
+    sub = Subscription(
+        merchant_id=merchant.id,
+        customer_id=customer.id,
+        product_id=product.id,
+        quantity=1,
+        every=4,
+        every_period=2,
+        start_date=date.today(),
+    )
     db.session.add(sub)
     db.session.flush()
-    order = Order(merchant_id=merchant.id, customer_id=customer.id,
-                  place_date=date.today() + timedelta(days=place_in_days))
-    order.items.append(OrderItem(subscription_id=sub.id, product_id=product.id, quantity=1,
-                                 price_minor=product.price_minor,
-                                 total_price_minor=product.price_minor))
+    order = Order(
+        merchant_id=merchant.id,
+        customer_id=customer.id,
+        place_date=date.today() + timedelta(days=place_in_days),
+    )
+    order.items.append(
+        OrderItem(
+            subscription_id=sub.id,
+            product_id=product.id,
+            quantity=1,
+            price_minor=product.price_minor,
+            total_price_minor=product.price_minor,
+        )
+    )
     db.session.add(order)
     db.session.commit()
     return sub
 
 
-def make_email(merchant: Merchant, customer: Customer | None = None, *,
-               template: str = "subscription.discontinued_cancel",
-               dedupe_key: str | None = None, **overrides) -> OutboundEmail:
+def make_email(
+    merchant: Merchant,
+    customer: Customer | None = None,
+    *,
+    template: str = "subscription.discontinued_cancel",
+    dedupe_key: str | None = None,
+    **overrides,
+) -> OutboundEmail:
     """An email queued in the merchant's outbox, the way services queue them."""
     customer = customer or make_customer(merchant)
-    email = notifications.queue_email(merchant.id, customer, template, dedupe_key=dedupe_key,
-                                      product="Trail Coffee", replacement="Decaf",
-                                      subscription="sub-1")
+    email = notifications.queue_email(
+        merchant.id,
+        customer,
+        template,
+        dedupe_key=dedupe_key,
+        product="Trail Coffee",
+        replacement="Decaf",
+        subscription="sub-1",
+    )
     for key, value in overrides.items():
         setattr(email, key, value)
     db.session.commit()

@@ -16,8 +16,15 @@ from app.services import events, sftp_accounts
 SFTP_PASSWORD = "drop-site-password"  # noqa: S105 - a test credential
 
 
-def product_xml(product_id: str, *, name: str | None = None, price: str = "19.99",
-                eligible: str | None = "1", in_stock: str = "1", extra: str = "") -> str:
+def product_xml(
+    product_id: str,
+    *,
+    name: str | None = None,
+    price: str = "19.99",
+    eligible: str | None = "1",
+    in_stock: str = "1",
+    extra: str = "",
+) -> str:
     """One <product> with sensible defaults; ``extra`` is appended inside it verbatim."""
     name = name if name is not None else f"Product {product_id}"
     eligible_tag = "" if eligible is None else f"<autoship_eligible>{eligible}</autoship_eligible>"
@@ -30,15 +37,19 @@ def product_xml(product_id: str, *, name: str | None = None, price: str = "19.99
     )
 
 
-def discontinued_xml(product_id: str, replacement: str | None = None, *,
-                     silent: bool = False) -> str:
+def discontinued_xml(
+    product_id: str, replacement: str | None = None, *, silent: bool = False
+) -> str:
     rel = ""
     if replacement:
         kind = "discontinued_silent_replacement" if silent else "discontinued_replacement"
-        rel = (f"<relationships><relationship><name>{kind}</name><related><product_id>"
-               f"{replacement}</product_id></related></relationship></relationships>")
-    return product_xml(product_id, eligible="0", in_stock="0",
-                       extra=f"<discontinued>1</discontinued>{rel}")
+        rel = (
+            f"<relationships><relationship><name>{kind}</name><related><product_id>"
+            f"{replacement}</product_id></related></relationship></relationships>"
+        )
+    return product_xml(
+        product_id, eligible="0", in_stock="0", extra=f"<discontinued>1</discontinued>{rel}"
+    )
 
 
 def feed(*products: str) -> bytes:
@@ -51,8 +62,9 @@ def file_name(merchant) -> str:
 
 def open_account(merchant) -> None:
     """Give the merchant a drop-site login (username = its public id)."""
-    sftp_accounts.set_password(merchant.id, merchant.public_id, actor=events.SYSTEM,
-                               password=SFTP_PASSWORD)
+    sftp_accounts.set_password(
+        merchant.id, merchant.public_id, actor=events.SYSTEM, password=SFTP_PASSWORD
+    )
 
 
 def drop(app: Flask, merchant, data: bytes, name: str | None = None) -> Path:
@@ -67,8 +79,9 @@ def drop(app: Flask, merchant, data: bytes, name: str | None = None) -> Path:
 @contextlib.contextmanager
 def drop_site(app: Flask) -> Iterator[SftpServer]:
     """The real SFTP server on a free port, checking logins against the app's database."""
-    settings = SftpSettings(port=0, root=Path(app.config["SFTP_ROOT"]),
-                            host_key_path=Path(app.config["SFTP_HOST_KEY"]))
+    settings = SftpSettings(
+        port=0, root=Path(app.config["SFTP_ROOT"]), host_key_path=Path(app.config["SFTP_HOST_KEY"])
+    )
     server = SftpServer(settings, sftp_accounts.DatabaseAuthenticator(app))
     server.start_background()
     try:
@@ -78,11 +91,19 @@ def drop_site(app: Flask) -> Iterator[SftpServer]:
 
 
 @contextlib.contextmanager
-def sftp_client(server: SftpServer, username: str,
-                password: str = SFTP_PASSWORD) -> Iterator[paramiko.SFTPClient]:
+def sftp_client(
+    server: SftpServer, username: str, password: str = SFTP_PASSWORD
+) -> Iterator[paramiko.SFTPClient]:
     with paramiko.SSHClient() as client:
         client.set_missing_host_key_policy(paramiko.AutoAddPolicy())  # noqa: S507 - loopback test
-        client.connect("127.0.0.1", port=server.port, username=username, password=password,
-                       look_for_keys=False, allow_agent=False, timeout=5)
+        client.connect(
+            "127.0.0.1",
+            port=server.port,
+            username=username,
+            password=password,
+            look_for_keys=False,
+            allow_agent=False,
+            timeout=5,
+        )
         with client.open_sftp() as sftp:
             yield sftp

@@ -18,24 +18,91 @@ from hypothesis import strategies as st
 
 SURROGATES = ("\ud800", "\udfff", "a\udc80b", "\udbff\ud800x")
 NUMBERS = (
-    "0", "-1", "1", "007", "+7", " 7", "7 ", "1_000", "0x1F", "1.5", "1e3", "1e309", "-1e309",
-    "NaN", "inf", "-0", "99999999999999999999", "100000000000000000000000000000",
-    "-99999999999999999999", "9223372036854775808", "2147483648", "9" * 5000,
-    "\u00b2", "\u00b9\u00b2\u00b3", "\u0661\u0662", "\u0663", "\U0001d7d7", "\u2460", "\u216b",
-    "\u09ea", "\uff11\uff12",
+    "0",
+    "-1",
+    "1",
+    "007",
+    "+7",
+    " 7",
+    "7 ",
+    "1_000",
+    "0x1F",
+    "1.5",
+    "1e3",
+    "1e309",
+    "-1e309",
+    "NaN",
+    "inf",
+    "-0",
+    "99999999999999999999",
+    "100000000000000000000000000000",
+    "-99999999999999999999",
+    "9223372036854775808",
+    "2147483648",
+    "9" * 5000,
+    "\u00b2",
+    "\u00b9\u00b2\u00b3",
+    "\u0661\u0662",
+    "\u0663",
+    "\U0001d7d7",
+    "\u2460",
+    "\u216b",
+    "\u09ea",
+    "\uff11\uff12",
 )
 DATES = (
-    "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "0001-01-01T00:00+01:00",
-    "9999-12-31T23:59-01:00", "0001-01-01", "9999-12-31", "0001-01-01T00:00:00Z",
-    "9999-12-31T23:59:59.999999-23:59", "0000-00-00", "2024-02-30", "2024-13-01T00:00",
-    "2024-01-01T24:00:00", "2024-01-01T00:00:00+24:00", "-0001-01-01", "+10000-01-01",
-    "2024-W01", "\uff12\uff10\uff12\uff14-01-01", "1970-01-01T00:00:00Z", "2024-06-01",
+    "0001-01-01T00:00:00+01:00",
+    "9999-12-31T23:59:59-01:00",
+    "0001-01-01T00:00+01:00",
+    "9999-12-31T23:59-01:00",
+    "0001-01-01",
+    "9999-12-31",
+    "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59.999999-23:59",
+    "0000-00-00",
+    "2024-02-30",
+    "2024-13-01T00:00",
+    "2024-01-01T24:00:00",
+    "2024-01-01T00:00:00+24:00",
+    "-0001-01-01",
+    "+10000-01-01",
+    "2024-W01",
+    "\uff12\uff10\uff12\uff14-01-01",
+    "1970-01-01T00:00:00Z",
+    "2024-06-01",
 )
 TEXTS = (
-    "", " ", "\x00", "a\x00b", "\t\r\n", "..", "../../etc/passwd", "%", "%00", "%ED%A0%80",
-    "%FF", "%2F", "/", "//evil.example", "javascript:alert(1)", "<script>alert(1)</script>",
-    "{{7*7}}", "'\"", "\u202e", "\ufeff", "\u00e9", "\U0001f600", "null", "true", "[]", "{}",
-    "A" * 10_000, "\u00e9" * 3000, "[" * 20_000, '{"a":' * 1000, "4111 1111 1111 1111",
+    "",
+    " ",
+    "\x00",
+    "a\x00b",
+    "\t\r\n",
+    "..",
+    "../../etc/passwd",
+    "%",
+    "%00",
+    "%ED%A0%80",
+    "%FF",
+    "%2F",
+    "/",
+    "//evil.example",
+    "javascript:alert(1)",
+    "<script>alert(1)</script>",
+    "{{7*7}}",
+    "'\"",
+    "\u202e",
+    "\ufeff",
+    "\u00e9",
+    "\U0001f600",
+    "null",
+    "true",
+    "[]",
+    "{}",
+    "A" * 10_000,
+    "\u00e9" * 3000,
+    "[" * 20_000,
+    '{"a":' * 1000,
+    "4111 1111 1111 1111",
 )
 OFFSETS = ("", "Z", "+00:00", "+01:00", "-01:00", "+14:00", "-12:00", "+23:59", "-23:59")
 
@@ -73,8 +140,9 @@ TEXT = st.one_of(
     st.text(max_size=20),
     st.text(st.characters(codec=None), max_size=8),
     st.text(st.characters(categories=["Cs", "Cc", "Zs", "Cf"]), min_size=1, max_size=4),
-    st.tuples(st.sampled_from("[{(\\%\x00a\u00e9"),
-              st.sampled_from((100, 1000, 5000, 30_000))).map(_repeat),
+    st.tuples(st.sampled_from("[{(\\%\x00a\u00e9"), st.sampled_from((100, 1000, 5000, 30_000))).map(
+        _repeat
+    ),
 )
 DATE = st.one_of(dates(), st.sampled_from(DATES))
 HOSTILE_TEXT = st.one_of(TEXT, NUMBER, DATE)
@@ -92,8 +160,21 @@ def nested(depth: int, kind: str = "[") -> str:
     return '{"a":' * depth + "1" + "}" * depth
 
 
-JSON_NUMBERS = ("0", "-1", "1.5", "-0.0", "1e308", "1e309", "-1e309", "NaN", "Infinity",
-                "-Infinity", "100000000000000000000", "-100000000000000000000", "9" * 5000)
+JSON_NUMBERS = (
+    "0",
+    "-1",
+    "1.5",
+    "-0.0",
+    "1e308",
+    "1e309",
+    "-1e309",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "100000000000000000000",
+    "-100000000000000000000",
+    "9" * 5000,
+)
 
 
 def _json_list(items: list[str]) -> str:
@@ -115,12 +196,17 @@ JSON_SCALAR = st.one_of(
 )
 JSON_VALUE = st.one_of(
     JSON_SCALAR,
-    st.recursive(JSON_SCALAR, lambda inner: st.one_of(
-        st.lists(inner, max_size=3).map(_json_list),
-        st.dictionaries(st.sampled_from(("a", "product", "every", "id", "d")), inner,
-                        max_size=3).map(_json_object)), max_leaves=4),
-    st.tuples(st.sampled_from((100, 990, 1000, 3000, 20_000)), st.sampled_from("[{")).map(
-        _nested),
+    st.recursive(
+        JSON_SCALAR,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3).map(_json_list),
+            st.dictionaries(
+                st.sampled_from(("a", "product", "every", "id", "d")), inner, max_size=3
+            ).map(_json_object),
+        ),
+        max_leaves=4,
+    ),
+    st.tuples(st.sampled_from((100, 990, 1000, 3000, 20_000)), st.sampled_from("[{")).map(_nested),
 )
 
 
@@ -137,8 +223,14 @@ def render(value, *, encode_strings: bool = False) -> str:
     if isinstance(value, Raw):
         return value.text
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{dumps(str(k))}: {render(v, encode_strings=encode_strings)}"
-                               for k, v in value.items()) + "}"
+        return (
+            "{"
+            + ", ".join(
+                f"{dumps(str(k))}: {render(v, encode_strings=encode_strings)}"
+                for k, v in value.items()
+            )
+            + "}"
+        )
     if isinstance(value, list):
         return "[" + ", ".join(render(v, encode_strings=encode_strings) for v in value) + "]"
     if encode_strings and isinstance(value, str):
@@ -159,9 +251,16 @@ SMALL_ID = st.integers(0, 50).map(str)
 def _cursor(draw) -> str:
     direction = draw(st.sampled_from(('"after"', '"before"')) | JSON_VALUE)
     pk = draw(SMALL_ID | JSON_VALUE)
-    doc = draw(st.sampled_from((
-        f'{{"d": {direction}, "id": {pk}}}', f'{{"id": {pk}}}', pk,
-        f'[{{"d": {direction}, "id": {pk}}}]')))
+    doc = draw(
+        st.sampled_from(
+            (
+                f'{{"d": {direction}, "id": {pk}}}',
+                f'{{"id": {pk}}}',
+                pk,
+                f'[{{"d": {direction}, "id": {pk}}}]',
+            )
+        )
+    )
     encoded = base64_json(doc, draw(st.booleans()), draw(st.booleans()))
     return draw(st.sampled_from((encoded, encoded[:-1], encoded + "!", "=" + encoded)))
 
@@ -181,8 +280,7 @@ def header_value(text: str) -> str:
 
 def compact(text: str, limit: int = 400) -> str:
     """Shorten long runs (``'['*30000``) and long values so a failing request stays readable."""
-    text = re.sub(r"(.)\1{39,}", lambda m: f"<{m.group(1)!r}*{len(m.group(0))}>", text,
-                  flags=re.S)
+    text = re.sub(r"(.)\1{39,}", lambda m: f"<{m.group(1)!r}*{len(m.group(0))}>", text, flags=re.S)
     return text if len(text) <= limit else f"{text[:limit]}…<{len(text)} chars>"
 
 
@@ -200,8 +298,9 @@ class Request:
 
     @property
     def query_string(self) -> str:
-        return "&".join(f"{quote_from_bytes(k, safe='')}={quote_from_bytes(v, safe='')}"
-                        for k, v in self.query)
+        return "&".join(
+            f"{quote_from_bytes(k, safe='')}={quote_from_bytes(v, safe='')}" for k, v in self.query
+        )
 
     @property
     def target(self) -> str:
@@ -210,13 +309,20 @@ class Request:
 
     def environ_overrides(self) -> dict[str, str]:
         raw = self.target
-        return {"PATH_INFO": self.path.decode("latin-1"), "QUERY_STRING": self.query_string,
-                "REQUEST_URI": raw, "RAW_URI": raw}
+        return {
+            "PATH_INFO": self.path.decode("latin-1"),
+            "QUERY_STRING": self.query_string,
+            "REQUEST_URI": raw,
+            "RAW_URI": raw,
+        }
 
     def text(self) -> str:
         """Everything the client sent, decoded, for telling echoes from leaks."""
-        parts = [self.path.decode("utf-8", "replace"), self.target, self.body.decode(
-            "utf-8", "replace")]
+        parts = [
+            self.path.decode("utf-8", "replace"),
+            self.target,
+            self.body.decode("utf-8", "replace"),
+        ]
         parts += [v for _, v in self.headers]
         parts += [v.decode("utf-8", "replace") for _, v in self.query]
         return "\n".join(parts)
@@ -235,20 +341,36 @@ class Request:
 
 
 def form_encoded(pairs: list[tuple[bytes, bytes]]) -> bytes:
-    return "&".join(f"{quote_from_bytes(k, safe='')}={quote_from_bytes(v, safe='')}"
-                    for k, v in pairs).encode("ascii")
+    return "&".join(
+        f"{quote_from_bytes(k, safe='')}={quote_from_bytes(v, safe='')}" for k, v in pairs
+    ).encode("ascii")
 
 
 def multipart(pairs: list[tuple[bytes, bytes]], boundary: str = "hostileBoundary") -> bytes:
-    chunks = [b"--" + boundary.encode() + b'\r\nContent-Disposition: form-data; name="'
-              + k.replace(b'"', b"") + b'"\r\n\r\n' + v + b"\r\n" for k, v in pairs]
+    chunks = [
+        b"--"
+        + boundary.encode()
+        + b'\r\nContent-Disposition: form-data; name="'
+        + k.replace(b'"', b"")
+        + b'"\r\n\r\n'
+        + v
+        + b"\r\n"
+        for k, v in pairs
+    ]
     return b"".join(chunks) + b"--" + boundary.encode() + b"--\r\n"
 
 
 CONTENT_TYPES = (
-    "application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-16",
-    "multipart/form-data", "multipart/form-data; boundary=", "application/json",
-    "application/json; charset=latin-1", "text/plain", "application/xml", "*/*", "\u00e9/\u00e9",
+    "application/x-www-form-urlencoded",
+    "application/x-www-form-urlencoded; charset=utf-16",
+    "multipart/form-data",
+    "multipart/form-data; boundary=",
+    "application/json",
+    "application/json; charset=latin-1",
+    "text/plain",
+    "application/xml",
+    "*/*",
+    "\u00e9/\u00e9",
 )
 
 
@@ -256,19 +378,23 @@ JUNK = st.binary(max_size=64) | HOSTILE_TEXT.map(utf8) | st.just(b"x" * (2 * 102
 
 
 @st.composite
-def bodies(draw, pairs: list[tuple[bytes, bytes]], spoil: bool = False
-           ) -> tuple[bytes, str | None]:
+def bodies(draw, pairs: list[tuple[bytes, bytes]], spoil: bool = False) -> tuple[bytes, str | None]:
     """The form ``pairs`` encoded as a browser would; when ``spoil``, encoded some other way
     or replaced by a body that is not a form at all."""
-    how = draw(st.sampled_from(("form", "multipart", "json", "junk", "empty")) if spoil
-               else st.sampled_from(("form",) * 9 + ("multipart",)))
+    how = draw(
+        st.sampled_from(("form", "multipart", "json", "junk", "empty"))
+        if spoil
+        else st.sampled_from(("form",) * 9 + ("multipart",))
+    )
     if how == "form":
         return form_encoded(pairs), "application/x-www-form-urlencoded"
     if how == "multipart":
         return multipart(pairs), 'multipart/form-data; boundary="hostileBoundary"'
     if how == "json":
-        doc = {k.decode("utf-8", "surrogateescape"): v.decode("utf-8", "surrogateescape")
-               for k, v in pairs}
+        doc = {
+            k.decode("utf-8", "surrogateescape"): v.decode("utf-8", "surrogateescape")
+            for k, v in pairs
+        }
         return utf8(dumps(doc)), "application/json"
     if how == "junk":
         return draw(JUNK), header_value(draw(st.sampled_from(CONTENT_TYPES) | TEXT))

@@ -18,12 +18,27 @@ PUBLIC_ID = "0a52e64caa1911ecbea15e94dbd6dbd1"
 ENDPOINT = "/og/orders"
 XML = "application/xml"
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
-COFFEE = {"product_id": "FF2040101", "sku": "81020401011", "name": "Café Crème Coffee Beans",
-          "qty": 2, "price": "16.50", "unitary_discount": "1.65", "discount": "3.30",
-          "finalPrice": "29.70"}
-LITTER = {"product_id": "FF3050104", "sku": "81030501043", "name": "PawPure™ Pine Cat Litter",
-          "qty": 1, "price": "16.99", "unitary_discount": "0.00", "discount": "0.00",
-          "finalPrice": "16.99", "type": "one-time"}
+COFFEE = {
+    "product_id": "FF2040101",
+    "sku": "81020401011",
+    "name": "Café Crème Coffee Beans",
+    "qty": 2,
+    "price": "16.50",
+    "unitary_discount": "1.65",
+    "discount": "3.30",
+    "finalPrice": "29.70",
+}
+LITTER = {
+    "product_id": "FF3050104",
+    "sku": "81030501043",
+    "name": "PawPure™ Pine Cat Litter",
+    "qty": 1,
+    "price": "16.99",
+    "unitary_discount": "0.00",
+    "discount": "0.00",
+    "finalPrice": "16.99",
+    "type": "one-time",
+}
 
 
 def item_xml(item: dict) -> str:
@@ -39,10 +54,19 @@ def item_xml(item: dict) -> str:
     )
 
 
-def order_xml(public_id: str = PUBLIC_ID, *, user: str = USER, email: str = "",
-              token: str = "tok_visa_4242", expiry: str = "12/2099",  # noqa: S107 - test token
-              items: tuple[dict, ...] = (COFFEE, LITTER), subtotal: str = "46.69",
-              shipping: str = "0.00", total: str = "46.69", currency: str = "USD") -> bytes:
+def order_xml(
+    public_id: str = PUBLIC_ID,
+    *,
+    user: str = USER,
+    email: str = "",
+    token: str = "tok_visa_4242",  # noqa: S107 - test token
+    expiry: str = "12/2099",
+    items: tuple[dict, ...] = (COFFEE, LITTER),
+    subtotal: str = "46.69",
+    shipping: str = "0.00",
+    total: str = "46.69",
+    currency: str = "USD",
+) -> bytes:
     """An order document as contracts §6.3 / T6 describe it, text fields in CDATA."""
     cc_expire = signing.encrypt_field(KEY, expiry) if expiry else ""
     return (
@@ -76,8 +100,14 @@ def order_xml(public_id: str = PUBLIC_ID, *, user: str = USER, email: str = "",
     ).encode()
 
 
-def authorization(user: str = USER, *, ts: object = None, key: str = KEY,
-                  public_id: str = MERCHANT, sig: str | None = None) -> str:
+def authorization(
+    user: str = USER,
+    *,
+    ts: object = None,
+    key: str = KEY,
+    public_id: str = MERCHANT,
+    sig: str | None = None,
+) -> str:
     """The JSON Authorization header, signed with the T1 procedure."""
     ts = int(time.time()) if ts is None else ts
     sig = signing.sign(key, user, ts) if sig is None else sig
@@ -86,15 +116,19 @@ def authorization(user: str = USER, *, ts: object = None, key: str = KEY,
 
 def make_store(tmp_path, **config):
     """The demo store on a fresh database, knowing the merchant id and hash key above."""
-    return create_store({
-        "DEMO_DB": str(tmp_path / "demo.db"), "SECRET_KEY": "unit-test",
-        "MERCHANT_PUBLIC_ID": MERCHANT, "MERCHANT_HASH_KEY": KEY,
-        "RECURRING_STALL_SECONDS": 0.3, **config,
-    })
+    return create_store(
+        {
+            "DEMO_DB": str(tmp_path / "demo.db"),
+            "SECRET_KEY": "unit-test",
+            "MERCHANT_PUBLIC_ID": MERCHANT,
+            "MERCHANT_HASH_KEY": KEY,
+            "RECURRING_STALL_SECONDS": 0.3,
+            **config,
+        }
+    )
 
 
-def post(client, body: bytes | None = None, *, auth: str | None = None,
-         content_type: str = XML):
+def post(client, body: bytes | None = None, *, auth: str | None = None, content_type: str = XML):
     headers = {"Content-Type": content_type, "Authorization": auth or authorization()}
     return client.post(ENDPOINT, data=order_xml() if body is None else body, headers=headers)
 

@@ -23,8 +23,7 @@ def make_shop(*, example_offer: bool = True, **overrides) -> Merchant:
 
     Offer ids are unique across merchants: only one merchant can own the example's offer.
     """
-    merchant = make_merchant(**{"hash_key": T1_KEY, "timezone": "America/New_York",
-                                **overrides})
+    merchant = make_merchant(**{"hash_key": T1_KEY, "timezone": "America/New_York", **overrides})
     make_product(merchant, "123456789", name="Dog Food", price_minor=1299)
     make_product(merchant, "222", name="Cat Food", price_minor=1000)
     make_product(merchant, "ONCE", name="Gift card", autoship_eligible=False)
@@ -32,30 +31,55 @@ def make_shop(*, example_offer: bool = True, **overrides) -> Merchant:
         # The §5.2 example's offer id is one of the merchant's own offers (its cart offer).
         db.session.add(Offer(merchant_id=merchant.id, location="cart", public_id=OFFER))
         db.session.commit()
-    incentives.create(merchant.id, {"name": "Ten", "kind": "percent_off", "percent": "10"},
-                      actor=ACTOR)
+    incentives.create(
+        merchant.id, {"name": "Ten", "kind": "percent_off", "percent": "10"}, actor=ACTOR
+    )
     return merchant
 
 
 def example(merchant, **changes) -> dict:
     """The contracts §5.2 example, made strict JSON."""
     body = {
-        "merchant_id": merchant.public_id, "og_cart_tracking": False,
+        "merchant_id": merchant.public_id,
+        "og_cart_tracking": False,
         "merchant_order_id": "abc123",
-        "user": {"user_id": "DC69410241", "first_name": "Nicholas", "last_name": "Bundy",
-                 "email": "nick@example.com", "phone_number": "555-555-5555",
-                 "shipping_address": {"first_name": "Nicholas", "last_name": "Bundy",
-                                      "company_name": "Ordergroove",
-                                      "address": "75 Broad Street", "address2": "23rd Floor",
-                                      "city": "New York", "state_province_code": "NY",
-                                      "zip_postal_code": "10004", "phone": "555-555-5555",
-                                      "fax": "", "country_code": "US"}},
+        "user": {
+            "user_id": "DC69410241",
+            "first_name": "Nicholas",
+            "last_name": "Bundy",
+            "email": "nick@example.com",
+            "phone_number": "555-555-5555",
+            "shipping_address": {
+                "first_name": "Nicholas",
+                "last_name": "Bundy",
+                "company_name": "Ordergroove",
+                "address": "75 Broad Street",
+                "address2": "23rd Floor",
+                "city": "New York",
+                "state_province_code": "NY",
+                "zip_postal_code": "10004",
+                "phone": "555-555-5555",
+                "fax": "",
+                "country_code": "US",
+            },
+        },
         "payment": {"token_id": "7654321", "cc_exp_date": EXP_12_2099, "cc_type": "1"},
-        "products": [{"product": "123456789", "sku": "123456789",
-                      "subscription_info": {"quantity": 2, "tracking_override": {
-                          "offer": OFFER, "every": 4, "every_period": 2}},
-                      "purchase_info": {"quantity": "2", "price": "2.00",
-                                        "discounted_price": "1.90", "total": "3.80"}}],
+        "products": [
+            {
+                "product": "123456789",
+                "sku": "123456789",
+                "subscription_info": {
+                    "quantity": 2,
+                    "tracking_override": {"offer": OFFER, "every": 4, "every_period": 2},
+                },
+                "purchase_info": {
+                    "quantity": "2",
+                    "price": "2.00",
+                    "discounted_price": "1.90",
+                    "total": "3.80",
+                },
+            }
+        ],
     }
     body.update(changes)
     return body
@@ -68,6 +92,7 @@ def whole(payload: dict) -> str:
 
 def per_value(payload) -> str:
     """SFCC's encoding: each string value URL-encoded, the JSON itself raw."""
+
     def enc(value):
         if isinstance(value, str):
             return quote(value, safe="")
@@ -76,6 +101,7 @@ def per_value(payload) -> str:
         if isinstance(value, list):
             return [enc(v) for v in value]
         return value
+
     return "create_request=" + json.dumps(enc(payload))
 
 
@@ -91,5 +117,3 @@ def count(model) -> int:
 
 
 # -- T4 --------------------------------------------------------------------------------------
-
-

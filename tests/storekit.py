@@ -22,8 +22,10 @@ from pathlib import Path
 
 from lxml import etree
 
-SUCCESS = b'<?xml version="1.0" encoding="UTF-8"?>\n<order><code>SUCCESS</code>' \
-          b'<orderId>{id}</orderId></order>'
+SUCCESS = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<order><code>SUCCESS</code>'
+    b"<orderId>{id}</orderId></order>"
+)
 
 
 def success(order_id: str = "1224") -> bytes:
@@ -31,13 +33,17 @@ def success(order_id: str = "1224") -> bytes:
 
 
 def error(code: str, message: str = "Declined") -> bytes:
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<order><code>ERROR</code><errorCode>'
-            f"{code}</errorCode><errorMsg>{message}</errorMsg></order>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<order><code>ERROR</code><errorCode>'
+        f"{code}</errorCode><errorMsg>{message}</errorMsg></order>"
+    ).encode()
 
 
 def verify_later(order_id: str = "1224") -> bytes:
-    return (f"<order><code>SUCCESS</code><responseCode>010</responseCode><orderId>{order_id}"
-            "</orderId></order>").encode()
+    return (
+        f"<order><code>SUCCESS</code><responseCode>010</responseCode><orderId>{order_id}"
+        "</orderId></order>"
+    ).encode()
 
 
 HOLD_LIMIT = 120.0  # seconds a held request waits for ``release`` at most
@@ -141,7 +147,8 @@ def store(answer: bytes | None = None) -> Iterator[Store]:
             body = self.rfile.read(length)
             with state.lock:
                 stall, drop, status, reply = state._act(
-                    Received(self.path, dict(self.headers), body))
+                    Received(self.path, dict(self.headers), body)
+                )
             state.gate.pause(state.gate.arrive())
             if stall:
                 time.sleep(stall)
@@ -191,13 +198,16 @@ class DemoStore:
 
     def orders(self) -> dict[str, str]:
         """The store's recurring orders: orderPublicId -> its order number (one row each)."""
-        return dict(self._query("SELECT order_public_id, o.order_number FROM recurring_order r"
-                                " JOIN store_order o ON o.id = r.order_id"))
+        return dict(
+            self._query(
+                "SELECT order_public_id, o.order_number FROM recurring_order r"
+                " JOIN store_order o ON o.id = r.order_id"
+            )
+        )
 
     def deliveries(self) -> list[str]:
         """What the store made of each POST, oldest first (accepted, repeat, declined, ...)."""
-        return [row[0] for row in self._query(
-            "SELECT outcome FROM recurring_delivery ORDER BY id")]
+        return [row[0] for row in self._query("SELECT outcome FROM recurring_delivery ORDER BY id")]
 
     def add_customers(self, user_ids: list[str]) -> None:
         """Customers the store knows (the order endpoint refuses anyone else's order)."""
@@ -208,7 +218,8 @@ class DemoStore:
                     "INSERT OR IGNORE INTO customer (user_id, email, password_hash, first_name,"
                     " last_name, address, city, state_province_code, zip_postal_code)"
                     " VALUES (?, ?, '-', 'Test', 'Buyer', '1 Main St', 'Albany', 'NY', '12207')",
-                    [(u, f"{u.lower()}@example.com") for u in user_ids])
+                    [(u, f"{u.lower()}@example.com") for u in user_ids],
+                )
         finally:
             conn.close()
 
@@ -228,8 +239,14 @@ def demo_store(folder: Path, merchant_public_id: str, hash_key: str) -> Iterator
     from demo import create_app as create_store
 
     path = str(folder / "demo-store.db")
-    app = create_store({"DEMO_DB": path, "SECRET_KEY": "fault-tests",
-                        "MERCHANT_PUBLIC_ID": merchant_public_id, "MERCHANT_HASH_KEY": hash_key})
+    app = create_store(
+        {
+            "DEMO_DB": path,
+            "SECRET_KEY": "fault-tests",
+            "MERCHANT_PUBLIC_ID": merchant_public_id,
+            "MERCHANT_HASH_KEY": hash_key,
+        }
+    )
     state = DemoStore(url="", db_path=path)
 
     def endpoint(environ, start_response):
@@ -237,14 +254,16 @@ def demo_store(folder: Path, merchant_public_id: str, hash_key: str) -> Iterator
             return app(environ, start_response)
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(body)
-        headers = {k[5:].replace("_", "-").title(): v for k, v in environ.items()
-                   if k.startswith("HTTP_")}
+        headers = {
+            k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")
+        }
         with state.lock:
             state.received.append(Received(environ["PATH_INFO"], headers, body))
             stall = state.stall_after.pop(0) if state.stall_after else 0.0
         answered: list = []
-        chunks = b"".join(app(environ, lambda status, hdrs, exc=None: answered.append(
-            (status, hdrs))))  # the store has placed (or refused) the order by now
+        chunks = b"".join(
+            app(environ, lambda status, hdrs, exc=None: answered.append((status, hdrs)))
+        )  # the store has placed (or refused) the order by now
         state.gate.pause(state.gate.arrive())
         time.sleep(stall)
         start_response(*answered[0])

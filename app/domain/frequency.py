@@ -28,8 +28,11 @@ class Frequency:
     period: int  # 1 day, 2 week, 3 month, 4 year (Ordergroove's ``every_period``)
 
     def __post_init__(self) -> None:
-        if (not isinstance(self.every, int) or isinstance(self.every, bool)
-                or not 1 <= self.every <= MAX_EVERY):
+        if (
+            not isinstance(self.every, int)
+            or isinstance(self.every, bool)
+            or not 1 <= self.every <= MAX_EVERY
+        ):
             raise ValueError(f"every must be a whole number from 1 to {MAX_EVERY}")
         if self.period not in PERIODS or isinstance(self.period, bool):
             raise ValueError("every_period must be 1 (days), 2 (weeks), 3 (months) or 4 (years)")
@@ -65,12 +68,12 @@ class Frequency:
 
     @property
     def span(self) -> str:
-        """"4 weeks", or "week" for every 1 week (what follows "every")."""
+        """ "4 weeks", or "week" for every 1 week (what follows "every")."""
         return self.unit if self.every == 1 else f"{self.every} {self.unit}s"
 
     @property
     def label(self) -> str:
-        """"every 4 weeks", "every month"."""
+        """ "every 4 weeks", "every month"."""
         return f"every {self.span}"
 
     @property
@@ -94,7 +97,7 @@ class Frequency:
 
 
 def label(every: int | None, period: int | None) -> str:
-    """"every 4 weeks" for a column pair, tolerating values no Frequency can hold."""
+    """ "every 4 weeks" for a column pair, tolerating values no Frequency can hold."""
     try:
         return Frequency(every, period).label
     except ValueError:

@@ -39,7 +39,6 @@ def decode(secret: str, scope: str, token: str) -> dict[str, Any]:
         data = wire.loads(raw, max_depth=3)
     except (InvalidToken, wire.WireError, ValueError):
         raise wire.WireError("Invalid cursor; use the next or previous link as given.") from None
-    if not isinstance(data, dict) or data.get("s") != scope or not isinstance(data.get("p"),
-                                                                             dict):
+    if not isinstance(data, dict) or data.get("s") != scope or not isinstance(data.get("p"), dict):
         raise wire.WireError("Invalid cursor; use the next or previous link as given.")
     return data["p"]

@@ -67,8 +67,7 @@ def sender_domain(sender: str) -> str:
         email["From"] = sender
         [address] = email["From"].addresses
     except (ValueError, MessageError) as exc:
-        raise ValueError("MAIL_FROM must be one address, e.g. Shop <no-reply@example.com>"
-                         ) from exc
+        raise ValueError("MAIL_FROM must be one address, e.g. Shop <no-reply@example.com>") from exc
     if not address.domain:
         raise ValueError("MAIL_FROM must be one address, e.g. Shop <no-reply@example.com>")
     return address.domain
@@ -84,8 +83,9 @@ def build_message(message: Outgoing, *, sender: str) -> EmailMessage:
         if len(email["To"].addresses) != 1 or not email["To"].addresses[0].domain:
             raise ValueError("not one address")
     except (ValueError, MessageError) as exc:  # a line break or a list in To or Subject
-        raise MailError("The recipient address or the subject is malformed.",
-                        permanent=True) from exc
+        raise MailError(
+            "The recipient address or the subject is malformed.", permanent=True
+        ) from exc
     email["Date"] = format_datetime(message.date)
     email["Message-ID"] = f"<{message.email_id}@{sender_domain(sender)}>"
     email[ID_HEADER] = message.email_id
@@ -123,8 +123,9 @@ class SmtpServer:
         """Parse ``url``; ValueError (never quoting the URL, which may hold a password)."""
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValueError("SMTP_URL must look like smtp://user:pass@host:587?starttls=1 "
-                             "or smtps://host:465")
+            raise ValueError(
+                "SMTP_URL must look like smtp://user:pass@host:587?starttls=1 or smtps://host:465"
+            )
         options = dict(parse_qsl(parts.query))
         if set(options) - {"starttls"}:
             raise ValueError("SMTP_URL knows one option: ?starttls=1")
@@ -132,12 +133,18 @@ class SmtpServer:
         starttls = options.get("starttls", "0").lower() in TRUE
         if tls and starttls:
             raise ValueError("SMTP_URL: smtps:// is TLS already; drop ?starttls=1")
-        server = cls(parts.hostname, parts.port or (465 if tls else 587 if starttls else 25),
-                     tls, starttls, unquote(parts.username) if parts.username else None,
-                     unquote(parts.password) if parts.password else None)
+        server = cls(
+            parts.hostname,
+            parts.port or (465 if tls else 587 if starttls else 25),
+            tls,
+            starttls,
+            unquote(parts.username) if parts.username else None,
+            unquote(parts.password) if parts.password else None,
+        )
         if server.username and not (tls or starttls) and server.host not in LOOPBACK:
-            raise ValueError("SMTP_URL would send its password in clear text: use smtps:// "
-                             "or ?starttls=1")
+            raise ValueError(
+                "SMTP_URL would send its password in clear text: use smtps:// or ?starttls=1"
+            )
         return server
 
 
@@ -163,28 +170,30 @@ class SmtpBackend:
         except smtplib.SMTPNotSupportedError as exc:  # e.g. SMTPUTF8 to a server without it
             raise MailError(str(exc), permanent=True) from exc
         except smtplib.SMTPResponseException as exc:
-            raise MailError(_reply(exc.smtp_code, exc.smtp_error),
-                            permanent=exc.smtp_code >= 500) from exc
+            raise MailError(
+                _reply(exc.smtp_code, exc.smtp_error), permanent=exc.smtp_code >= 500
+            ) from exc
         except (smtplib.SMTPException, OSError) as exc:
             # Maybe after the data went out: trying again may deliver a second copy.
             raise MailError(f"Connection lost while sending: {_describe(exc)}") from exc
         finally:
             _quit(smtp)  # the email is the server's from its 250; a failed QUIT changes nothing
-        log.info("email %s handed to %s:%s", message.email_id, self.server.host,
-                 self.server.port)
+        log.info("email %s handed to %s:%s", message.email_id, self.server.host, self.server.port)
 
     def _open(self) -> smtplib.SMTP:
         server, context = self.server, ssl.create_default_context()
         where = f"{server.host}:{server.port}"
         try:
             if server.tls:
-                smtp = smtplib.SMTP_SSL(server.host, server.port, timeout=self.timeout,
-                                        context=context)
+                smtp = smtplib.SMTP_SSL(
+                    server.host, server.port, timeout=self.timeout, context=context
+                )
             else:
                 smtp = smtplib.SMTP(server.host, server.port, timeout=self.timeout)
         except (smtplib.SMTPException, OSError) as exc:
-            raise MailUnavailable(f"Cannot reach the SMTP server {where}: {_describe(exc)}"
-                                  ) from exc
+            raise MailUnavailable(
+                f"Cannot reach the SMTP server {where}: {_describe(exc)}"
+            ) from exc
         try:
             if server.starttls:
                 smtp.starttls(context=context)
@@ -192,8 +201,9 @@ class SmtpBackend:
                 smtp.login(server.username, server.password or "")
         except (smtplib.SMTPException, OSError) as exc:
             _quit(smtp)
-            raise MailUnavailable(f"The SMTP server {where} refused TLS or login: "
-                                  f"{_describe(exc)}") from exc
+            raise MailUnavailable(
+                f"The SMTP server {where} refused TLS or login: {_describe(exc)}"
+            ) from exc
         return smtp
 
 

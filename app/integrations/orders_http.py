@@ -76,8 +76,11 @@ from urllib3.util.ssl_match_hostname import CertificateError
 MAX_BODY = 1024 * 1024
 CHUNK = 64 * 1024
 USER_AGENT = "Perennial order placement"
-_UNUSABLE_URL = (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                 requests.exceptions.InvalidSchema)
+_UNUSABLE_URL = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+)
 
 Outcome = Literal["replied", "not_sent", "unknown"]
 
@@ -127,9 +130,12 @@ def post_order(
     if any(char in authorization for char in "\r\n\x00"):
         raise ValueError("the Authorization header must be one line")
     headers = {
-        "Content-Type": "application/xml", "Authorization": authorization,
-        "Accept": "application/xml, text/xml, */*", "Accept-Encoding": "identity",
-        "Connection": "close", "User-Agent": USER_AGENT,
+        "Content-Type": "application/xml",
+        "Authorization": authorization,
+        "Accept": "application/xml, text/xml, */*",
+        "Accept-Encoding": "identity",
+        "Connection": "close",
+        "User-Agent": USER_AGENT,
     }
     started = time.monotonic()
     own = session is None
@@ -139,8 +145,13 @@ def post_order(
     try:
         try:
             response = session.post(
-                url, data=body, headers=headers, timeout=(connect_timeout, read_timeout),
-                allow_redirects=False, stream=True, auth=_KeepAuthorization(),
+                url,
+                data=body,
+                headers=headers,
+                timeout=(connect_timeout, read_timeout),
+                allow_redirects=False,
+                stream=True,
+                auth=_KeepAuthorization(),
             )
         except _UNUSABLE_URL as error:
             return Delivery("not_sent", reason=f"unusable URL ({type(error).__name__})")
@@ -155,8 +166,9 @@ def post_order(
             session.close()
 
 
-def _read(response: requests.Response, started: float, read_timeout: float,
-          max_body: int) -> Delivery:
+def _read(
+    response: requests.Response, started: float, read_timeout: float, max_body: int
+) -> Delivery:
     """Read at most ``max_body`` bytes of the reply within ``read_timeout``."""
     status, content_type = response.status_code, response.headers.get("Content-Type")
     deadline = time.monotonic() + read_timeout
@@ -166,20 +178,39 @@ def _read(response: requests.Response, started: float, read_timeout: float,
         while chunk := response.raw.read1(CHUNK) or b"":
             if len(chunk) > max_body - size:
                 chunks.append(chunk[: max_body - size])
-                return Delivery("replied", status=status, body=b"".join(chunks),
-                                content_type=content_type, elapsed_ms=_since(started),
-                                truncated=True)
+                return Delivery(
+                    "replied",
+                    status=status,
+                    body=b"".join(chunks),
+                    content_type=content_type,
+                    elapsed_ms=_since(started),
+                    truncated=True,
+                )
             chunks.append(chunk)
             size += len(chunk)
             if time.monotonic() > deadline:
-                return Delivery("unknown", reason="the reply's body took longer than the read"
-                                " timeout", status=status, content_type=content_type,
-                                elapsed_ms=_since(started))
+                return Delivery(
+                    "unknown",
+                    reason="the reply's body took longer than the read timeout",
+                    status=status,
+                    content_type=content_type,
+                    elapsed_ms=_since(started),
+                )
     except (HTTPError, OSError) as error:
-        return Delivery("unknown", reason=f"the reply's body was cut short ({_root(error)})",
-                        status=status, content_type=content_type, elapsed_ms=_since(started))
-    return Delivery("replied", status=status, body=b"".join(chunks), content_type=content_type,
-                    elapsed_ms=_since(started))
+        return Delivery(
+            "unknown",
+            reason=f"the reply's body was cut short ({_root(error)})",
+            status=status,
+            content_type=content_type,
+            elapsed_ms=_since(started),
+        )
+    return Delivery(
+        "replied",
+        status=status,
+        body=b"".join(chunks),
+        content_type=content_type,
+        elapsed_ms=_since(started),
+    )
 
 
 def _failed(error: requests.RequestException, started: float) -> Delivery:

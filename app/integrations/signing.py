@@ -63,8 +63,9 @@ def _check_sig(hash_key: str, data: str, ts: int, sig: str, trust_level: str | N
         raise SignatureError("signature mismatch")
 
 
-def verify_signature(hash_key: str, data: str, ts: object, sig: str, *,
-                     now: float | None = None) -> None:
+def verify_signature(
+    hash_key: str, data: str, ts: object, sig: str, *, now: float | None = None
+) -> None:
     """Check a ``data|ts`` signature and its freshness (e.g. the verification link's)."""
     ts = _parse_ts(ts)
     _check_sig(hash_key, data, ts, sig or "", None)

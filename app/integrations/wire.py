@@ -31,8 +31,9 @@ class NotJson(WireError):
 def check_text(value: str, label: str = "A text value") -> str:
     """Return ``value`` unless it holds a NUL or a lone surrogate, which nothing can store."""
     if UNUSABLE.search(value):
-        raise WireError(f"{label} contains a NUL character or an invalid (lone surrogate) "
-                        "character.")
+        raise WireError(
+            f"{label} contains a NUL character or an invalid (lone surrogate) character."
+        )
     return value
 
 
@@ -103,8 +104,7 @@ def parse_int(value: Any, *, low: int, high: int, label: str = "The number") -> 
     return value
 
 
-def parse_datetime(value: str, *, default_tz: tzinfo = UTC,
-                   label: str = "The date") -> datetime:
+def parse_datetime(value: str, *, default_tz: tzinfo = UTC, label: str = "The date") -> datetime:
     """An ISO 8601 date or datetime as an aware UTC datetime; a naive one is in ``default_tz``.
 
     Refused: what is not ISO 8601, and moments that fall outside the calendar once moved to
@@ -116,8 +116,9 @@ def parse_datetime(value: str, *, default_tz: tzinfo = UTC,
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise WireError(f"{label} is not an ISO 8601 date or datetime, such as "
-                        "2026-12-01T09:00:00Z.") from None
+        raise WireError(
+            f"{label} is not an ISO 8601 date or datetime, such as 2026-12-01T09:00:00Z."
+        ) from None
     try:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=default_tz)

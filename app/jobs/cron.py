@@ -27,16 +27,34 @@ MAIL_SCHEDULE = "* * * * *"  # every minute
 BATCH_RESPONSE_SCHEDULE = "*/5 * * * *"  # every five minutes
 NOTICES_SCHEDULE = "20 * * * *"  # hourly; each merchant from its own NOTICE_HOUR on
 
-cron.register(heartbeat, queue_name="default", interval=HEARTBEAT_SECONDS, name="heartbeat",
-              result_ttl=60, ttl=120)
+cron.register(
+    heartbeat,
+    queue_name="default",
+    interval=HEARTBEAT_SECONDS,
+    name="heartbeat",
+    result_ttl=60,
+    ttl=120,
+)
 cron.register(ingest_all, queue_name="default", cron=FEED_SCHEDULE, name="feeds")
-cron.register(schedule_placement, queue_name="default", cron=PLACEMENT_SCHEDULE,
-              name="placement")
-cron.register(ingest_batch_responses, queue_name="default", cron=BATCH_RESPONSE_SCHEDULE,
-              name="batch-responses", job_timeout=3600)
-cron.register(send_notices, queue_name="default", cron=NOTICES_SCHEDULE, name="notices",
-              job_timeout=3600)
+cron.register(schedule_placement, queue_name="default", cron=PLACEMENT_SCHEDULE, name="placement")
+cron.register(
+    ingest_batch_responses,
+    queue_name="default",
+    cron=BATCH_RESPONSE_SCHEDULE,
+    name="batch-responses",
+    job_timeout=3600,
+)
+cron.register(
+    send_notices, queue_name="default", cron=NOTICES_SCHEDULE, name="notices", job_timeout=3600
+)
 # A sweep not started within a minute is superseded by the next; one killed by its timeout
 # leaves its email "sending" until the lease ends, then it is sent again.
-cron.register(deliver_pending, queue_name="default", cron=MAIL_SCHEDULE, name="mail",
-              job_timeout=600, ttl=60, result_ttl=60)
+cron.register(
+    deliver_pending,
+    queue_name="default",
+    cron=MAIL_SCHEDULE,
+    name="mail",
+    job_timeout=600,
+    ttl=60,
+    result_ttl=60,
+)

@@ -38,9 +38,13 @@ class Offer(db.Model):
     optout_label: Mapped[str] = mapped_column(String(200), default="One-time purchase")
     every_label: Mapped[str] = mapped_column(String(100), default="Deliver every")
     tooltip_trigger: Mapped[str] = mapped_column(String(100), default="How subscriptions work")
-    tooltip: Mapped[str] = mapped_column(Text, default=(
-        "Get this delivered on your schedule. Skip, change or cancel any time from your "
-        "account; no commitment."))
+    tooltip: Mapped[str] = mapped_column(
+        Text,
+        default=(
+            "Get this delivered on your schedule. Skip, change or cancel any time from your "
+            "account; no commitment."
+        ),
+    )
     show_tooltip: Mapped[bool] = mapped_column(Boolean, default=True)
     frequencies: Mapped[list] = mapped_column(JSON, default=lambda: list(DEFAULT_FREQUENCIES))
     default_frequency: Mapped[str] = mapped_column(String(16), default=DEFAULT_FREQUENCY)

@@ -46,8 +46,9 @@ class OrderStatus(IntEnum):
 
 class Order(db.Model):
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_merchant_status_place", "merchant_id", "status",
-                            "place_date"),)
+    __table_args__ = (
+        Index("ix_orders_merchant_status_place", "merchant_id", "status", "place_date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)

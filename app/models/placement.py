@@ -38,8 +38,7 @@ class Outcome:
     NOT_SENT = "not_sent"  # refused connection, DNS, connect timeout: nothing reached the store
     UNKNOWN = "unknown"  # the request may have reached the store; no reply was read
     BATCHED = "batched"  # written to the merchant's batch file
-    ALL = (SENDING, SUCCESS, PENDING_VERIFICATION, DECLINED, UNREADABLE, NOT_SENT, UNKNOWN,
-           BATCHED)
+    ALL = (SENDING, SUCCESS, PENDING_VERIFICATION, DECLINED, UNREADABLE, NOT_SENT, UNKNOWN, BATCHED)
 
 
 class PlacementRun(db.Model):
@@ -90,8 +89,9 @@ class PlacementAttempt(db.Model):
     request_xml: Mapped[str | None] = mapped_column(Text)  # as sent, card fields masked
     reply_body: Mapped[str | None] = mapped_column(Text)  # the first few KB of the reply
     # Batch mode: the file the order was written to (its answer comes in a response file).
-    batch_file_id: Mapped[int | None] = mapped_column(ForeignKey("placement_batch_files.id"),
-                                                      index=True)
+    batch_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("placement_batch_files.id"), index=True
+    )
 
     order: Mapped[Order] = relationship()
 
@@ -103,11 +103,17 @@ class BatchFile(db.Model):
     __tablename__ = "placement_batch_files"
     # Two runs in the same second must not write one name: the second takes the next second.
     # (A store may upload a response under a name it used before: those repeat.)
-    __table_args__ = (Index("uq_placement_batch_files_orders_name", "merchant_id", "file_name",
-                            unique=True, sqlite_where=text("kind = 'orders'"),
-                            postgresql_where=text("kind = 'orders'")),
-                      Index("ix_placement_batch_files_merchant_created", "merchant_id",
-                            "created_at"))
+    __table_args__ = (
+        Index(
+            "uq_placement_batch_files_orders_name",
+            "merchant_id",
+            "file_name",
+            unique=True,
+            sqlite_where=text("kind = 'orders'"),
+            postgresql_where=text("kind = 'orders'"),
+        ),
+        Index("ix_placement_batch_files_merchant_created", "merchant_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)

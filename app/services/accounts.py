@@ -72,8 +72,9 @@ def authenticate(email: str, password: str, *, source: str | None) -> StaffUser 
     actor = events.Actor("staff", str(user.id), source)
     if not check_password_hash(user.password_hash, password or ""):
         current_app.logger.warning("console login failed for staff %s from %s", user.id, source)
-        events.record(user.merchant_id, "staff.login_failed", actor,
-                      object_type="staff", object_id=user.id)
+        events.record(
+            user.merchant_id, "staff.login_failed", actor, object_type="staff", object_id=user.id
+        )
         db.session.commit()
         return None
     user.last_login_at = utcnow()

@@ -21,8 +21,9 @@ def list_for(merchant_id: int) -> list[ApiKey]:
     return list(db.session.scalars(query))
 
 
-def create(merchant_id: int, name: str, *, actor: events.Actor, created_by_id: int | None = None
-           ) -> tuple[ApiKey, str]:
+def create(
+    merchant_id: int, name: str, *, actor: events.Actor, created_by_id: int | None = None
+) -> tuple[ApiKey, str]:
     """Create a key and return it with its raw value, which is never retrievable again."""
     return _store(merchant_id, name, "pk_" + secrets.token_urlsafe(32), actor, created_by_id)
 
@@ -32,8 +33,9 @@ def create_with_value(merchant_id: int, name: str, raw: str, *, actor: events.Ac
     return _store(merchant_id, name, raw, actor, None)[0]
 
 
-def _store(merchant_id: int, name: str, raw: str, actor: events.Actor, created_by_id: int | None
-           ) -> tuple[ApiKey, str]:
+def _store(
+    merchant_id: int, name: str, raw: str, actor: events.Actor, created_by_id: int | None
+) -> tuple[ApiKey, str]:
     name = (name or "").strip()[:100] or "API key"
     active = db.session.scalar(
         select(func.count(ApiKey.id)).where(
@@ -43,14 +45,21 @@ def _store(merchant_id: int, name: str, raw: str, actor: events.Actor, created_b
     if active >= MAX_ACTIVE_KEYS:
         raise ValidationError(f"At most {MAX_ACTIVE_KEYS} active keys; revoke one first.")
     key = ApiKey(
-        merchant_id=merchant_id, name=name, prefix=raw[:10], key_hash=hash_api_key(raw),
+        merchant_id=merchant_id,
+        name=name,
+        prefix=raw[:10],
+        key_hash=hash_api_key(raw),
         created_by_id=created_by_id,
     )
     db.session.add(key)
     db.session.flush()
     events.record(
-        merchant_id, "api_key.create", actor,
-        object_type="api_key", object_id=key.id, after={"name": name, "prefix": key.prefix},
+        merchant_id,
+        "api_key.create",
+        actor,
+        object_type="api_key",
+        object_id=key.id,
+        after={"name": name, "prefix": key.prefix},
     )
     db.session.commit()
     return key, raw
@@ -66,8 +75,12 @@ def revoke(merchant_id: int, key_id: int, *, actor: events.Actor) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         events.record(
-            merchant_id, "api_key.revoke", actor,
-            object_type="api_key", object_id=key.id, before={"active": True},
+            merchant_id,
+            "api_key.revoke",
+            actor,
+            object_type="api_key",
+            object_id=key.id,
+            before={"active": True},
             after={"active": False},
         )
         db.session.commit()

@@ -44,10 +44,20 @@ class Counts:
 def feed_hash(item: FeedProduct) -> str:
     """Digest every feed value of a product, to skip writes when nothing changed."""
     parts = (
-        item.sku, item.name, item.price_minor, item.details_url, item.image_url,
-        item.autoship_eligible, item.in_stock, item.discontinued, item.groups,
-        sorted(dict(item.extra_data).items()), item.replacement, item.replacement_silent,
-        item.every, item.every_period,
+        item.sku,
+        item.name,
+        item.price_minor,
+        item.details_url,
+        item.image_url,
+        item.autoship_eligible,
+        item.in_stock,
+        item.discontinued,
+        item.groups,
+        sorted(dict(item.extra_data).items()),
+        item.replacement,
+        item.replacement_silent,
+        item.every,
+        item.every_period,
     )  # not product_type: it is set at creation only, so a later change is no change
     return hashlib.sha1(repr(parts).encode(), usedforsecurity=False).hexdigest()
 
@@ -89,14 +99,22 @@ def upsert_batch(
         digest = feed_hash(item)
         row = existing.get(item.product_id)
         if row is None:
-            new_rows.append({**_values(item, digest, run_id), "merchant_id": merchant_id,
-                             "product_id": item.product_id, "currency": currency,
-                             "product_type": item.product_type or "standard",
-                             "created_at": now, "updated_at": now})
+            new_rows.append(
+                {
+                    **_values(item, digest, run_id),
+                    "merchant_id": merchant_id,
+                    "product_id": item.product_id,
+                    "currency": currency,
+                    "product_type": item.product_type or "standard",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
             regroup.append(item)
         elif row.feed_hash != digest:
-            changed_rows.append({**_values(item, digest, run_id), "b_id": row.id,
-                                 "updated_at": now})
+            changed_rows.append(
+                {**_values(item, digest, run_id), "b_id": row.id, "updated_at": now}
+            )
             regroup.append(item)
         else:
             unchanged.append(row.id)
@@ -117,8 +135,10 @@ def _is_empty(conn: Connection, merchant_id: int) -> bool:
     lookups matters on PostgreSQL, whose statistics still say the merchant has no rows while
     the run inserts them, and plans each lookup as a scan of everything inserted so far.
     """
-    return conn.execute(select(Product.id).where(Product.merchant_id == merchant_id)
-                        .limit(1)).first() is None
+    return (
+        conn.execute(select(Product.id).where(Product.merchant_id == merchant_id).limit(1)).first()
+        is None
+    )
 
 
 def _existing(conn: Connection, merchant_id: int, items: list[FeedProduct]) -> dict:
@@ -130,8 +150,9 @@ def _existing(conn: Connection, merchant_id: int, items: list[FeedProduct]) -> d
     return {row.product_id: row for row in conn.execute(query)}
 
 
-def _write(conn: Connection, new_rows: list, changed_rows: list, unchanged: list[int],
-           run_id: int) -> dict[str, int]:
+def _write(
+    conn: Connection, new_rows: list, changed_rows: list, unchanged: list[int], run_id: int
+) -> dict[str, int]:
     """Write the batch; return the new rows' ids by product_id."""
     created = _insert(conn, new_rows) if new_rows else {}
     if changed_rows:
@@ -139,9 +160,11 @@ def _write(conn: Connection, new_rows: list, changed_rows: list, unchanged: list
         conn.execute(stmt, changed_rows)
     if unchanged:
         conn.execute(
-            update(Product).where(_among(conn, Product.id, unchanged)).values(
-                last_feed_run_id=run_id, in_latest_feed=True,
-                updated_at=Product.updated_at)  # bookkeeping, not a change to the product
+            update(Product)
+            .where(_among(conn, Product.id, unchanged))
+            .values(
+                last_feed_run_id=run_id, in_latest_feed=True, updated_at=Product.updated_at
+            )  # bookkeeping, not a change to the product
         )
     return created
 
@@ -155,23 +178,36 @@ def _insert(conn: Connection, rows: list[dict]) -> dict[str, int]:
     # RETURNING SQLAlchemy sends one statement of 20,000 parameters a page, which psycopg
     # parses in Python every time (it caches short statements only): five times slower.
     sequence = func.pg_get_serial_sequence(Product.__tablename__, "id")
-    ids = conn.execute(select(func.nextval(sequence)).select_from(
-        func.generate_series(1, len(rows)))).scalars().all()
+    ids = (
+        conn.execute(select(func.nextval(sequence)).select_from(func.generate_series(1, len(rows))))
+        .scalars()
+        .all()
+    )
     for row, row_id in zip(rows, sorted(ids), strict=True):
         row["id"] = row_id
     conn.execute(insert(Product), rows)
     return {row["product_id"]: row["id"] for row in rows}
 
 
-def _regroup(conn: Connection, merchant_id: int, items: list[FeedProduct],
-             ids: dict[str, int], changed: list[int]) -> None:
+def _regroup(
+    conn: Connection,
+    merchant_id: int,
+    items: list[FeedProduct],
+    ids: dict[str, int],
+    changed: list[int],
+) -> None:
     """Replace the group memberships of new and ``changed`` products (``ids``: their row ids)."""
     if changed:  # a row inserted by this batch has no groups yet
         conn.execute(delete(ProductGroup).where(_among(conn, ProductGroup.product_id, changed)))
     rows = [
-        {"merchant_id": merchant_id, "product_id": ids[i.product_id], "group_type": kind,
-         "name": name}
-        for i in items for kind, name in dict.fromkeys(i.groups)
+        {
+            "merchant_id": merchant_id,
+            "product_id": ids[i.product_id],
+            "group_type": kind,
+            "name": name,
+        }
+        for i in items
+        for kind, name in dict.fromkeys(i.groups)
     ]
     if rows:
         conn.execute(insert(ProductGroup), rows)
@@ -214,6 +250,7 @@ def mark_latest(merchant_id: int, run_id: int) -> None:
 
 
 def by_product_ids(merchant_id: int, product_ids: Iterable[str]) -> dict[str, Product]:
-    query = select(Product).where(Product.merchant_id == merchant_id,
-                                  Product.product_id.in_(list(product_ids)))
+    query = select(Product).where(
+        Product.merchant_id == merchant_id, Product.product_id.in_(list(product_ids))
+    )
     return {p.product_id: p for p in db.session.scalars(query)}

@@ -34,15 +34,16 @@ def summary(merchant_id: int, days: int = 30) -> Summary:
     since = utcnow() - timedelta(days=days)
     accepted = PurchaseRequest.status.in_(ACCEPTED)
     row = db.session.execute(
-        select(func.count().filter(accepted),
-               func.count().filter(accepted, PurchaseRequest.subscription_checkout.is_(True)),
-               func.coalesce(func.sum(case((accepted,
-                                            PurchaseRequest.subscriptions_created), else_=0)),
-                             0),
-               func.count().filter(PurchaseRequest.status == "held"),
-               func.count().filter(PurchaseRequest.status == "declined"))
-        .where(PurchaseRequest.merchant_id == merchant_id,
-               PurchaseRequest.created_at >= since)).one()
+        select(
+            func.count().filter(accepted),
+            func.count().filter(accepted, PurchaseRequest.subscription_checkout.is_(True)),
+            func.coalesce(
+                func.sum(case((accepted, PurchaseRequest.subscriptions_created), else_=0)), 0
+            ),
+            func.count().filter(PurchaseRequest.status == "held"),
+            func.count().filter(PurchaseRequest.status == "declined"),
+        ).where(PurchaseRequest.merchant_id == merchant_id, PurchaseRequest.created_at >= since)
+    ).one()
     total, subs, created, held, declined = (int(v or 0) for v in row)
     return Summary(days, total, subs, total - subs, created, held, declined)
 
@@ -53,5 +54,7 @@ def recent(merchant_id: int, limit: int = 50) -> list[tuple[PurchaseRequest, str
         select(PurchaseRequest, Customer.merchant_user_id)
         .outerjoin(Customer, Customer.id == PurchaseRequest.customer_id)
         .where(PurchaseRequest.merchant_id == merchant_id)
-        .order_by(PurchaseRequest.id.desc()).limit(limit))
+        .order_by(PurchaseRequest.id.desc())
+        .limit(limit)
+    )
     return [(row, user_id) for row, user_id in rows]

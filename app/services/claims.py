@@ -26,7 +26,11 @@ def claim(model: type, row_id: int, *conditions: ColumnElement[bool], **values: 
 def take(model: type, row_id: int, *conditions: ColumnElement[bool], **values: Any) -> bool:
     """``claim`` without the commit: the caller adds what goes with it and commits once (or
     rolls back). The row stays locked by the UPDATE until then."""
-    return bool(db.session.execute(
-        update(model).where(model.id == row_id, *conditions).values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount)
+    return bool(
+        db.session.execute(
+            update(model)
+            .where(model.id == row_id, *conditions)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )

@@ -32,8 +32,9 @@ def _derive(secret: str, label: str, length: int) -> str:
 DEMO_ORDER_PATH = "/og/orders"
 
 
-def seed(*, secret: str, platform_url: str, store_url: str,
-         sftp_port: int = 2222) -> dict[str, Any]:
+def seed(
+    *, secret: str, platform_url: str, store_url: str, sftp_port: int = 2222
+) -> dict[str, Any]:
     """Create (once) the demo merchant, logins, API key and store origin; return them."""
     public_id = _derive(secret, "merchant", 32)
     password = "demo-" + _derive(secret, "password", 12)
@@ -45,8 +46,9 @@ def seed(*, secret: str, platform_url: str, store_url: str,
     if merchant is None:
         merchant = merchants.create(DEMO_NAME, timezone="America/New_York")
         merchant.public_id = public_id
-        events.record(merchant.id, "merchant.create", ACTOR,
-                      object_type="merchant", object_id=public_id)
+        events.record(
+            merchant.id, "merchant.create", ACTOR, object_type="merchant", object_id=public_id
+        )
     if origin not in (merchant.allowed_origins or []):
         merchant.allowed_origins = [*(merchant.allowed_origins or []), origin]
     if not merchant.order_endpoint_url:
@@ -60,27 +62,33 @@ def seed(*, secret: str, platform_url: str, store_url: str,
         api_keys.create_with_value(merchant.id, "Demo store", raw_key, actor=ACTOR)
     account = sftp_accounts.ensure(merchant.id, merchant.public_id)
     if not sftp_accounts.password_matches(account, sftp_password):
-        sftp_accounts.set_password(merchant.id, merchant.public_id, actor=ACTOR,
-                                   password=sftp_password)
+        sftp_accounts.set_password(
+            merchant.id, merchant.public_id, actor=ACTOR, password=sftp_password
+        )
     db.session.commit()
     _seed_program(merchant.id)
-    return {**_credentials(merchant, password, raw_key, platform_url, store_url),
-            "sftp_username": account.username, "sftp_password": sftp_password,
-            "sftp_port": sftp_port}
+    return {
+        **_credentials(merchant, password, raw_key, platform_url, store_url),
+        "sftp_username": account.username,
+        "sftp_password": sftp_password,
+        "sftp_port": sftp_port,
+    }
 
 
 def _seed_program(merchant_id: int) -> None:
     """The demo's subscribe-and-save program: its default offer and two incentives (once)."""
     offers.ensure_default(merchant_id)
-    names = set(db.session.scalars(select(Incentive.name).where(
-        Incentive.merchant_id == merchant_id)))
+    names = set(
+        db.session.scalars(select(Incentive.name).where(Incentive.merchant_id == merchant_id))
+    )
     for data in DEMO_INCENTIVES:
         if data["name"] not in names:
             incentives.create(merchant_id, data, actor=ACTOR)
 
 
-def _credentials(merchant: Merchant, password: str, raw_key: str, platform_url: str,
-                 store_url: str) -> dict[str, Any]:
+def _credentials(
+    merchant: Merchant, password: str, raw_key: str, platform_url: str, store_url: str
+) -> dict[str, Any]:
     return {
         "merchant_public_id": merchant.public_id,
         "hash_key": merchant.hash_key,

@@ -55,23 +55,33 @@ def pending_files(account: SftpAccount) -> list[Path]:
     if not incoming.is_dir():
         return []
     merchant = db.session.get(Merchant, account.merchant_id)
-    files = [p for p in incoming.iterdir() if is_published(p.name) and p.is_file()
-             and not p.is_symlink()
-             and response_file_time(p.name, merchant.public_id) is None]
+    files = [
+        p
+        for p in incoming.iterdir()
+        if is_published(p.name)
+        and p.is_file()
+        and not p.is_symlink()
+        and response_file_time(p.name, merchant.public_id) is None
+    ]
     return sorted(files, key=lambda p: p.stat().st_mtime)
 
 
 def get_run(merchant_id: int, public_id: str) -> FeedRun:
-    run = db.session.scalar(select(FeedRun).where(FeedRun.merchant_id == merchant_id,
-                                                  FeedRun.public_id == public_id))
+    run = db.session.scalar(
+        select(FeedRun).where(FeedRun.merchant_id == merchant_id, FeedRun.public_id == public_id)
+    )
     if run is None:
         raise NotFound()
     return run
 
 
 def list_runs(merchant_id: int, *, limit: int = 50) -> list[FeedRun]:
-    query = (select(FeedRun).where(FeedRun.merchant_id == merchant_id)
-             .order_by(FeedRun.created_at.desc(), FeedRun.id.desc()).limit(limit))
+    query = (
+        select(FeedRun)
+        .where(FeedRun.merchant_id == merchant_id)
+        .order_by(FeedRun.created_at.desc(), FeedRun.id.desc())
+        .limit(limit)
+    )
     return list(db.session.scalars(query))
 
 
@@ -86,8 +96,14 @@ def claim(merchant_id: int, *, trigger: str, requested_by: str | None = None) ->
             size = path.stat().st_size
         except FileNotFoundError:  # claimed by someone else since we listed it
             continue
-        run = FeedRun(merchant_id=merchant_id, trigger=trigger, requested_by=requested_by,
-                      file_name=path.name, file_bytes=size, status="claiming")
+        run = FeedRun(
+            merchant_id=merchant_id,
+            trigger=trigger,
+            requested_by=requested_by,
+            file_name=path.name,
+            file_bytes=size,
+            status="claiming",
+        )
         db.session.add(run)
         db.session.commit()  # the run exists before the file moves: a crash loses no file
         try:
@@ -132,9 +148,12 @@ def recover_stale() -> int:
     still held has a live run and is left alone.
     """
     cutoff = utcnow() - STALE_AFTER
-    stale = db.session.scalars(select(FeedRun).where(
-        FeedRun.status.in_(("claiming", "queued", "running")),
-        func.coalesce(FeedRun.started_at, FeedRun.created_at) < cutoff)).all()
+    stale = db.session.scalars(
+        select(FeedRun).where(
+            FeedRun.status.in_(("claiming", "queued", "running")),
+            func.coalesce(FeedRun.started_at, FeedRun.created_at) < cutoff,
+        )
+    ).all()
     recovered = 0
     for run in stale:
         if queue.redis().exists(_lock_name(run.merchant_id)):
@@ -155,16 +174,17 @@ def recover_stale() -> int:
 
 def describe(run: FeedRun) -> str:
     """One line a person can read: file, outcome, counts and time."""
-    counts = (f"received {run.received}, created {run.created}, updated {run.updated}, "
-              f"unchanged {run.unchanged}, rejected {run.rejected}")
+    counts = (
+        f"received {run.received}, created {run.created}, updated {run.updated}, "
+        f"unchanged {run.unchanged}, rejected {run.rejected}"
+    )
     outcome = f"{run.status}: {run.error}" if run.error else run.status
     return f"{run.file_name}: {outcome} ({counts}; {run.duration_ms or 0} ms)"
 
 
 def run_now(merchant_id: int, *, requested_by: str | None = None) -> list[FeedRun]:
     """Claim and ingest pending files in this process (the CLI's ``feeds run``)."""
-    return [execute(run.id) for run in claim(merchant_id, trigger="cli",
-                                             requested_by=requested_by)]
+    return [execute(run.id) for run in claim(merchant_id, trigger="cli", requested_by=requested_by)]
 
 
 def execute(run_id: int) -> FeedRun:
@@ -188,14 +208,18 @@ def execute(run_id: int) -> FeedRun:
 
 def _oldest_queued(merchant_id: int, *, up_to: int) -> int | None:
     return db.session.scalar(
-        select(FeedRun.id).where(FeedRun.merchant_id == merchant_id, FeedRun.status == "queued",
-                                 FeedRun.id <= up_to).order_by(FeedRun.id).limit(1))
+        select(FeedRun.id)
+        .where(FeedRun.merchant_id == merchant_id, FeedRun.status == "queued", FeedRun.id <= up_to)
+        .order_by(FeedRun.id)
+        .limit(1)
+    )
 
 
 def _start(run_id: int) -> bool:
     """Move a run from queued to running; False when another process got there first."""
-    return claims.claim(FeedRun, run_id, FeedRun.status == "queued", status="running",
-                        started_at=utcnow())
+    return claims.claim(
+        FeedRun, run_id, FeedRun.status == "queued", status="running", started_at=utcnow()
+    )
 
 
 def _execute_locked(run: FeedRun, merchant: Merchant) -> None:
@@ -211,8 +235,14 @@ def _execute_locked(run: FeedRun, merchant: Merchant) -> None:
         except FeedFileError as exc:
             db.session.rollback()
             run.status, run.error = "rejected", _file_error(exc)
-            writer.writerow([getattr(exc, "line", None) or "", "", "file",
-                             getattr(exc, "reason", None) or str(exc)])
+            writer.writerow(
+                [
+                    getattr(exc, "line", None) or "",
+                    "",
+                    "file",
+                    getattr(exc, "reason", None) or str(exc),
+                ]
+            )
         except Exception:  # noqa: BLE001 - any failure leaves the catalog as it was
             db.session.rollback()
             current_app.logger.exception("feed run %s failed", run.public_id)
@@ -222,11 +252,21 @@ def _execute_locked(run: FeedRun, merchant: Merchant) -> None:
     run.report_path = str(report)
     run.archive_path = _archive(path, merchant, run)
     _publish_report(report, merchant, run)
-    events.record(merchant.id, "feed.run", events.Actor("system", "feed", run.trigger),
-                  object_type="feed_run", object_id=run.public_id,
-                  after={"status": run.status, "file": run.file_name, "received": run.received,
-                         "created": run.created, "updated": run.updated,
-                         "rejected": run.rejected})
+    events.record(
+        merchant.id,
+        "feed.run",
+        events.Actor("system", "feed", run.trigger),
+        object_type="feed_run",
+        object_id=run.public_id,
+        after={
+            "status": run.status,
+            "file": run.file_name,
+            "received": run.received,
+            "created": run.created,
+            "updated": run.updated,
+            "rejected": run.rejected,
+        },
+    )
     db.session.commit()
 
 
@@ -250,8 +290,15 @@ def _ingest(run: FeedRun, merchant: Merchant, path: Path, writer) -> None:
                 refused.append(item.product_id)
             writer.writerow([item.line, item.product_id or "", item.field, item.reason])
             if counts.rejected <= MAX_STORED_ERRORS:
-                db.session.add(FeedRunError(run_id=run.id, line=item.line, field=item.field,
-                                            product_id=item.product_id, reason=item.reason))
+                db.session.add(
+                    FeedRunError(
+                        run_id=run.id,
+                        line=item.line,
+                        field=item.field,
+                        product_id=item.product_id,
+                        reason=item.reason,
+                    )
+                )
             continue
         batch.append(item)
         if len(batch) >= size:

@@ -31,15 +31,32 @@ MAX_TARGET_PRODUCTS = 1_000
 CURRENCY_RE = re.compile(r"[A-Z]{3}")
 AMOUNT_KINDS = ("fixed_off", "flat_rate_shipping")
 SNAPSHOT_FIELDS = (
-    "name", "kind", "scope", "applies_to", "percent_bp", "amount_minor", "currency",
-    "threshold_minor", "gift_product_id", "target", "target_group", "target_product_ids",
-    "min_order_number", "max_order_number", "starts_at", "ends_at", "active",
+    "name",
+    "kind",
+    "scope",
+    "applies_to",
+    "percent_bp",
+    "amount_minor",
+    "currency",
+    "threshold_minor",
+    "gift_product_id",
+    "target",
+    "target_group",
+    "target_product_ids",
+    "min_order_number",
+    "max_order_number",
+    "starts_at",
+    "ends_at",
+    "active",
 )
 
 
 def get(merchant_id: int, public_id: str) -> Incentive:
-    incentive = db.session.scalar(select(Incentive).where(
-        Incentive.merchant_id == merchant_id, Incentive.public_id == public_id))
+    incentive = db.session.scalar(
+        select(Incentive).where(
+            Incentive.merchant_id == merchant_id, Incentive.public_id == public_id
+        )
+    )
     if incentive is None:
         raise NotFound()
     return incentive
@@ -53,20 +70,32 @@ def list_for(merchant_id: int) -> list[Incentive]:
 def create(merchant_id: int, data: Mapping[str, Any], *, actor: events.Actor) -> Incentive:
     """Validate the form and add the incentive; it runs as soon as it is active and in date."""
     merchant = merchants.get(merchant_id)
-    defaults = {"scope": "item", "applies_to": "both", "currency": merchant.currency,
-                "target": "all", "active": True}
+    defaults = {
+        "scope": "item",
+        "applies_to": "both",
+        "currency": merchant.currency,
+        "target": "all",
+        "active": True,
+    }
     attrs = _validated(merchant, defaults, data, required=("name", "kind"))
     incentive = Incentive(merchant_id=merchant_id, **attrs)
     db.session.add(incentive)
     db.session.flush()
-    events.record(merchant_id, "incentive.create", actor, object_type="incentive",
-                  object_id=incentive.public_id, after=_snapshot(incentive))
+    events.record(
+        merchant_id,
+        "incentive.create",
+        actor,
+        object_type="incentive",
+        object_id=incentive.public_id,
+        after=_snapshot(incentive),
+    )
     db.session.commit()
     return incentive
 
 
-def update(merchant_id: int, public_id: str, data: Mapping[str, Any], *,
-           actor: events.Actor) -> Incentive:
+def update(
+    merchant_id: int, public_id: str, data: Mapping[str, Any], *, actor: events.Actor
+) -> Incentive:
     """Change the fields given in ``data`` (the others stay) and record what changed."""
     incentive = get(merchant_id, public_id)
     merchant = merchants.get(merchant_id)
@@ -76,8 +105,15 @@ def update(merchant_id: int, public_id: str, data: Mapping[str, Any], *,
         setattr(incentive, key, value)
     old, new = events.diff(before, _snapshot(incentive))
     if new:
-        events.record(merchant_id, "incentive.update", actor, object_type="incentive",
-                      object_id=public_id, before=old, after=new)
+        events.record(
+            merchant_id,
+            "incentive.update",
+            actor,
+            object_type="incentive",
+            object_id=public_id,
+            before=old,
+            after=new,
+        )
     db.session.commit()
     return incentive
 
@@ -91,14 +127,19 @@ def activate(merchant_id: int, public_id: str, *, actor: events.Actor) -> Incent
     return _set_active(merchant_id, public_id, True, actor)
 
 
-def _set_active(merchant_id: int, public_id: str, active: bool, actor: events.Actor
-                ) -> Incentive:
+def _set_active(merchant_id: int, public_id: str, active: bool, actor: events.Actor) -> Incentive:
     incentive = get(merchant_id, public_id)
     if incentive.active != active:
         incentive.active = active
-        events.record(merchant_id, "incentive.activate" if active else "incentive.deactivate",
-                      actor, object_type="incentive", object_id=public_id,
-                      before={"active": not active}, after={"active": active})
+        events.record(
+            merchant_id,
+            "incentive.activate" if active else "incentive.deactivate",
+            actor,
+            object_type="incentive",
+            object_id=public_id,
+            before={"active": not active},
+            after={"active": active},
+        )
         db.session.commit()
     return incentive
 
@@ -112,11 +153,17 @@ def _snapshot(incentive: Incentive) -> dict[str, Any]:
     return values
 
 
-def _validated(merchant: Merchant, current: dict[str, Any], data: Mapping[str, Any], *,
-               required: tuple[str, ...] = ()) -> dict[str, Any]:
+def _validated(
+    merchant: Merchant,
+    current: dict[str, Any],
+    data: Mapping[str, Any],
+    *,
+    required: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """Parse the given fields over ``current``, check the whole, or raise ValidationError."""
-    errors = {key: "This field is required." for key in required
-              if str(data.get(key) or "").strip() == ""}
+    errors = {
+        key: "This field is required." for key in required if str(data.get(key) or "").strip() == ""
+    }
     attrs = dict(current)
     for key, (attr, parse) in _parsers(merchant, data, current).items():
         if key in data and key not in errors:
@@ -131,8 +178,9 @@ def _validated(merchant: Merchant, current: dict[str, Any], data: Mapping[str, A
     return _normalised(attrs)
 
 
-def _parsers(merchant: Merchant, data: Mapping[str, Any], current: dict[str, Any]
-             ) -> dict[str, tuple[str, Callable[[Any], Any]]]:
+def _parsers(
+    merchant: Merchant, data: Mapping[str, Any], current: dict[str, Any]
+) -> dict[str, tuple[str, Callable[[Any], Any]]]:
     currency = str(data.get("currency") or current.get("currency") or merchant.currency).upper()
     tz = ZoneInfo(merchant.timezone)
     return {
@@ -159,9 +207,12 @@ def _parsers(merchant: Merchant, data: Mapping[str, Any], current: dict[str, Any
 def _cross_check(a: dict[str, Any]) -> dict[str, str]:
     """Rules between fields: what each kind needs, tiers and the schedule make sense."""
     errors: dict[str, str] = {}
-    needs = {"percent_off": ("percent", "percent_bp"), "fixed_off": ("amount", "amount_minor"),
-             "flat_rate_shipping": ("amount", "amount_minor"),
-             "gift": ("gift_product", "gift_product_id")}
+    needs = {
+        "percent_off": ("percent", "percent_bp"),
+        "fixed_off": ("amount", "amount_minor"),
+        "flat_rate_shipping": ("amount", "amount_minor"),
+        "gift": ("gift_product", "gift_product_id"),
+    }
     if a["kind"] in needs and a.get(needs[a["kind"]][1]) is None:
         errors[needs[a["kind"]][0]] = "This kind of incentive needs this field."
     elif a["kind"] == "fixed_off" and a.get("amount_minor") == 0:
@@ -210,6 +261,7 @@ def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
         if value not in options:
             raise ValueError(f"Choose one of: {', '.join(options)}.")
         return value
+
     return parse
 
 
@@ -276,8 +328,9 @@ def _gift(merchant_id: int, value: Any) -> int | None:
     wanted = str(value or "").strip()
     if not wanted:
         return None
-    pk = db.session.scalar(select(Product.id).where(
-        Product.merchant_id == merchant_id, Product.product_id == wanted))
+    pk = db.session.scalar(
+        select(Product.id).where(Product.merchant_id == merchant_id, Product.product_id == wanted)
+    )
     if pk is None:
         raise ValueError(f"No product {wanted!r} in your catalog.")
     return pk
@@ -290,8 +343,13 @@ def _products(merchant_id: int, value: Any) -> list[str] | None:
         return None
     if len(wanted) > MAX_TARGET_PRODUCTS:
         raise ValueError(f"At most {MAX_TARGET_PRODUCTS} products; use a product group for more.")
-    found = set(db.session.scalars(select(Product.product_id).where(
-        Product.merchant_id == merchant_id, Product.product_id.in_(wanted))))
+    found = set(
+        db.session.scalars(
+            select(Product.product_id).where(
+                Product.merchant_id == merchant_id, Product.product_id.in_(wanted)
+            )
+        )
+    )
     missing = [pid for pid in wanted if pid not in found]
     if missing:
         raise ValueError(f"Not in your catalog: {', '.join(missing[:5])}.")

@@ -38,8 +38,13 @@ from app.services import claims
 
 # Longer than one send can take (a few network steps of SMTP_TIMEOUT each).
 LEASE = timedelta(minutes=10)
-BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30),
-           timedelta(hours=2), timedelta(hours=6))
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+)
 MAX_ATTEMPTS = len(BACKOFF) + 1  # about nine hours of trying
 BATCH = 200
 ABANDONED = "The worker making the last attempt stopped; the email may or may not have gone."
@@ -72,21 +77,32 @@ def deliver(email_id: int, *, backend: mail.Backend | None = None) -> OutboundEm
 
 def _due(now: datetime) -> tuple[ColumnElement[bool], ...]:
     """Queued and past its backoff, or ``sending`` past its lease; attempts left."""
-    return (OutboundEmail.status.in_(("queued", "sending")),
-            or_(OutboundEmail.next_attempt_at.is_(None), OutboundEmail.next_attempt_at <= now),
-            OutboundEmail.attempts < MAX_ATTEMPTS)
+    return (
+        OutboundEmail.status.in_(("queued", "sending")),
+        or_(OutboundEmail.next_attempt_at.is_(None), OutboundEmail.next_attempt_at <= now),
+        OutboundEmail.attempts < MAX_ATTEMPTS,
+    )
 
 
 def _due_ids(limit: int) -> list[int]:
-    return list(db.session.scalars(select(OutboundEmail.id).where(*_due(utcnow()))
-                                   .order_by(OutboundEmail.id).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(OutboundEmail.id).where(*_due(utcnow())).order_by(OutboundEmail.id).limit(limit)
+        )
+    )
 
 
 def _attempt(email_id: int, backend: mail.Backend) -> str:
     """Claim, send and record one attempt: taken | sent | retry | failed | unavailable."""
     now = utcnow()
-    if not claims.claim(OutboundEmail, email_id, *_due(now), status="sending",
-                        attempts=OutboundEmail.attempts + 1, next_attempt_at=now + LEASE):
+    if not claims.claim(
+        OutboundEmail,
+        email_id,
+        *_due(now),
+        status="sending",
+        attempts=OutboundEmail.attempts + 1,
+        next_attempt_at=now + LEASE,
+    ):
         return "taken"
     email = db.session.get(OutboundEmail, email_id)
     attempt, public_id, message = email.attempts, email.public_id, _outgoing(email)
@@ -97,16 +113,28 @@ def _attempt(email_id: int, backend: mail.Backend) -> str:
         backend.send(message)
     except mail.MailError as exc:
         return _failed(email_id, public_id, attempt, exc)
-    _record(email_id, attempt, status="sent", transport=backend.name, sent_at=utcnow(),
-            next_attempt_at=None, last_error=None)
+    _record(
+        email_id,
+        attempt,
+        status="sent",
+        transport=backend.name,
+        sent_at=utcnow(),
+        next_attempt_at=None,
+        last_error=None,
+    )
     return "sent"
 
 
 def _outgoing(email: OutboundEmail) -> mail.Outgoing | None:
     if not email.to_address:
         return None
-    return mail.Outgoing(email_id=email.public_id, to=email.to_address, subject=email.subject,
-                         body=email.body, date=email.created_at)
+    return mail.Outgoing(
+        email_id=email.public_id,
+        to=email.to_address,
+        subject=email.subject,
+        body=email.body,
+        date=email.created_at,
+    )
 
 
 def _failed(email_id: int, public_id: str, attempt: int, exc: mail.MailError) -> str:
@@ -115,8 +143,13 @@ def _failed(email_id: int, public_id: str, attempt: int, exc: mail.MailError) ->
     if exc.permanent or attempt >= MAX_ATTEMPTS:
         _record(email_id, attempt, status="failed", next_attempt_at=None, last_error=error)
         return "failed"
-    _record(email_id, attempt, status="queued", last_error=error,
-            next_attempt_at=utcnow() + BACKOFF[attempt - 1])
+    _record(
+        email_id,
+        attempt,
+        status="queued",
+        last_error=error,
+        next_attempt_at=utcnow() + BACKOFF[attempt - 1],
+    )
     return "unavailable" if isinstance(exc, mail.MailUnavailable) else "retry"
 
 
@@ -125,8 +158,9 @@ def _record(email_id: int, attempt: int, **values: object) -> bool:
     mine = (OutboundEmail.status == "sending", OutboundEmail.attempts == attempt)
     if claims.claim(OutboundEmail, email_id, *mine, **values):
         return True
-    current_app.logger.warning("email %s: attempt %d ended after its lease; another attempt "
-                               "owns it now", email_id, attempt)
+    current_app.logger.warning(
+        "email %s: attempt %d ended after its lease; another attempt owns it now", email_id, attempt
+    )
     return False
 
 
@@ -134,8 +168,12 @@ def _fail_abandoned() -> None:
     """Fail the emails whose last allowed attempt died with its worker."""
     db.session.execute(
         update(OutboundEmail)
-        .where(OutboundEmail.status == "sending", OutboundEmail.attempts >= MAX_ATTEMPTS,
-               OutboundEmail.next_attempt_at <= utcnow())
+        .where(
+            OutboundEmail.status == "sending",
+            OutboundEmail.attempts >= MAX_ATTEMPTS,
+            OutboundEmail.next_attempt_at <= utcnow(),
+        )
         .values(status="failed", next_attempt_at=None, last_error=ABANDONED)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()

@@ -17,9 +17,17 @@ from app.services.errors import NotFound, ValidationError
 SETTINGS_FIELDS = ("name", "timezone", "placement_hour", "order_endpoint_url", "allowed_origins")
 # Order placement's settings (contracts §6), set in the console's placement settings or with
 # ``flask merchant set``.
-PLACEMENT_FIELDS = ("placement_mode", "order_timeout_seconds", "endpoint_dedupes",
-                    "reminder_days", "cc_retry_days", "cc_retries", "generic_retries",
-                    "connection_retry_days", "card_type_names")
+PLACEMENT_FIELDS = (
+    "placement_mode",
+    "order_timeout_seconds",
+    "endpoint_dedupes",
+    "reminder_days",
+    "cc_retry_days",
+    "cc_retries",
+    "generic_retries",
+    "connection_retry_days",
+    "card_type_names",
+)
 SETTABLE = (*SETTINGS_FIELDS, *PLACEMENT_FIELDS)
 MIN_REMINDER_DAYS = 5
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -76,8 +84,13 @@ def update_settings(merchant_id: int, form: dict[str, Any], *, actor: events.Act
     old, new = events.diff(before, snapshot(merchant))
     if new:
         events.record(
-            merchant.id, "settings.update", actor,
-            object_type="merchant", object_id=merchant.public_id, before=old, after=new,
+            merchant.id,
+            "settings.update",
+            actor,
+            object_type="merchant",
+            object_id=merchant.public_id,
+            before=old,
+            after=new,
         )
     db.session.commit()
     return merchant
@@ -87,8 +100,11 @@ def reveal_hash_key(merchant_id: int, *, actor: events.Actor) -> str:
     """Return the hash key and leave an audit trail of who looked at it."""
     merchant = get(merchant_id)
     events.record(
-        merchant.id, "settings.hash_key_revealed", actor,
-        object_type="merchant", object_id=merchant.public_id,
+        merchant.id,
+        "settings.hash_key_revealed",
+        actor,
+        object_type="merchant",
+        object_id=merchant.public_id,
     )
     db.session.commit()
     return merchant.hash_key
@@ -130,6 +146,7 @@ def _bounded(low: int, high: int, what: str) -> Any:
             return wire.parse_int(str(value).strip(), low=low, high=high)
         except wire.WireError:
             raise ValueError(f"Enter {what}.") from None
+
     return parse
 
 
@@ -171,7 +188,9 @@ def _endpoint(value: Any) -> str | None:
     if parts.scheme != "https" and not (parts.scheme == "http" and local):
         raise ValueError("The order endpoint must be an https:// URL (http only for localhost).")
     if not parts.hostname or parts.username or parts.password or len(text) > 500:
-        raise ValueError("Enter a full URL without credentials, e.g. https://shop.example/og/orders.")
+        raise ValueError(
+            "Enter a full URL without credentials, e.g. https://shop.example/og/orders."
+        )
     return text
 
 
@@ -188,7 +207,9 @@ def _origins(value: Any) -> list[str]:
                 f"{item!r}: origins are https://host[:port] (http only for localhost)."
             )
         if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.username:
-            raise ValueError(f"{item!r}: give only scheme, host and port, e.g. https://shop.example.")
+            raise ValueError(
+                f"{item!r}: give only scheme, host and port, e.g. https://shop.example."
+            )
         origin = f"{parts.scheme}://{parts.netloc}".lower()
         if origin not in origins:
             origins.append(origin)

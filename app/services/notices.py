@@ -62,8 +62,9 @@ def send_all(now: datetime | None = None) -> Sent:
     """The hourly sweep: each placing merchant whose notice hour has come today."""
     now = now or utcnow()
     total = Sent()
-    found = db.session.scalars(select(Merchant).where(Merchant.placement_hour.is_not(None))
-                               .order_by(Merchant.id))
+    found = db.session.scalars(
+        select(Merchant).where(Merchant.placement_hour.is_not(None)).order_by(Merchant.id)
+    )
     for merchant in list(found):
         if now.astimezone(merchant.tz).hour >= NOTICE_HOUR:
             done = send(merchant.id, now=now)
@@ -91,44 +92,63 @@ def send(merchant_id: int, *, now: datetime | None = None) -> Sent:
 def reminder_days(order: Order, merchant: Merchant) -> int:
     """The order's reminder window in days: the smallest subscription override, else the
     merchant's setting, never below the minimum."""
-    overrides = [sub.reminder_days for sub in _subscriptions(order)
-                 if sub.reminder_days is not None]
+    overrides = [
+        sub.reminder_days for sub in _subscriptions(order) if sub.reminder_days is not None
+    ]
     days = min(overrides) if overrides else merchant.reminder_days
     return max(days, merchants.MIN_REMINDER_DAYS)
 
 
 def _widest(merchant: Merchant) -> int:
     """The longest window any of the merchant's orders can have, to bound the query."""
-    longest = db.session.scalar(select(func.max(Subscription.reminder_days))
-                                .where(Subscription.merchant_id == merchant.id))
+    longest = db.session.scalar(
+        select(func.max(Subscription.reminder_days)).where(Subscription.merchant_id == merchant.id)
+    )
     return max(merchant.reminder_days, longest or 0, merchants.MIN_REMINDER_DAYS)
 
 
 def _upcoming(merchant_id: int, today: date, horizon: date):
     """Unsent orders not yet due whose place date is no later than ``horizon``."""
-    return (Order.merchant_id == merchant_id, Order.status == OrderStatus.UNSENT,
-            Order.place_date > today, Order.place_date <= horizon)
+    return (
+        Order.merchant_id == merchant_id,
+        Order.status == OrderStatus.UNSENT,
+        Order.place_date > today,
+        Order.place_date <= horizon,
+    )
 
 
 def _unreminded(merchant_id: int, today: date, horizon: date) -> list[Order]:
     key = literal("order.reminder:").concat(Order.public_id)
-    return list(db.session.scalars(select(Order).where(
-        *_upcoming(merchant_id, today, horizon), ~_emailed(merchant_id, key))
-        .order_by(Order.place_date, Order.id)))
+    return list(
+        db.session.scalars(
+            select(Order)
+            .where(*_upcoming(merchant_id, today, horizon), ~_emailed(merchant_id, key))
+            .order_by(Order.place_date, Order.id)
+        )
+    )
 
 
-def _expiring(merchant_id: int, today: date,
-              horizon: date) -> Iterable[tuple[Order, PaymentMethod]]:
+def _expiring(
+    merchant_id: int, today: date, horizon: date
+) -> Iterable[tuple[Order, PaymentMethod]]:
     """Upcoming orders whose card expires before the order's month, not yet warned."""
-    key = (literal("card.expiring:").concat(PaymentMethod.public_id).concat(":")
-           .concat(Order.public_id))
-    rows = db.session.execute(select(Order, PaymentMethod)
-                              .join(PaymentMethod, PaymentMethod.id == Order.payment_id)
-                              .where(*_upcoming(merchant_id, today, horizon),
-                                     PaymentMethod.expiry_year <= horizon.year,
-                                     PaymentMethod.expiry_month.is_not(None),
-                                     ~_emailed(merchant_id, key))
-                              .order_by(Order.place_date, Order.id))
+    key = (
+        literal("card.expiring:")
+        .concat(PaymentMethod.public_id)
+        .concat(":")
+        .concat(Order.public_id)
+    )
+    rows = db.session.execute(
+        select(Order, PaymentMethod)
+        .join(PaymentMethod, PaymentMethod.id == Order.payment_id)
+        .where(
+            *_upcoming(merchant_id, today, horizon),
+            PaymentMethod.expiry_year <= horizon.year,
+            PaymentMethod.expiry_month.is_not(None),
+            ~_emailed(merchant_id, key),
+        )
+        .order_by(Order.place_date, Order.id)
+    )
     for order, payment in rows.all():
         place = order.place_date
         if (payment.expiry_year, payment.expiry_month) < (place.year, place.month):
@@ -136,8 +156,9 @@ def _expiring(merchant_id: int, today: date,
 
 
 def _emailed(merchant_id: int, key):
-    return exists().where(and_(OutboundEmail.merchant_id == merchant_id,
-                               OutboundEmail.dedupe_key == key))
+    return exists().where(
+        and_(OutboundEmail.merchant_id == merchant_id, OutboundEmail.dedupe_key == key)
+    )
 
 
 def _in_window(order: Order, merchant: Merchant, today: date) -> bool:
@@ -151,11 +172,14 @@ def _subscriptions(order: Order) -> list[Subscription]:
     return [db.session.get(Subscription, sub_id) for sub_id in ids]
 
 
-def _remind(order: Order, merchant: Merchant, now: datetime,
-            incentives: list[pricing.Terms]) -> bool:
+def _remind(
+    order: Order, merchant: Merchant, now: datetime, incentives: list[pricing.Terms]
+) -> bool:
     quote = orders.quote(order, now=now, incentives=incentives)
-    lines = [_line(item.quantity, item.product.name, line, order.currency)
-             for item, line in zip(order.items, quote.lines, strict=True)]
+    lines = [
+        _line(item.quantity, item.product.name, line, order.currency)
+        for item, line in zip(order.items, quote.lines, strict=True)
+    ]
     lines += [f"- {gift.quantity} × {_gift_name(gift)}: free" for gift in quote.gifts]
     shown = partial(money.display, currency=order.currency)
     if quote.order_discount_minor:
@@ -163,37 +187,68 @@ def _remind(order: Order, merchant: Merchant, now: datetime,
     if quote.shipping_total_minor:
         lines.append(f"Shipping: {shown(quote.shipping_total_minor)}")
     email = notifications.queue_email(
-        merchant.id, order.customer, "order.reminder",
-        dedupe_key=f"order.reminder:{order.public_id}", store=merchant.name,
-        order=order.public_id, date=order.place_date.isoformat(),
-        day=orders.long_date(order.place_date), lines="\n".join(lines),
-        total=shown(quote.total_minor))
-    return _commit_new(email, merchant, "order.reminder", order,
-                       {"place": order.place_date.isoformat(), "total": quote.total_minor})
+        merchant.id,
+        order.customer,
+        "order.reminder",
+        dedupe_key=f"order.reminder:{order.public_id}",
+        store=merchant.name,
+        order=order.public_id,
+        date=order.place_date.isoformat(),
+        day=orders.long_date(order.place_date),
+        lines="\n".join(lines),
+        total=shown(quote.total_minor),
+    )
+    return _commit_new(
+        email,
+        merchant,
+        "order.reminder",
+        order,
+        {"place": order.place_date.isoformat(), "total": quote.total_minor},
+    )
 
 
 def _warn(order: Order, payment: PaymentMethod, merchant: Merchant) -> bool:
-    names = {**order_xml.CARD_TYPES, **{int(k): v for k, v in
-                                        (merchant.card_type_names or {}).items()}}
+    names = {
+        **order_xml.CARD_TYPES,
+        **{int(k): v for k, v in (merchant.card_type_names or {}).items()},
+    }
     card = order_xml.card_type_name(payment.cc_type, names)
     email = notifications.queue_email(
-        merchant.id, order.customer, "card.expiring",
-        dedupe_key=f"card.expiring:{payment.public_id}:{order.public_id}", store=merchant.name,
-        order=order.public_id, date=order.place_date.isoformat(),
+        merchant.id,
+        order.customer,
+        "card.expiring",
+        dedupe_key=f"card.expiring:{payment.public_id}:{order.public_id}",
+        store=merchant.name,
+        order=order.public_id,
+        date=order.place_date.isoformat(),
         day=orders.long_date(order.place_date),
         card=f"{card} card" if card else "card",
-        expiry=f"{payment.expiry_month:02d}/{payment.expiry_year}")
-    return _commit_new(email, merchant, "card.expiring", order,
-                       {"payment": payment.public_id, "place": order.place_date.isoformat()})
+        expiry=f"{payment.expiry_month:02d}/{payment.expiry_year}",
+    )
+    return _commit_new(
+        email,
+        merchant,
+        "card.expiring",
+        order,
+        {"payment": payment.public_id, "place": order.place_date.isoformat()},
+    )
 
 
-def _commit_new(email: OutboundEmail, merchant: Merchant, event: str, order: Order,
-                after: dict) -> bool:
+def _commit_new(
+    email: OutboundEmail, merchant: Merchant, event: str, order: Order, after: dict
+) -> bool:
     """Record the event with the email and commit. The sweep found no email with this key, so
     this is the first; two sweeps racing on one order may both record the event, but the
     dedupe key keeps the email single."""
-    events.record(merchant.id, event, ACTOR, object_type="order", object_id=order.public_id,
-                  customer_id=order.customer_id, after={**after, "email": email.public_id})
+    events.record(
+        merchant.id,
+        event,
+        ACTOR,
+        object_type="order",
+        object_id=order.public_id,
+        customer_id=order.customer_id,
+        after={**after, "email": email.public_id},
+    )
     db.session.commit()
     return True
 

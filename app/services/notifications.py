@@ -96,8 +96,14 @@ TEMPLATES = {
 }
 
 
-def queue_email(merchant_id: int, customer: Customer | None, template: str, *,
-                dedupe_key: str | None = None, **context: Any) -> OutboundEmail:
+def queue_email(
+    merchant_id: int,
+    customer: Customer | None,
+    template: str,
+    *,
+    dedupe_key: str | None = None,
+    **context: Any,
+) -> OutboundEmail:
     """Render ``template`` (subject and body) and add it to the outbox (the caller's service
     commits).
 
@@ -133,8 +139,11 @@ def queue_email(merchant_id: int, customer: Customer | None, template: str, *,
 
 
 def _by_key(merchant_id: int, dedupe_key: str) -> OutboundEmail | None:
-    return db.session.scalar(select(OutboundEmail).where(
-        OutboundEmail.merchant_id == merchant_id, OutboundEmail.dedupe_key == dedupe_key))
+    return db.session.scalar(
+        select(OutboundEmail).where(
+            OutboundEmail.merchant_id == merchant_id, OutboundEmail.dedupe_key == dedupe_key
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -145,21 +154,26 @@ class OutboxPage:
 
 def page(merchant_id: int, *, before: int | None = None) -> OutboxPage:
     """The merchant's emails, newest first, ``PAGE_SIZE`` at a time (bodies left unloaded)."""
-    query = (select(OutboundEmail).where(OutboundEmail.merchant_id == merchant_id)
-             .options(defer(OutboundEmail.body, raiseload=True),
-                      defer(OutboundEmail.context, raiseload=True)))
+    query = (
+        select(OutboundEmail)
+        .where(OutboundEmail.merchant_id == merchant_id)
+        .options(
+            defer(OutboundEmail.body, raiseload=True), defer(OutboundEmail.context, raiseload=True)
+        )
+    )
     if before:
         query = query.where(OutboundEmail.id < before)
-    rows = list(db.session.scalars(query.order_by(OutboundEmail.id.desc())
-                                   .limit(PAGE_SIZE + 1)))
-    return OutboxPage(rows[:PAGE_SIZE], rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE
-                      else None)
+    rows = list(db.session.scalars(query.order_by(OutboundEmail.id.desc()).limit(PAGE_SIZE + 1)))
+    return OutboxPage(rows[:PAGE_SIZE], rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None)
 
 
 def get(merchant_id: int, public_id: str) -> OutboundEmail:
     """One of the merchant's emails; NotFound for any other."""
-    email = db.session.scalar(select(OutboundEmail).where(
-        OutboundEmail.merchant_id == merchant_id, OutboundEmail.public_id == public_id))
+    email = db.session.scalar(
+        select(OutboundEmail).where(
+            OutboundEmail.merchant_id == merchant_id, OutboundEmail.public_id == public_id
+        )
+    )
     if email is None:
         raise NotFound()
     return email

@@ -51,10 +51,23 @@ MAX_SLOTS = 50  # offers one page may ask for at once
 MAX_CHOSEN_INCENTIVES = 100
 KEY_RE = re.compile(r"[A-Za-z0-9_-]{1,24}")
 LOCATION_RE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
-TEXT_FIELDS = {"optin_label": 200, "optout_label": 200, "every_label": 100,
-               "tooltip_trigger": 100, "tooltip": 2000}
-SNAPSHOT_FIELDS = ("location", "offer_type", *TEXT_FIELDS, "show_tooltip", "frequencies",
-                   "default_frequency", "incentive_ids", "active")
+TEXT_FIELDS = {
+    "optin_label": 200,
+    "optout_label": 200,
+    "every_label": 100,
+    "tooltip_trigger": 100,
+    "tooltip": 2000,
+}
+SNAPSHOT_FIELDS = (
+    "location",
+    "offer_type",
+    *TEXT_FIELDS,
+    "show_tooltip",
+    "frequencies",
+    "default_frequency",
+    "incentive_ids",
+    "active",
+)
 
 
 @dataclass(frozen=True)
@@ -132,8 +145,9 @@ def ensure_default(merchant_id: int) -> Offer:
 
 
 def _by_location(merchant_id: int, location: str) -> Offer | None:
-    return db.session.scalar(select(Offer).where(Offer.merchant_id == merchant_id,
-                                                 Offer.location == location))
+    return db.session.scalar(
+        select(Offer).where(Offer.merchant_id == merchant_id, Offer.location == location)
+    )
 
 
 def list_for(merchant_id: int) -> list[Offer]:
@@ -149,13 +163,16 @@ def get(merchant_id: int, location: str) -> Offer:
     return offer
 
 
-def save(merchant_id: int, location: str, data: Mapping[str, Any], *,
-         actor: events.Actor) -> Offer:
+def save(merchant_id: int, location: str, data: Mapping[str, Any], *, actor: events.Actor) -> Offer:
     """Create or update the offer at ``location`` from console form data."""
     location = (location or "").strip()
     if not LOCATION_RE.fullmatch(location):
-        raise ValidationError("Please correct the highlighted fields.", fields={
-            "location": "Letters, digits, '.', '_' or '-', at most 40 (e.g. pdp, cart, or)."})
+        raise ValidationError(
+            "Please correct the highlighted fields.",
+            fields={
+                "location": "Letters, digits, '.', '_' or '-', at most 40 (e.g. pdp, cart, or)."
+            },
+        )
     offer = _by_location(merchant_id, location)
     before = _snapshot(offer) if offer else None
     attrs = _validated(merchant_id, data)
@@ -166,13 +183,26 @@ def save(merchant_id: int, location: str, data: Mapping[str, Any], *,
         setattr(offer, key, value)
     db.session.flush()
     if before is None:
-        events.record(merchant_id, "offer.create", actor, object_type="offer",
-                      object_id=offer.public_id, after=_snapshot(offer))
+        events.record(
+            merchant_id,
+            "offer.create",
+            actor,
+            object_type="offer",
+            object_id=offer.public_id,
+            after=_snapshot(offer),
+        )
     else:
         old, new = events.diff(before, _snapshot(offer))
         if new:
-            events.record(merchant_id, "offer.update", actor, object_type="offer",
-                          object_id=offer.public_id, before=old, after=new)
+            events.record(
+                merchant_id,
+                "offer.update",
+                actor,
+                object_type="offer",
+                object_id=offer.public_id,
+                before=old,
+                after=new,
+            )
     db.session.commit()
     return offer
 
@@ -189,8 +219,11 @@ def _validated(merchant_id: int, data: Mapping[str, Any]) -> dict[str, Any]:
         errors["offer_type"] = f"Choose one of: {', '.join(OFFER_TYPES)}."
     attrs["offer_type"] = offer_type
     for key, limit in TEXT_FIELDS.items():
-        text = " ".join(str(data.get(key) or "").split()) if key != "tooltip" else str(
-            data.get(key) or "").strip()
+        text = (
+            " ".join(str(data.get(key) or "").split())
+            if key != "tooltip"
+            else str(data.get(key) or "").strip()
+        )
         if not text:
             errors[key] = "This field is required."
         elif len(text) > limit:
@@ -226,8 +259,13 @@ def _incentive_ids(merchant_id: int, value: Any, errors: dict[str, str]) -> list
     if len(wanted) > MAX_CHOSEN_INCENTIVES:
         errors["incentive_ids"] = f"Choose at most {MAX_CHOSEN_INCENTIVES} incentives."
         return None
-    known = set(db.session.scalars(select(Incentive.public_id).where(
-        Incentive.merchant_id == merchant_id, Incentive.public_id.in_(wanted))))
+    known = set(
+        db.session.scalars(
+            select(Incentive.public_id).where(
+                Incentive.merchant_id == merchant_id, Incentive.public_id.in_(wanted)
+            )
+        )
+    )
     if set(wanted) - known:
         errors["incentive_ids"] = "Choose among your incentives."
     return list(dict.fromkeys(wanted))
@@ -284,15 +322,21 @@ class OfferSettings:
 
     @classmethod
     def of(cls, offer: Offer) -> OfferSettings:
-        return cls(public_id=offer.public_id, location=offer.location,
-                   offer_type=offer.offer_type, optin_label=offer.optin_label,
-                   optout_label=offer.optout_label, every_label=offer.every_label,
-                   tooltip_trigger=offer.tooltip_trigger, tooltip=offer.tooltip,
-                   show_tooltip=bool(offer.show_tooltip),
-                   frequencies=tuple(offer.frequencies or ()),
-                   default_frequency=offer.default_frequency,
-                   incentive_ids=None if offer.incentive_ids is None
-                   else tuple(offer.incentive_ids), active=bool(offer.active))
+        return cls(
+            public_id=offer.public_id,
+            location=offer.location,
+            offer_type=offer.offer_type,
+            optin_label=offer.optin_label,
+            optout_label=offer.optout_label,
+            every_label=offer.every_label,
+            tooltip_trigger=offer.tooltip_trigger,
+            tooltip=offer.tooltip,
+            show_tooltip=bool(offer.show_tooltip),
+            frequencies=tuple(offer.frequencies or ()),
+            default_frequency=offer.default_frequency,
+            incentive_ids=None if offer.incentive_ids is None else tuple(offer.incentive_ids),
+            active=bool(offer.active),
+        )
 
 
 @dataclass(frozen=True)
@@ -312,18 +356,27 @@ class ProductInfo:
     @classmethod
     def of(cls, product: Product) -> ProductInfo:
         default = products.default_frequency(product)
-        return cls(product_id=product.product_id, name=product.name,
-                   price_minor=product.price_minor, currency=product.currency,
-                   eligible=product.subscription_eligible, in_stock=bool(product.in_stock),
-                   allowed=tuple(f"{f['every']}_{f['every_period']}"
-                                 for f in product.allowed_frequencies or []),
-                   default=f"{default['every']}_{default['every_period']}" if default else None,
-                   groups=frozenset(g.name for g in product.groups
-                                    if g.group_type == "incentive"))
+        return cls(
+            product_id=product.product_id,
+            name=product.name,
+            price_minor=product.price_minor,
+            currency=product.currency,
+            eligible=product.subscription_eligible,
+            in_stock=bool(product.in_stock),
+            allowed=tuple(
+                f"{f['every']}_{f['every_period']}" for f in product.allowed_frequencies or []
+            ),
+            default=f"{default['every']}_{default['every_period']}" if default else None,
+            groups=frozenset(g.name for g in product.groups if g.group_type == "incentive"),
+        )
 
     def line(self) -> pricing.Line:
-        return pricing.Line(product_id=self.product_id, price_minor=self.price_minor,
-                            groups=self.groups, currency=self.currency)
+        return pricing.Line(
+            product_id=self.product_id,
+            price_minor=self.price_minor,
+            groups=self.groups,
+            currency=self.currency,
+        )
 
 
 @dataclass(frozen=True)
@@ -354,10 +407,12 @@ class Shop:
     loaded: float
     checked: float = 0.0
     products: LRUCache[str, ProductInfo | None] = field(
-        default_factory=lambda: LRUCache(MAX_CACHED_PRODUCTS))
+        default_factory=lambda: LRUCache(MAX_CACHED_PRODUCTS)
+    )
     # Rendered offers by what shapes them (see ``fragments``), valid until ``fresh_until``.
     fragments: LRUCache[tuple, str] = field(
-        default_factory=lambda: LRUCache(MAX_FRAGMENT_CHARS, getsizeof=len))
+        default_factory=lambda: LRUCache(MAX_FRAGMENT_CHARS, getsizeof=len)
+    )
     fresh_until: datetime | None = None
 
     def offer_for(self, location: str) -> OfferSettings | None:
@@ -377,8 +432,9 @@ class Snapshots:
     @classmethod
     def holding(cls, size: int) -> Snapshots:
         """Caches for the snapshots of at most ``size`` merchants."""
-        return cls(shops=LRUCache(size),
-                   unknown=TTLCache(MAX_UNKNOWN, UNKNOWN_TTL, timer=time.monotonic))
+        return cls(
+            shops=LRUCache(size), unknown=TTLCache(MAX_UNKNOWN, UNKNOWN_TTL, timer=time.monotonic)
+        )
 
 
 _GENERATION_KEY = "perennial:storefront:{}"
@@ -417,13 +473,23 @@ def shop_for(public_id: str) -> Shop | None:
 def _load_shop(merchant: Merchant, now: float) -> Shop:
     ensure_default(merchant.id)  # may commit, and so bump: before the generation is read
     generation = _generation(merchant.id)  # then read: a change after it bumps it again
-    offers = {o.location: OfferSettings.of(o) for o in db.session.scalars(
-        select(Offer).where(Offer.merchant_id == merchant.id))}
+    offers = {
+        o.location: OfferSettings.of(o)
+        for o in db.session.scalars(select(Offer).where(Offer.merchant_id == merchant.id))
+    }
     incentives = tuple(pricing.active_incentives(merchant.id, None))
-    return Shop(id=merchant.id, public_id=merchant.public_id, currency=merchant.currency,
-                allowed_origins=frozenset(merchant.allowed_origins or ()), offers=offers,
-                incentives=incentives, generation=generation, loaded=now, checked=now,
-                fresh_until=_next_boundary(incentives, utcnow()))
+    return Shop(
+        id=merchant.id,
+        public_id=merchant.public_id,
+        currency=merchant.currency,
+        allowed_origins=frozenset(merchant.allowed_origins or ()),
+        offers=offers,
+        incentives=incentives,
+        generation=generation,
+        loaded=now,
+        checked=now,
+        fresh_until=_next_boundary(incentives, utcnow()),
+    )
 
 
 def _next_boundary(incentives: Iterable[pricing.Terms], now: datetime) -> datetime | None:
@@ -454,8 +520,9 @@ def bump(merchant_ids: Iterable[int]) -> None:
             pipe.incr(_GENERATION_KEY.format(merchant_id))
         pipe.execute()
     except RedisError:
-        current_app.logger.warning("could not bump the storefront generation; caches expire "
-                                   "within %s s", SNAPSHOT_TTL)
+        current_app.logger.warning(
+            "could not bump the storefront generation; caches expire within %s s", SNAPSHOT_TTL
+        )
 
 
 def _watched(session, _flush_context) -> None:
@@ -516,15 +583,19 @@ def _products(merchant_id: int, product_ids: Iterable[str]) -> dict[str, Product
     wanted = [pid for pid in product_ids if pid]
     if not wanted:
         return {}
-    query = (select(Product).options(selectinload(Product.groups))
-             .where(Product.merchant_id == merchant_id, Product.product_id.in_(wanted)))
+    query = (
+        select(Product)
+        .options(selectinload(Product.groups))
+        .where(Product.merchant_id == merchant_id, Product.product_id.in_(wanted))
+    )
     return {p.product_id: p for p in db.session.scalars(query)}
 
 
-_TRACKED = (select(OptIn.product_id, OptIn.offer_id, OptIn.every, OptIn.every_period)
-            .where(OptIn.merchant_id == bindparam("merchant"),
-                   OptIn.session_id == bindparam("session"))
-            .order_by(OptIn.id))  # built once: this runs on every product page view
+_TRACKED = (
+    select(OptIn.product_id, OptIn.offer_id, OptIn.every, OptIn.every_period)
+    .where(OptIn.merchant_id == bindparam("merchant"), OptIn.session_id == bindparam("session"))
+    .order_by(OptIn.id)
+)  # built once: this runs on every product page view
 
 
 def tracked(merchant_id: int, session_id: str | None) -> dict[str, Tracked]:
@@ -535,8 +606,9 @@ def tracked(merchant_id: int, session_id: str | None) -> dict[str, Tracked]:
     with db.engine.connect() as conn:
         sql = _TRACKED_SQL.get(conn.dialect.paramstyle)
         if sql is None:
-            sql = _TRACKED_SQL[conn.dialect.paramstyle] = str(_TRACKED.compile(
-                dialect=conn.dialect, compile_kwargs={"render_postcompile": True}))
+            sql = _TRACKED_SQL[conn.dialect.paramstyle] = str(
+                _TRACKED.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+            )
         params = _driver_params(conn.dialect.paramstyle, merchant_id, session_id)
         rows = conn.exec_driver_sql(sql, params).all()
     return {row[0]: Tracked(*row) for row in rows}
@@ -570,9 +642,14 @@ MAX_FRAGMENT_CHARS = 2_000_000  # per merchant: about 600 offer variants
 MAX_CACHED_VARIANT = 400  # characters; a URL on any real host name is shorter
 
 
-def fragments(shop: Shop, session_id: str | None, slots: Sequence[Slot],
-              render: Callable[[OfferView], str], *, variant: str = ""
-              ) -> tuple[list[str], Context]:
+def fragments(
+    shop: Shop,
+    session_id: str | None,
+    slots: Sequence[Slot],
+    render: Callable[[OfferView], str],
+    *,
+    variant: str = "",
+) -> tuple[list[str], Context]:
     """Every offer of a page as HTML (``""`` where nothing renders), in ``slots`` order.
 
     An offer's HTML depends only on the offer settings, the product, the element's attributes
@@ -593,13 +670,19 @@ def fragments(shop: Shop, session_id: str | None, slots: Sequence[Slot],
     html = []
     for slot in slots:
         optin = context.optins.get(slot.product_id)
-        key = (slot.product_id, slot.location, slot.default_frequency, slot.offer_type,
-               optin.frequency if optin else None, optin.offer_id if optin else None, variant)
+        key = (
+            slot.product_id,
+            slot.location,
+            slot.default_frequency,
+            slot.offer_type,
+            optin.frequency if optin else None,
+            optin.offer_id if optin else None,
+            variant,
+        )
         with _LOCK:
             cached = shop.fragments.get(key) if keep else None
         if cached is None:
-            shown = view(context, found.get(slot.product_id),
-                         replace(slot, key=KEY_PLACEHOLDER))
+            shown = view(context, found.get(slot.product_id), replace(slot, key=KEY_PLACEHOLDER))
             cached = render(shown) if shown is not None else ""
             if keep:
                 with _LOCK:
@@ -608,8 +691,9 @@ def fragments(shop: Shop, session_id: str | None, slots: Sequence[Slot],
     return html, context
 
 
-def view(context: Context, product: ProductInfo | None, slot: Slot, *,
-         offer: OfferSettings | None = None) -> OfferView | None:
+def view(
+    context: Context, product: ProductInfo | None, slot: Slot, *, offer: OfferSettings | None = None
+) -> OfferView | None:
     """The offer for one slot, or None: unknown, ineligible or out of stock, or switched off."""
     offer = offer or context.shop.offer_for(slot.location)
     if offer is None or product is None or not product.eligible or not product.in_stock:
@@ -617,8 +701,12 @@ def view(context: Context, product: ProductInfo | None, slot: Slot, *,
     optin = context.optins.get(product.product_id)
     choices = _frequencies(offer, product, optin)
     codes = [c.code for c in choices]
-    preferred = (optin.frequency if optin else None, slot.default_frequency, product.default,
-                 offer.default_frequency)
+    preferred = (
+        optin.frequency if optin else None,
+        slot.default_frequency,
+        product.default,
+        offer.default_frequency,
+    )
     frequency = next((code for code in preferred if code in codes), codes[0])
     line = product.line()
     advertised = advertised_incentives(context.shop.incentives, offer, line)
@@ -626,11 +714,17 @@ def view(context: Context, product: ProductInfo | None, slot: Slot, *,
     initial = _quote(line, advertised, context.now, initial=True)
     best = ongoing if ongoing.lines[0].discount_minor else initial
     return OfferView(
-        slot=slot, offer=offer, offer_type=slot.offer_type or offer.offer_type,
-        product_name=product.name, frequencies=choices, frequency=frequency,
-        subscribed=optin is not None, headline=_headline(best, advertised),
-        promises=tuple(dict.fromkeys(pricing.describe(t) for t in advertised
-                                     if live_at(t, context.now))),
+        slot=slot,
+        offer=offer,
+        offer_type=slot.offer_type or offer.offer_type,
+        product_name=product.name,
+        frequencies=choices,
+        frequency=frequency,
+        subscribed=optin is not None,
+        headline=_headline(best, advertised),
+        promises=tuple(
+            dict.fromkeys(pricing.describe(t) for t in advertised if live_at(t, context.now))
+        ),
         price=money.display(product.price_minor, product.currency),
         subscription_price=money.display(ongoing.lines[0].total_minor, product.currency),
     )
@@ -641,8 +735,9 @@ def live_at(t: pricing.Terms, now: datetime) -> bool:
     return (t.starts_at is None or t.starts_at <= now) and (t.ends_at is None or now < t.ends_at)
 
 
-def _frequencies(offer: OfferSettings, product: ProductInfo, optin: Tracked | None
-                 ) -> tuple[Choice, ...]:
+def _frequencies(
+    offer: OfferSettings, product: ProductInfo, optin: Tracked | None
+) -> tuple[Choice, ...]:
     codes = list(product.allowed or offer.frequencies)
     extras = (None if product.allowed else product.default, optin.frequency if optin else None)
     for extra in extras:
@@ -657,18 +752,29 @@ def _frequencies(offer: OfferSettings, product: ProductInfo, optin: Tracked | No
     return tuple(choices) or (frequency_choice(offer.default_frequency),)
 
 
-def advertised_incentives(incentives: Sequence[pricing.Terms], offer: Offer | OfferSettings,
-                          line: pricing.Line) -> list[pricing.Terms]:
+def advertised_incentives(
+    incentives: Sequence[pricing.Terms], offer: Offer | OfferSettings, line: pricing.Line
+) -> list[pricing.Terms]:
     """The incentives an offer promises for a product: its chosen ones (or all) that target it."""
     chosen = set(offer.incentive_ids) if offer.incentive_ids is not None else None
-    return [t for t in incentives
-            if (chosen is None or t.public_id in chosen) and pricing.targets(t, line)]
+    return [
+        t
+        for t in incentives
+        if (chosen is None or t.public_id in chosen) and pricing.targets(t, line)
+    ]
 
 
-def _quote(line: pricing.Line, incentives: list[pricing.Terms], now: datetime, *,
-           initial: bool) -> pricing.Quote:
-    return pricing.price_order([line], incentives=incentives, order_number=1 if initial else 2,
-                               is_initial=initial, currency=line.currency or "USD", now=now)
+def _quote(
+    line: pricing.Line, incentives: list[pricing.Terms], now: datetime, *, initial: bool
+) -> pricing.Quote:
+    return pricing.price_order(
+        [line],
+        incentives=incentives,
+        order_number=1 if initial else 2,
+        is_initial=initial,
+        currency=line.currency or "USD",
+        now=now,
+    )
 
 
 def _headline(quote: pricing.Quote, incentives: list[pricing.Terms]) -> str:
@@ -683,14 +789,22 @@ def _headline(quote: pricing.Quote, incentives: list[pricing.Terms]) -> str:
 
 def preview_products(merchant_id: int, limit: int = 25) -> list[Product]:
     """Products the console can preview an offer with: eligible and in stock."""
-    query = (select(Product).where(Product.merchant_id == merchant_id,
-                                   Product.in_stock.is_(True), Product.discontinued.is_(False))
-             .order_by(Product.product_id).limit(limit * 4))
+    query = (
+        select(Product)
+        .where(
+            Product.merchant_id == merchant_id,
+            Product.in_stock.is_(True),
+            Product.discontinued.is_(False),
+        )
+        .order_by(Product.product_id)
+        .limit(limit * 4)
+    )
     return [p for p in db.session.scalars(query) if p.subscription_eligible][:limit]
 
 
-def preview(merchant: Merchant, data: Mapping[str, Any], product_id: str
-            ) -> tuple[OfferView | None, dict[str, str]]:
+def preview(
+    merchant: Merchant, data: Mapping[str, Any], product_id: str
+) -> tuple[OfferView | None, dict[str, str]]:
     """The offer as a shopper would see it with unsaved settings ``data`` (nothing is stored).
 
     Uses the product when it is in the catalog, else a sample product at 20.00. Reads the
@@ -700,29 +814,62 @@ def preview(merchant: Merchant, data: Mapping[str, Any], product_id: str
         attrs = _validated(merchant.id, data)
     except ValidationError as exc:
         return None, exc.fields
-    offer = OfferSettings(public_id="preview", location="preview", **{
-        **attrs, "frequencies": tuple(attrs["frequencies"]), "active": True,
-        "incentive_ids": None if attrs["incentive_ids"] is None
-        else tuple(attrs["incentive_ids"])})
+    offer = OfferSettings(
+        public_id="preview",
+        location="preview",
+        **{
+            **attrs,
+            "frequencies": tuple(attrs["frequencies"]),
+            "active": True,
+            "incentive_ids": None
+            if attrs["incentive_ids"] is None
+            else tuple(attrs["incentive_ids"]),
+        },
+    )
     product = _products(merchant.id, [product_id]).get(product_id) if product_id else None
     info = ProductInfo.of(product) if product is not None else None
     if info is None or not info.eligible or not info.in_stock:
-        info = ProductInfo(product_id="sample", name="Sample product", price_minor=2000,
-                           currency=merchant.currency, eligible=True, in_stock=True, allowed=(),
-                           default=None, groups=frozenset())
-    shop = Shop(id=merchant.id, public_id=merchant.public_id, currency=merchant.currency,
-                allowed_origins=frozenset(), offers={}, generation=None, loaded=0.0,
-                incentives=tuple(pricing.active_incentives(merchant.id, None)))
+        info = ProductInfo(
+            product_id="sample",
+            name="Sample product",
+            price_minor=2000,
+            currency=merchant.currency,
+            eligible=True,
+            in_stock=True,
+            allowed=(),
+            default=None,
+            groups=frozenset(),
+        )
+    shop = Shop(
+        id=merchant.id,
+        public_id=merchant.public_id,
+        currency=merchant.currency,
+        allowed_origins=frozenset(),
+        offers={},
+        generation=None,
+        loaded=0.0,
+        incentives=tuple(pricing.active_incentives(merchant.id, None)),
+    )
     context = Context(shop=shop, optins={}, now=utcnow())
-    return view(context, info, Slot(key="preview", product_id=info.product_id,
-                                    location="preview"), offer=offer), {}
+    return view(
+        context,
+        info,
+        Slot(key="preview", product_id=info.product_id, location="preview"),
+        offer=offer,
+    ), {}
 
 
 # -- opt-ins --------------------------------------------------------------------------------
 
 
-def choose(merchant: Merchant | Shop, session_id: str, slot: Slot, *, subscribed: bool,
-           frequency: str | None) -> OfferView | None:
+def choose(
+    merchant: Merchant | Shop,
+    session_id: str,
+    slot: Slot,
+    *,
+    subscribed: bool,
+    frequency: str | None,
+) -> OfferView | None:
     """The shopper opted in (at ``frequency``) or out; return the offer as it now reads.
 
     Opting in to a product that cannot be subscribed to (unknown, ineligible, out of stock)
@@ -734,9 +881,13 @@ def choose(merchant: Merchant | Shop, session_id: str, slot: Slot, *, subscribed
     product = catalog_products(shop, [slot.product_id]).get(slot.product_id)
     current = view(context, product, slot)
     if not subscribed:
-        db.session.execute(delete(OptIn).where(
-            OptIn.merchant_id == shop.id, OptIn.session_id == session_id,
-            OptIn.product_id == slot.product_id))
+        db.session.execute(
+            delete(OptIn).where(
+                OptIn.merchant_id == shop.id,
+                OptIn.session_id == session_id,
+                OptIn.product_id == slot.product_id,
+            )
+        )
         db.session.commit()
         context.optins.pop(slot.product_id, None)
         shown = view(context, product, slot)
@@ -749,8 +900,9 @@ def choose(merchant: Merchant | Shop, session_id: str, slot: Slot, *, subscribed
         raise ValidationError("Choose one of the offered frequencies.")
     every, period = Frequency.parse(frequency).as_tuple()
     _upsert(shop.id, session_id, slot.product_id, current.offer.public_id, every, period)
-    context.optins[slot.product_id] = Tracked(slot.product_id, current.offer.public_id, every,
-                                              period)
+    context.optins[slot.product_id] = Tracked(
+        slot.product_id, current.offer.public_id, every, period
+    )
     return view(context, product, slot)
 
 
@@ -760,12 +912,17 @@ def _replace_frequency(shown: OfferView, frequency: str) -> OfferView:
     return OfferView(**{**values, "frequency": frequency})
 
 
-def _upsert(merchant_id: int, session_id: str, product_id: str, offer_id: str, every: int,
-            period: int) -> None:
+def _upsert(
+    merchant_id: int, session_id: str, product_id: str, offer_id: str, every: int, period: int
+) -> None:
     for _attempt in range(2):
-        row = db.session.scalar(select(OptIn).where(
-            OptIn.merchant_id == merchant_id, OptIn.session_id == session_id,
-            OptIn.product_id == product_id))
+        row = db.session.scalar(
+            select(OptIn).where(
+                OptIn.merchant_id == merchant_id,
+                OptIn.session_id == session_id,
+                OptIn.product_id == product_id,
+            )
+        )
         if row is None:
             row = OptIn(merchant_id=merchant_id, session_id=session_id, product_id=product_id)
             db.session.add(row)
@@ -781,18 +938,28 @@ def _upsert(merchant_id: int, session_id: str, product_id: str, offer_id: str, e
 def clear(merchant: Merchant | Shop, session_id: str) -> int:
     """Forget every opt-in of the session (after checkout, or ``og.offers.clear()``)."""
     check_session(merchant, session_id)
-    result = db.session.execute(delete(OptIn).where(OptIn.merchant_id == merchant.id,
-                                                    OptIn.session_id == session_id))
+    result = db.session.execute(
+        delete(OptIn).where(OptIn.merchant_id == merchant.id, OptIn.session_id == session_id)
+    )
     db.session.commit()
     return result.rowcount or 0
 
 
 def tracking(session_id: str, rows: Iterable[OptIn | Tracked]) -> list[dict[str, Any]]:
     """``og.offers.getOptins()`` / purchase-POST ``products`` entries (contracts §2.2, T12)."""
-    return [{"product": row.product_id, "subscription_info": {"components": []},
-             "tracking_override": {"offer": row.offer_id, "every": row.every,
-                                   "every_period": row.every_period, "session_id": session_id}}
-            for row in rows]
+    return [
+        {
+            "product": row.product_id,
+            "subscription_info": {"components": []},
+            "tracking_override": {
+                "offer": row.offer_id,
+                "every": row.every,
+                "every_period": row.every_period,
+                "session_id": session_id,
+            },
+        }
+        for row in rows
+    ]
 
 
 def cart(shop: Shop, session_id: str) -> dict[str, Any]:
@@ -806,17 +973,36 @@ def cart(shop: Shop, session_id: str) -> dict[str, Any]:
         offer = by_offer.get(row.offer_id) or shop.offer_for(DEFAULT_LOCATION)
         incentives: dict[str, list[str]] = {"initial": [], "ongoing": []}
         if product is not None and offer is not None:
-            advertised = [t for t in advertised_incentives(shop.incentives, offer, product.line())
-                          if live_at(t, context.now)]
+            advertised = [
+                t
+                for t in advertised_incentives(shop.incentives, offer, product.line())
+                if live_at(t, context.now)
+            ]
             incentives = {
-                "initial": [t.public_id for t in advertised if t.applies_to != "ongoing"
-                            and (t.min_order_number or 1) == 1],
-                "ongoing": [t.public_id for t in advertised if t.applies_to != "initial"
-                            and (t.max_order_number is None or t.max_order_number >= 2)],
+                "initial": [
+                    t.public_id
+                    for t in advertised
+                    if t.applies_to != "ongoing" and (t.min_order_number or 1) == 1
+                ],
+                "ongoing": [
+                    t.public_id
+                    for t in advertised
+                    if t.applies_to != "initial"
+                    and (t.max_order_number is None or t.max_order_number >= 2)
+                ],
             }
-        items.append({"id": row.product_id, "offer_id": row.offer_id, "incentives": incentives,
-                      "attributes": {}, "coupon_code": None, "quantity": 1, "every": row.every,
-                      "every_period": row.every_period})
+        items.append(
+            {
+                "id": row.product_id,
+                "offer_id": row.offer_id,
+                "incentives": incentives,
+                "attributes": {},
+                "coupon_code": None,
+                "quantity": 1,
+                "every": row.every,
+                "every_period": row.every_period,
+            }
+        )
     return {"session_id": session_id, "merchant": shop.public_id, "items": items}
 
 

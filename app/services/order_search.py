@@ -41,10 +41,14 @@ from app.services.errors import ValidationError
 
 S = OrderStatus
 ATTENTION_DAYS = 7
-FAILED = (S.CONNECTION_ERROR, S.RESPONSE_PROCESSING_ERROR, S.GENERIC_ERROR, S.OUTCOME_UNKNOWN,
-          S.CREDIT_CARD_RETRY)
-IN_PROGRESS = (S.SEND_NOW, S.PENDING_BATCH_RESPONSE, S.PENDING_VERIFICATION,
-               S.PENDING_PLACEMENT)
+FAILED = (
+    S.CONNECTION_ERROR,
+    S.RESPONSE_PROCESSING_ERROR,
+    S.GENERIC_ERROR,
+    S.OUTCOME_UNKNOWN,
+    S.CREDIT_CARD_RETRY,
+)
+IN_PROGRESS = (S.SEND_NOW, S.PENDING_BATCH_RESPONSE, S.PENDING_VERIFICATION, S.PENDING_PLACEMENT)
 SENDING = (S.SEND_NOW, S.PENDING_PLACEMENT)  # moments away from settling: pages poll
 GROUPS = {
     "upcoming": "Upcoming",
@@ -60,26 +64,51 @@ SORTS = {
     "place_asc": "Soonest date first",
 }
 LABELS = {
-    S.UNSENT: "Upcoming", S.REJECTED: "Rejected", S.CANCELLED: "Cancelled",
-    S.SUCCESS: "Placed", S.SEND_NOW: "Sending soon",
+    S.UNSENT: "Upcoming",
+    S.REJECTED: "Rejected",
+    S.CANCELLED: "Cancelled",
+    S.SUCCESS: "Placed",
+    S.SEND_NOW: "Sending soon",
     S.PENDING_BATCH_RESPONSE: "Awaiting batch response",
-    S.PENDING_VERIFICATION: "Awaiting verification", S.PENDING_PLACEMENT: "Sending",
+    S.PENDING_VERIFICATION: "Awaiting verification",
+    S.PENDING_PLACEMENT: "Sending",
     S.EXCEPTION_DURING_PREPARATION: "Could not be prepared",
-    S.CONNECTION_ERROR: "Store unreachable", S.RESPONSE_PROCESSING_ERROR: "Unreadable reply",
-    S.GENERIC_ERROR: "Store error, retrying", S.OUTCOME_UNKNOWN: "Outcome unknown",
-    S.MERGED: "Merged", S.CREDIT_CARD_RETRY: "Card declined, retrying",
+    S.CONNECTION_ERROR: "Store unreachable",
+    S.RESPONSE_PROCESSING_ERROR: "Unreadable reply",
+    S.GENERIC_ERROR: "Store error, retrying",
+    S.OUTCOME_UNKNOWN: "Outcome unknown",
+    S.MERGED: "Merged",
+    S.CREDIT_CARD_RETRY: "Card declined, retrying",
 }
-TONES = {S.SUCCESS: "ok", S.REJECTED: "bad", S.CANCELLED: "", S.MERGED: "", S.UNSENT: "",
-         **{s: "warn" for s in IN_PROGRESS}, **{s: "bad" for s in FAILED}}
+TONES = {
+    S.SUCCESS: "ok",
+    S.REJECTED: "bad",
+    S.CANCELLED: "",
+    S.MERGED: "",
+    S.UNSENT: "",
+    **{s: "warn" for s in IN_PROGRESS},
+    **{s: "bad" for s in FAILED},
+}
 OUTCOMES = {  # PlacementAttempt.outcome, as the attempts table reads it
-    Outcome.SENDING: "Sending", Outcome.SUCCESS: "Placed",
-    Outcome.PENDING_VERIFICATION: "Accepted, to verify", Outcome.DECLINED: "Declined",
-    Outcome.UNREADABLE: "Unreadable reply", Outcome.NOT_SENT: "Not sent",
-    Outcome.UNKNOWN: "No reply", Outcome.BATCHED: "In batch file",
+    Outcome.SENDING: "Sending",
+    Outcome.SUCCESS: "Placed",
+    Outcome.PENDING_VERIFICATION: "Accepted, to verify",
+    Outcome.DECLINED: "Declined",
+    Outcome.UNREADABLE: "Unreadable reply",
+    Outcome.NOT_SENT: "Not sent",
+    Outcome.UNKNOWN: "No reply",
+    Outcome.BATCHED: "In batch file",
 }
-OUTCOME_TONES = {Outcome.SUCCESS: "ok", Outcome.PENDING_VERIFICATION: "ok",
-                 Outcome.SENDING: "warn", Outcome.BATCHED: "warn", Outcome.DECLINED: "bad",
-                 Outcome.UNREADABLE: "bad", Outcome.NOT_SENT: "bad", Outcome.UNKNOWN: "bad"}
+OUTCOME_TONES = {
+    Outcome.SUCCESS: "ok",
+    Outcome.PENDING_VERIFICATION: "ok",
+    Outcome.SENDING: "warn",
+    Outcome.BATCHED: "warn",
+    Outcome.DECLINED: "bad",
+    Outcome.UNREADABLE: "bad",
+    Outcome.NOT_SENT: "bad",
+    Outcome.UNKNOWN: "bad",
+}
 PAGE_SIZE = 25
 MAX_SEARCH = 200
 
@@ -95,16 +124,24 @@ class Filters:
     sort: str = "newest"
 
 
-def filters(status: str = "", since: str = "", until: str = "", q: str = "",
-            sort: str = "") -> Filters:
+def filters(
+    status: str = "", since: str = "", until: str = "", q: str = "", sort: str = ""
+) -> Filters:
     """Read the list's query parameters; an unknown group or sort shows everything, newest
     first; a date that is not YYYY-MM-DD is a ValidationError naming it."""
     term = " ".join((q or "").split())
     if len(term) > MAX_SEARCH:
-        raise ValidationError(f"Search for at most {MAX_SEARCH} characters.",
-                              fields={"q": f"At most {MAX_SEARCH} characters."})
-    return Filters(status=status if status in GROUPS else "", since=_day("from", since),
-                   until=_day("to", until), q=term, sort=sort if sort in SORTS else "newest")
+        raise ValidationError(
+            f"Search for at most {MAX_SEARCH} characters.",
+            fields={"q": f"At most {MAX_SEARCH} characters."},
+        )
+    return Filters(
+        status=status if status in GROUPS else "",
+        since=_day("from", since),
+        until=_day("to", until),
+        q=term,
+        sort=sort if sort in SORTS else "newest",
+    )
 
 
 def _day(name: str, text: str) -> date | None:
@@ -123,9 +160,12 @@ def group_condition(group: str, now: datetime):
     if group == "placed":
         return Order.status == S.SUCCESS
     if group == "attention":
-        return or_(Order.status.in_(FAILED),
-                   and_(Order.status == S.REJECTED,
-                        Order.updated_at >= now - timedelta(days=ATTENTION_DAYS)))
+        return or_(
+            Order.status.in_(FAILED),
+            and_(
+                Order.status == S.REJECTED, Order.updated_at >= now - timedelta(days=ATTENTION_DAYS)
+            ),
+        )
     if group == "in_progress":
         return Order.status.in_(IN_PROGRESS)
     if group == "rejected":
@@ -152,23 +192,46 @@ def _matches(merchant_id: int, term: str):
     lowered = term.lower()
     customer = select(Customer.id).where(
         Customer.merchant_id == merchant_id,
-        or_(func.lower(Customer.merchant_user_id).contains(lowered, autoescape=True),
-            func.lower(Customer.email).contains(lowered, autoescape=True)))
-    product = exists().where(OrderItem.order_id == Order.id,
-                             OrderItem.product_id == Product.id,
-                             Product.merchant_id == merchant_id, Product.product_id == term)
-    return or_(Order.public_id == lowered, Order.order_merchant_id == term,
-               Order.customer_id.in_(customer), product)
+        or_(
+            func.lower(Customer.merchant_user_id).contains(lowered, autoescape=True),
+            func.lower(Customer.email).contains(lowered, autoescape=True),
+        ),
+    )
+    product = exists().where(
+        OrderItem.order_id == Order.id,
+        OrderItem.product_id == Product.id,
+        Product.merchant_id == merchant_id,
+        Product.product_id == term,
+    )
+    return or_(
+        Order.public_id == lowered,
+        Order.order_merchant_id == term,
+        Order.customer_id.in_(customer),
+        product,
+    )
 
 
-def page(merchant_id: int, chosen: Filters, *, cursor: str | None, size: int = PAGE_SIZE,
-         now: datetime | None = None) -> pagination.Page[Order]:
+def page(
+    merchant_id: int,
+    chosen: Filters,
+    *,
+    cursor: str | None,
+    size: int = PAGE_SIZE,
+    now: datetime | None = None,
+) -> pagination.Page[Order]:
     """One keyset page of the merchant's orders, with their customer and items loaded."""
     query = _query(merchant_id, chosen, now or utcnow()).options(
-        selectinload(Order.customer), selectinload(Order.items).selectinload(OrderItem.product))
+        selectinload(Order.customer), selectinload(Order.items).selectinload(OrderItem.product)
+    )
     key = Order.id if chosen.sort == "newest" else (Order.place_date, Order.id)
-    return pagination.keyset(query, key, scope=f"orders:{merchant_id}:{chosen.sort}",
-                             cursor=cursor, size=size, descending=chosen.sort != "place_asc")
+    return pagination.keyset(
+        query,
+        key,
+        scope=f"orders:{merchant_id}:{chosen.sort}",
+        cursor=cursor,
+        size=size,
+        descending=chosen.sort != "place_asc",
+    )
 
 
 def count(merchant_id: int, chosen: Filters, *, now: datetime | None = None) -> int:
@@ -178,17 +241,28 @@ def count(merchant_id: int, chosen: Filters, *, now: datetime | None = None) -> 
 
 def attempts(merchant_id: int, order_id: int) -> list[PlacementAttempt]:
     """Every send of the order, from the ledger, first attempt first."""
-    return list(db.session.scalars(select(PlacementAttempt).where(
-        PlacementAttempt.merchant_id == merchant_id, PlacementAttempt.order_id == order_id)
-        .order_by(PlacementAttempt.attempt, PlacementAttempt.id)))
+    return list(
+        db.session.scalars(
+            select(PlacementAttempt)
+            .where(
+                PlacementAttempt.merchant_id == merchant_id, PlacementAttempt.order_id == order_id
+            )
+            .order_by(PlacementAttempt.attempt, PlacementAttempt.id)
+        )
+    )
 
 
 def for_customer(merchant_id: int, customer_id: int, *, limit: int = 50) -> list[Order]:
     """The customer's orders, latest place date first."""
-    return list(db.session.scalars(select(Order).where(
-        Order.merchant_id == merchant_id, Order.customer_id == customer_id)
-        .options(selectinload(Order.items).selectinload(OrderItem.product))
-        .order_by(Order.place_date.desc(), Order.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Order)
+            .where(Order.merchant_id == merchant_id, Order.customer_id == customer_id)
+            .options(selectinload(Order.items).selectinload(OrderItem.product))
+            .order_by(Order.place_date.desc(), Order.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 # -- the overview ------------------------------------------------------------------------------
@@ -212,21 +286,28 @@ def summary(merchant_id: int, *, now: datetime | None = None) -> Summary:
     placed = and_(Order.merchant_id == merchant_id, Order.status == S.SUCCESS)
 
     def revenue(since: datetime) -> list[str]:
-        rows = db.session.execute(select(Order.currency, func.sum(Order.total_minor))
-                                  .where(placed, Order.placed_at >= since)
-                                  .group_by(Order.currency).order_by(Order.currency))
+        rows = db.session.execute(
+            select(Order.currency, func.sum(Order.total_minor))
+            .where(placed, Order.placed_at >= since)
+            .group_by(Order.currency)
+            .order_by(Order.currency)
+        )
         return [money.display(int(total or 0), currency) for currency, total in rows] or [
-            money.display(0, merchant.currency)]
+            money.display(0, merchant.currency)
+        ]
 
     def number(*conditions) -> int:
-        return db.session.scalar(select(func.count(Order.id)).where(
-            Order.merchant_id == merchant_id, *conditions))
+        return db.session.scalar(
+            select(func.count(Order.id)).where(Order.merchant_id == merchant_id, *conditions)
+        )
 
     return Summary(
         placed_today=number(Order.status == S.SUCCESS, Order.placed_at >= today),
         attention=number(group_condition("attention", now)),
         in_progress=number(group_condition("in_progress", now)),
-        revenue_today=revenue(today), revenue_week=revenue(today - timedelta(days=6)))
+        revenue_today=revenue(today),
+        revenue_week=revenue(today - timedelta(days=6)),
+    )
 
 
 def _local_midnight(merchant: Merchant, now: datetime) -> datetime:
@@ -246,14 +327,21 @@ class RunRow:
 
 def runs(merchant_id: int, *, limit: int = 50) -> list[RunRow]:
     """The merchant's latest placement runs, newest first, with their ledger counts."""
-    found = list(db.session.scalars(select(PlacementRun).where(
-        PlacementRun.merchant_id == merchant_id).order_by(PlacementRun.id.desc()).limit(limit)))
+    found = list(
+        db.session.scalars(
+            select(PlacementRun)
+            .where(PlacementRun.merchant_id == merchant_id)
+            .order_by(PlacementRun.id.desc())
+            .limit(limit)
+        )
+    )
     counts: dict[int, dict[str, int]] = {run.id: {} for run in found}
     if found:
         rows = db.session.execute(
             select(PlacementAttempt.run_id, PlacementAttempt.outcome, func.count())
             .where(PlacementAttempt.run_id.in_(counts))
-            .group_by(PlacementAttempt.run_id, PlacementAttempt.outcome))
+            .group_by(PlacementAttempt.run_id, PlacementAttempt.outcome)
+        )
         for run_id, outcome, n in rows:
             counts[run_id][outcome] = n
     return [RunRow(run, counts[run.id]) for run in found]

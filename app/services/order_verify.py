@@ -42,8 +42,9 @@ def _one(merchant: Merchant, entry: Any, actor: events.Actor) -> dict[str, Any]:
     if not isinstance(entry, dict):
         return {"order_id": None, "result": "error", "message": "Each order must be an object"}
     raw_id, status = entry.get("order_id"), entry.get("status")
-    order_id = str(raw_id)[:64] if isinstance(raw_id, str | int) and not isinstance(
-        raw_id, bool) else None
+    order_id = (
+        str(raw_id)[:64] if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else None
+    )
     if order_id is None:
         return {"order_id": raw_id, "result": "error", "message": "Order does not exist"}
     order = _find(merchant.id, order_id)
@@ -62,19 +63,26 @@ def _one(merchant: Merchant, entry: Any, actor: events.Actor) -> dict[str, Any]:
         values = {"status": OrderStatus.CANCELLED}
     else:
         values = {"status": OrderStatus.REJECTED, "rejected_message": message or status}
-        template = placement_outcomes.REJECTED.get(status, "order.rejected_payment"
-                                                   if status == "140" else None)
-    if not claims.take(Order, order.id, Order.status == OrderStatus.PENDING_VERIFICATION,
-                       **values):
+        template = placement_outcomes.REJECTED.get(
+            status, "order.rejected_payment" if status == "140" else None
+        )
+    if not claims.take(Order, order.id, Order.status == OrderStatus.PENDING_VERIFICATION, **values):
         db.session.rollback()
         return _error(order_id, "Order not in 'Processing' status")
     kind = {"000": "order.success", "030": "order.cancel"}.get(status, "order.reject")
-    events.record(merchant.id, kind, actor, object_type="order", object_id=order.public_id,
-                  customer_id=order.customer_id, after={"status": values["status"],
-                                                        "code": status, "message": message})
+    events.record(
+        merchant.id,
+        kind,
+        actor,
+        object_type="order",
+        object_id=order.public_id,
+        customer_id=order.customer_id,
+        after={"status": values["status"], "code": status, "message": message},
+    )
     if template:
-        notifications.queue_email(merchant.id, order.customer, template,
-                                  **orders.email_context(order))
+        notifications.queue_email(
+            merchant.id, order.customer, template, **orders.email_context(order)
+        )
     db.session.commit()
     db.session.refresh(order)  # placed or not, the subscriptions get their next order
     placement_outcomes.advance(order, utcnow(), placed=status == "000")
@@ -87,8 +95,9 @@ def _find(merchant_id: int, order_id: str) -> Order | None:
         conditions.append(Order.id == wire.parse_int(order_id, low=1, high=wire.DB_INT_MAX))
     except wire.WireError:
         pass  # not a numeric id: the public id or the store's own id
-    return db.session.scalar(select(Order).where(Order.merchant_id == merchant_id,
-                                                 or_(*conditions)).limit(1))
+    return db.session.scalar(
+        select(Order).where(Order.merchant_id == merchant_id, or_(*conditions)).limit(1)
+    )
 
 
 def _error(order_id: str, message: str) -> dict[str, Any]:

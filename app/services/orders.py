@@ -24,25 +24,43 @@ from app.services import claims, events, pricing
 from app.services.errors import Conflict, NotFound
 
 ACTIONABLE = {
-    "retry": (OrderStatus.CONNECTION_ERROR, OrderStatus.GENERIC_ERROR,
-              OrderStatus.CREDIT_CARD_RETRY, OrderStatus.RESPONSE_PROCESSING_ERROR),
+    "retry": (
+        OrderStatus.CONNECTION_ERROR,
+        OrderStatus.GENERIC_ERROR,
+        OrderStatus.CREDIT_CARD_RETRY,
+        OrderStatus.RESPONSE_PROCESSING_ERROR,
+    ),
     # An order in a batch file whose response never came: staff know what the store did.
     "send_again": (OrderStatus.OUTCOME_UNKNOWN, OrderStatus.PENDING_BATCH_RESPONSE),
-    "confirm": (OrderStatus.OUTCOME_UNKNOWN, OrderStatus.PENDING_VERIFICATION,
-                OrderStatus.PENDING_BATCH_RESPONSE),
-    "reject": (OrderStatus.UNSENT, OrderStatus.CONNECTION_ERROR, OrderStatus.GENERIC_ERROR,
-               OrderStatus.CREDIT_CARD_RETRY, OrderStatus.RESPONSE_PROCESSING_ERROR,
-               OrderStatus.OUTCOME_UNKNOWN, OrderStatus.SEND_NOW,
-               OrderStatus.PENDING_BATCH_RESPONSE),
+    "confirm": (
+        OrderStatus.OUTCOME_UNKNOWN,
+        OrderStatus.PENDING_VERIFICATION,
+        OrderStatus.PENDING_BATCH_RESPONSE,
+    ),
+    "reject": (
+        OrderStatus.UNSENT,
+        OrderStatus.CONNECTION_ERROR,
+        OrderStatus.GENERIC_ERROR,
+        OrderStatus.CREDIT_CARD_RETRY,
+        OrderStatus.RESPONSE_PROCESSING_ERROR,
+        OrderStatus.OUTCOME_UNKNOWN,
+        OrderStatus.SEND_NOW,
+        OrderStatus.PENDING_BATCH_RESPONSE,
+    ),
     "rescue": (OrderStatus.REJECTED,),
-    "send_now": (OrderStatus.UNSENT, OrderStatus.CONNECTION_ERROR, OrderStatus.GENERIC_ERROR,
-                 OrderStatus.CREDIT_CARD_RETRY),
+    "send_now": (
+        OrderStatus.UNSENT,
+        OrderStatus.CONNECTION_ERROR,
+        OrderStatus.GENERIC_ERROR,
+        OrderStatus.CREDIT_CARD_RETRY,
+    ),
 }
 
 
 def get(merchant_id: int, public_id: str) -> Order:
-    order = db.session.scalar(select(Order).where(Order.merchant_id == merchant_id,
-                                                  Order.public_id == public_id))
+    order = db.session.scalar(
+        select(Order).where(Order.merchant_id == merchant_id, Order.public_id == public_id)
+    )
     if order is None:
         raise NotFound()
     return order
@@ -51,8 +69,9 @@ def get(merchant_id: int, public_id: str) -> Order:
 # -- price -----------------------------------------------------------------------------------
 
 
-def quote(order: Order, *, now: datetime,
-          incentives: Sequence[pricing.Terms] | None = None) -> pricing.Quote:
+def quote(
+    order: Order, *, now: datetime, incentives: Sequence[pricing.Terms] | None = None
+) -> pricing.Quote:
     """What the order costs now (see the module docstring)."""
     if incentives is None:
         incentives = pricing.active_incentives(order.merchant_id, now)
@@ -69,16 +88,29 @@ def quote(order: Order, *, now: datetime,
             promised = frozenset(sub.incentive_ids)
         elif item.one_time:
             promised = frozenset()  # a one-time add-on gets no subscription discount
-        lines.append(pricing.line_for(
-            product, quantity=item.quantity, price_minor=locked, order_number=number,
-            best_price_minor=product.price_minor if locked is not None else None,
-            promised=promised))
-    return pricing.price_order(lines, incentives=incentives, order_number=max(numbers or [2]),
-                               is_initial=False, currency=order.currency, now=now)
+        lines.append(
+            pricing.line_for(
+                product,
+                quantity=item.quantity,
+                price_minor=locked,
+                order_number=number,
+                best_price_minor=product.price_minor if locked is not None else None,
+                promised=promised,
+            )
+        )
+    return pricing.price_order(
+        lines,
+        incentives=incentives,
+        order_number=max(numbers or [2]),
+        is_initial=False,
+        currency=order.currency,
+        now=now,
+    )
 
 
-def reprice(order: Order, *, now: datetime,
-            incentives: Sequence[pricing.Terms] | None = None) -> pricing.Quote:
+def reprice(
+    order: Order, *, now: datetime, incentives: Sequence[pricing.Terms] | None = None
+) -> pricing.Quote:
     """Write ``quote``'s prices and totals onto the order and its items."""
     priced = quote(order, now=now, incentives=incentives)
     for item, line in zip(order.items, priced.lines, strict=True):
@@ -94,30 +126,59 @@ def reprice(order: Order, *, now: datetime,
 # -- the next cycle --------------------------------------------------------------------------
 
 
-def create_upcoming(previous: Order, when: date, shipping_id: int | None,
-                    payment_id: int | None, pairs: Sequence[tuple[Subscription, OrderItem]], *,
-                    now: datetime) -> Order:
+def create_upcoming(
+    previous: Order,
+    when: date,
+    shipping_id: int | None,
+    payment_id: int | None,
+    pairs: Sequence[tuple[Subscription, OrderItem]],
+    *,
+    now: datetime,
+) -> Order:
     """The subscriptions' next order on ``when`` (joining an unsent one of the same customer,
     date, address and payment, as orders due together ship together)."""
-    order = db.session.scalar(select(Order).where(
-        Order.merchant_id == previous.merchant_id, Order.customer_id == previous.customer_id,
-        Order.place_date == when, Order.status == OrderStatus.UNSENT,
-        Order.shipping_address_id == shipping_id, Order.payment_id == payment_id))
+    order = db.session.scalar(
+        select(Order).where(
+            Order.merchant_id == previous.merchant_id,
+            Order.customer_id == previous.customer_id,
+            Order.place_date == when,
+            Order.status == OrderStatus.UNSENT,
+            Order.shipping_address_id == shipping_id,
+            Order.payment_id == payment_id,
+        )
+    )
     if order is None:
-        order = Order(merchant_id=previous.merchant_id, customer_id=previous.customer_id,
-                      shipping_address_id=shipping_id, payment_id=payment_id, place_date=when,
-                      status=OrderStatus.UNSENT, currency=previous.currency)
+        order = Order(
+            merchant_id=previous.merchant_id,
+            customer_id=previous.customer_id,
+            shipping_address_id=shipping_id,
+            payment_id=payment_id,
+            place_date=when,
+            status=OrderStatus.UNSENT,
+            currency=previous.currency,
+        )
         db.session.add(order)
     for sub, item in pairs:
-        order.items.append(OrderItem(subscription_id=sub.id, product_id=sub.product_id,
-                                     offer_id=sub.offer_id, quantity=sub.quantity,
-                                     cycle=item.cycle + 1))
+        order.items.append(
+            OrderItem(
+                subscription_id=sub.id,
+                product_id=sub.product_id,
+                offer_id=sub.offer_id,
+                quantity=sub.quantity,
+                cycle=item.cycle + 1,
+            )
+        )
     db.session.flush()  # the (subscription, cycle) key decides here
     reprice(order, now=now)
-    events.record(order.merchant_id, "order.create", events.SYSTEM, object_type="order",
-                  object_id=order.public_id, customer_id=order.customer_id,
-                  after={"place": when.isoformat(), "items": len(order.items),
-                         "after": previous.public_id})
+    events.record(
+        order.merchant_id,
+        "order.create",
+        events.SYSTEM,
+        object_type="order",
+        object_id=order.public_id,
+        customer_id=order.customer_id,
+        after={"place": when.isoformat(), "items": len(order.items), "after": previous.public_id},
+    )
     return order
 
 
@@ -129,23 +190,40 @@ def skip_cycle(order: Order, *, reason: str, now: datetime) -> None:
         if sub is None or not sub.live:
             continue
         when = Frequency(sub.every, sub.every_period).next_date(order.place_date)
-        later = Order(merchant_id=order.merchant_id, customer_id=order.customer_id,
-                      shipping_address_id=order.shipping_address_id,
-                      payment_id=order.payment_id, place_date=when, currency=order.currency,
-                      status=OrderStatus.UNSENT)
+        later = Order(
+            merchant_id=order.merchant_id,
+            customer_id=order.customer_id,
+            shipping_address_id=order.shipping_address_id,
+            payment_id=order.payment_id,
+            place_date=when,
+            currency=order.currency,
+            status=OrderStatus.UNSENT,
+        )
         later.items.append(item)
         db.session.add(later)
-        events.record(order.merchant_id, "order.skip_order", events.SYSTEM, object_type="order",
-                      object_id=order.public_id, customer_id=order.customer_id,
-                      after={"reason": reason, "next": when.isoformat()})
+        events.record(
+            order.merchant_id,
+            "order.skip_order",
+            events.SYSTEM,
+            object_type="order",
+            object_id=order.public_id,
+            customer_id=order.customer_id,
+            after={"reason": reason, "next": when.isoformat()},
+        )
     db.session.flush()
 
 
 # -- what staff (and, later, subscribers) can do ----------------------------------------------
 
 
-def act(merchant_id: int, public_id: str, action: str, *, actor: events.Actor,
-        store_order_id: str | None = None) -> Order:
+def act(
+    merchant_id: int,
+    public_id: str,
+    action: str,
+    *,
+    actor: events.Actor,
+    store_order_id: str | None = None,
+) -> Order:
     """Retry now, send again, confirm placed, reject, rescue or send now, if the order's status
     allows it (Conflict otherwise: someone else just moved it on)."""
     order = get(merchant_id, public_id)
@@ -161,15 +239,27 @@ def act(merchant_id: int, public_id: str, action: str, *, actor: events.Actor,
     elif action == "reject":
         values.update(status=OrderStatus.REJECTED, rejected_message=f"Rejected by {actor.type}")
     else:  # confirm
-        values.update(status=OrderStatus.SUCCESS, order_merchant_id=store_order_id or
-                      order.order_merchant_id, placed_at=utcnow())
+        values.update(
+            status=OrderStatus.SUCCESS,
+            order_merchant_id=store_order_id or order.order_merchant_id,
+            placed_at=utcnow(),
+        )
     if not claims.take(Order, order.id, Order.status.in_(allowed), **values):
         db.session.rollback()
-        raise Conflict(f"The order is {OrderStatus(before).name.lower().replace('_', ' ')} "
-                       "now; reload the page.")
-    events.record(merchant_id, f"order.{action}", actor, object_type="order",
-                  object_id=order.public_id, customer_id=order.customer_id,
-                  before={"status": before}, after={"status": values["status"]})
+        raise Conflict(
+            f"The order is {OrderStatus(before).name.lower().replace('_', ' ')} "
+            "now; reload the page."
+        )
+    events.record(
+        merchant_id,
+        f"order.{action}",
+        actor,
+        object_type="order",
+        object_id=order.public_id,
+        customer_id=order.customer_id,
+        before={"status": before},
+        after={"status": values["status"]},
+    )
     db.session.commit()
     db.session.refresh(order)
     if action in ("confirm", "reject"):  # settled: the subscriptions get their next order
@@ -183,9 +273,14 @@ def email_context(order: Order) -> dict[str, Any]:
     """What every order email can say: the store, the order's date, items and total."""
     items = ", ".join(f"{item.quantity} × {item.product.name}" for item in order.items)
     store = db.session.get(Merchant, order.merchant_id).name
-    return {"order": order.public_id, "date": order.place_date.isoformat(),
-            "day": long_date(order.place_date), "items": items, "store": store,
-            "total": money.display(order.total_minor, order.currency)}
+    return {
+        "order": order.public_id,
+        "date": order.place_date.isoformat(),
+        "day": long_date(order.place_date),
+        "items": items,
+        "store": store,
+        "total": money.display(order.total_minor, order.currency),
+    }
 
 
 def long_date(value: date) -> str:
@@ -195,5 +290,17 @@ def long_date(value: date) -> str:
 
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)

@@ -34,8 +34,9 @@ class Page(Generic[T]):
     previous_cursor: str | None
 
 
-def keyset(query: Select, key: Key, *, scope: str, cursor: str | None, size: int,
-           descending: bool = False) -> Page:
+def keyset(
+    query: Select, key: Key, *, scope: str, cursor: str | None, size: int, descending: bool = False
+) -> Page:
     """One page of ``query`` in ``key`` order, starting at ``cursor`` (None: the first page).
 
     :param key: a unique column, or a tuple of columns whose last is unique (leading ones may
@@ -65,6 +66,7 @@ def keyset(query: Select, key: Key, *, scope: str, cursor: str | None, size: int
 def _beyond(keys: tuple[InstrumentedAttribute, ...], at: list[Any], high_first: bool):
     """Rows strictly past ``at`` in the walk's order: ``(a, b) > (x, y)`` spelled out, which
     every database reads the same way."""
+
     def past(column, value):
         return column < value if high_first else column > value
 
@@ -85,8 +87,9 @@ def _dump(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _position(scope: str, cursor: str, keys: tuple[InstrumentedAttribute, ...]
-              ) -> tuple[str, list[Any]]:
+def _position(
+    scope: str, cursor: str, keys: tuple[InstrumentedAttribute, ...]
+) -> tuple[str, list[Any]]:
     try:
         position = cursors.decode(current_app.config["SECRET_KEY"], scope, cursor)
         direction = position.get("d")

@@ -55,8 +55,11 @@ BATCH_SIZE = 50  # orders per RQ job: enough to amortise a job, small enough to 
 BATCH_FILE_ORDERS = 5000
 BATCH_FILE_TIMEOUT = 3600  # seconds
 LEASE_MARGIN = 60.0  # seconds beyond the request's own timeout (PLACEMENT_LEASE_MARGIN_SECONDS)
-RETRY_STATUSES = (OrderStatus.CONNECTION_ERROR, OrderStatus.GENERIC_ERROR,
-                  OrderStatus.CREDIT_CARD_RETRY)
+RETRY_STATUSES = (
+    OrderStatus.CONNECTION_ERROR,
+    OrderStatus.GENERIC_ERROR,
+    OrderStatus.CREDIT_CARD_RETRY,
+)
 SYSTEM = events.Actor("system", "placement", "placement")
 
 
@@ -70,8 +73,9 @@ class Report:
 
     def lines(self) -> list[str]:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "nothing"
-        return [f"run {self.run.public_id} for {self.run.as_of.isoformat()}: "
-                f"{self.due} due; {counts}"]
+        return [
+            f"run {self.run.public_id} for {self.run.as_of.isoformat()}: {self.due} due; {counts}"
+        ]
 
 
 def worker_name() -> str:
@@ -95,17 +99,25 @@ def placing_now(merchant: Merchant, now: datetime) -> bool:
 
 def due_condition(merchant_id: int, as_of: date, now: datetime):
     """SQL for "this order is due on ``as_of`` at ``now``" (the claim re-checks it)."""
-    return and_(Order.merchant_id == merchant_id, or_(
-        and_(Order.status == OrderStatus.UNSENT, Order.place_date <= as_of),
-        Order.status == OrderStatus.SEND_NOW,
-        and_(Order.status.in_(RETRY_STATUSES),
-             or_(Order.next_attempt_at.is_(None), Order.next_attempt_at <= now)),
-    ))
+    return and_(
+        Order.merchant_id == merchant_id,
+        or_(
+            and_(Order.status == OrderStatus.UNSENT, Order.place_date <= as_of),
+            Order.status == OrderStatus.SEND_NOW,
+            and_(
+                Order.status.in_(RETRY_STATUSES),
+                or_(Order.next_attempt_at.is_(None), Order.next_attempt_at <= now),
+            ),
+        ),
+    )
 
 
 def due_orders(merchant_id: int, as_of: date, now: datetime) -> list[int]:
-    query = (select(Order.id).where(due_condition(merchant_id, as_of, now))
-             .order_by(Order.place_date, Order.id))
+    query = (
+        select(Order.id)
+        .where(due_condition(merchant_id, as_of, now))
+        .order_by(Order.place_date, Order.id)
+    )
     return list(db.session.scalars(query))
 
 
@@ -113,10 +125,15 @@ def placing_merchants(*, as_of: date | None, now: datetime | None = None) -> lis
     """The merchants a run covers now: placing switched on, somewhere to send orders, and
     (unless rehearsing a date) their placement hour come."""
     now = now or utcnow()
-    found = db.session.scalars(select(Merchant).where(Merchant.placement_hour.is_not(None))
-                               .order_by(Merchant.id))
-    return [m for m in found if (m.order_endpoint_url or m.placement_mode == "batch")
-            and (as_of is not None or placing_now(m, now))]
+    found = db.session.scalars(
+        select(Merchant).where(Merchant.placement_hour.is_not(None)).order_by(Merchant.id)
+    )
+    return [
+        m
+        for m in found
+        if (m.order_endpoint_url or m.placement_mode == "batch")
+        and (as_of is not None or placing_now(m, now))
+    ]
 
 
 # -- runs ------------------------------------------------------------------------------------
@@ -128,15 +145,17 @@ def schedule_all(now: datetime | None = None) -> list[PlacementRun]:
     slot = now.strftime("%Y-%m-%dT%H")
     runs = []
     for merchant in placing_merchants(as_of=None, now=now):
-        run = start(merchant.id, trigger="cron", slot=slot, as_of=local_today(merchant, now),
-                    now=now)
+        run = start(
+            merchant.id, trigger="cron", slot=slot, as_of=local_today(merchant, now), now=now
+        )
         if run is not None:
             runs.append(run)
     return runs
 
 
-def start(merchant_id: int, *, trigger: str, as_of: date, now: datetime,
-          slot: str | None = None) -> PlacementRun | None:
+def start(
+    merchant_id: int, *, trigger: str, as_of: date, now: datetime, slot: str | None = None
+) -> PlacementRun | None:
     """Record a run, recover stale claims, and queue the due orders in batches.
 
     None when this slot already has its run (a second cron fire in the same hour).
@@ -148,17 +167,32 @@ def start(merchant_id: int, *, trigger: str, as_of: date, now: datetime,
     merchant = db.session.get(Merchant, merchant_id)
     if merchant.placement_mode == "batch":  # one job writes one file
         for chunk in _chunks(due, BATCH_FILE_ORDERS):
-            queue.enqueue("app.jobs.placement.place_batch", run.id, chunk, as_of.isoformat(),
-                          job_timeout=BATCH_FILE_TIMEOUT)
+            queue.enqueue(
+                "app.jobs.placement.place_batch",
+                run.id,
+                chunk,
+                as_of.isoformat(),
+                job_timeout=BATCH_FILE_TIMEOUT,
+            )
         return run
     for chunk in _chunks(due, BATCH_SIZE):
-        queue.enqueue("app.jobs.placement.place_batch", run.id, chunk, as_of.isoformat(),
-                      job_timeout=job_timeout(merchant, len(chunk)))
+        queue.enqueue(
+            "app.jobs.placement.place_batch",
+            run.id,
+            chunk,
+            as_of.isoformat(),
+            job_timeout=job_timeout(merchant, len(chunk)),
+        )
     return run
 
 
-def run_now(merchant_id: int, *, as_of: date | None = None, trigger: str = "cli",
-            now: datetime | None = None) -> Report:
+def run_now(
+    merchant_id: int,
+    *,
+    as_of: date | None = None,
+    trigger: str = "cli",
+    now: datetime | None = None,
+) -> Report:
     """Place the merchant's due orders in this process (``flask placement run``)."""
     now = now or utcnow()
     merchant = db.session.get(Merchant, merchant_id)
@@ -168,11 +202,17 @@ def run_now(merchant_id: int, *, as_of: date | None = None, trigger: str = "cli"
     return report(run.id)
 
 
-def _begin(merchant_id: int, *, trigger: str, as_of: date, now: datetime,
-           slot: str | None = None) -> tuple[PlacementRun, list[int]] | None:
+def _begin(
+    merchant_id: int, *, trigger: str, as_of: date, now: datetime, slot: str | None = None
+) -> tuple[PlacementRun, list[int]] | None:
     """Record the run (None if its slot is taken), recover stale claims, count the due orders."""
-    run = PlacementRun(merchant_id=merchant_id, trigger=trigger, as_of=as_of,
-                       slot=slot or f"{trigger}:{secrets.token_hex(8)}", started_at=now)
+    run = PlacementRun(
+        merchant_id=merchant_id,
+        trigger=trigger,
+        as_of=as_of,
+        slot=slot or f"{trigger}:{secrets.token_hex(8)}",
+        started_at=now,
+    )
     db.session.add(run)
     try:
         db.session.commit()
@@ -189,19 +229,27 @@ def _begin(merchant_id: int, *, trigger: str, as_of: date, now: datetime,
     return run, due
 
 
-def place_batch(run_id: int, order_ids: list[int], as_of: date, *,
-                now: datetime | None = None) -> None:
+def place_batch(
+    run_id: int, order_ids: list[int], as_of: date, *, now: datetime | None = None
+) -> None:
     """Place each order of a batch (an RQ job's work); the last batch finishes the run."""
     from app.services import placement_send  # it imports this module
 
-    placement_send.place_all(order_ids, run_id=run_id, as_of=as_of, worker=worker_name(),
-                             now=now)
-    db.session.execute(update(PlacementRun).where(PlacementRun.id == run_id)
-                       .values(processed=PlacementRun.processed + len(order_ids)))
+    placement_send.place_all(order_ids, run_id=run_id, as_of=as_of, worker=worker_name(), now=now)
+    db.session.execute(
+        update(PlacementRun)
+        .where(PlacementRun.id == run_id)
+        .values(processed=PlacementRun.processed + len(order_ids))
+    )
     db.session.commit()
-    claims.claim(PlacementRun, run_id, PlacementRun.status == "running",
-                 PlacementRun.processed >= PlacementRun.due, status="finished",
-                 finished_at=utcnow())
+    claims.claim(
+        PlacementRun,
+        run_id,
+        PlacementRun.status == "running",
+        PlacementRun.processed >= PlacementRun.due,
+        status="finished",
+        finished_at=utcnow(),
+    )
 
 
 def place_one(order_id: int, as_of: date) -> str | None:
@@ -214,23 +262,29 @@ def place_soon(order_id: int, *, now: datetime | None = None) -> None:
     """Queue one order to be placed at once, outside any run (the console's "retry now")."""
     order = db.session.get(Order, order_id)
     merchant = db.session.get(Merchant, order.merchant_id)
-    queue.enqueue("app.jobs.placement.place_order", order_id,
-                  local_today(merchant, now or utcnow()).isoformat(),
-                  job_timeout=job_timeout(merchant, 1))
+    queue.enqueue(
+        "app.jobs.placement.place_order",
+        order_id,
+        local_today(merchant, now or utcnow()).isoformat(),
+        job_timeout=job_timeout(merchant, 1),
+    )
 
 
 def report(run_id: int) -> Report:
     """The run's counts by outcome, read from the ledger (the one source of truth)."""
     db.session.expire_all()
     run = db.session.get(PlacementRun, run_id)
-    rows = db.session.execute(select(PlacementAttempt.outcome, func.count()).where(
-        PlacementAttempt.run_id == run_id).group_by(PlacementAttempt.outcome))
+    rows = db.session.execute(
+        select(PlacementAttempt.outcome, func.count())
+        .where(PlacementAttempt.run_id == run_id)
+        .group_by(PlacementAttempt.outcome)
+    )
     return Report(run=run, due=run.due, outcomes={outcome: n for outcome, n in rows})
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 # -- recovery --------------------------------------------------------------------------------
@@ -238,37 +292,73 @@ def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
 
 def recover(merchant: Merchant, now: datetime) -> int:
     """Settle the orders whose claim outlived its lease (their worker died; see above)."""
-    stale = list(db.session.scalars(select(Order).where(
-        Order.merchant_id == merchant.id, Order.status == OrderStatus.PENDING_PLACEMENT,
-        Order.lease_until < now)))
+    stale = list(
+        db.session.scalars(
+            select(Order).where(
+                Order.merchant_id == merchant.id,
+                Order.status == OrderStatus.PENDING_PLACEMENT,
+                Order.lease_until < now,
+            )
+        )
+    )
     for order in stale:
-        last = db.session.scalar(select(PlacementAttempt).where(
-            PlacementAttempt.order_id == order.id, PlacementAttempt.attempt == order.tries))
+        last = db.session.scalar(
+            select(PlacementAttempt).where(
+                PlacementAttempt.order_id == order.id, PlacementAttempt.attempt == order.tries
+            )
+        )
         if last is not None and last.batch_file_id is not None:
             from app.services import placement_batch  # it imports this module
 
             placement_batch.recover(order, last, now)  # its file tells whether it went
             continue
         if last is None:  # claimed, but died before the request left: nothing was sent
-            values = {"status": OrderStatus.CONNECTION_ERROR, "retry_reason": "not_sent",
-                      "next_attempt_at": now}
+            values = {
+                "status": OrderStatus.CONNECTION_ERROR,
+                "retry_reason": "not_sent",
+                "next_attempt_at": now,
+            }
         elif merchant.endpoint_dedupes:
-            values = {"status": OrderStatus.CONNECTION_ERROR, "retry_reason": "unknown",
-                      "next_attempt_at": now}
+            values = {
+                "status": OrderStatus.CONNECTION_ERROR,
+                "retry_reason": "unknown",
+                "next_attempt_at": now,
+            }
         else:
-            values = {"status": OrderStatus.OUTCOME_UNKNOWN, "retry_reason": "unknown",
-                      "next_attempt_at": None}
-        won = claims.claim(Order, order.id, Order.status == OrderStatus.PENDING_PLACEMENT,
-                           Order.lease_token == order.lease_token, Order.lease_until < now,
-                           lease_token=None, lease_until=None, **values)
+            values = {
+                "status": OrderStatus.OUTCOME_UNKNOWN,
+                "retry_reason": "unknown",
+                "next_attempt_at": None,
+            }
+        won = claims.claim(
+            Order,
+            order.id,
+            Order.status == OrderStatus.PENDING_PLACEMENT,
+            Order.lease_token == order.lease_token,
+            Order.lease_until < now,
+            lease_token=None,
+            lease_until=None,
+            **values,
+        )
         if won and last is not None:
-            db.session.execute(update(PlacementAttempt).where(
-                PlacementAttempt.id == last.id, PlacementAttempt.outcome == Outcome.SENDING)
-                .values(outcome=Outcome.UNKNOWN, finished_at=now,
-                        message="The worker stopped while the order was being sent."))
-            events.record(merchant.id, "order.outcome_unknown", SYSTEM, object_type="order",
-                          object_id=order.public_id, customer_id=order.customer_id,
-                          after={"attempt": order.tries, "status": values["status"]})
+            db.session.execute(
+                update(PlacementAttempt)
+                .where(PlacementAttempt.id == last.id, PlacementAttempt.outcome == Outcome.SENDING)
+                .values(
+                    outcome=Outcome.UNKNOWN,
+                    finished_at=now,
+                    message="The worker stopped while the order was being sent.",
+                )
+            )
+            events.record(
+                merchant.id,
+                "order.outcome_unknown",
+                SYSTEM,
+                object_type="order",
+                object_id=order.public_id,
+                customer_id=order.customer_id,
+                after={"attempt": order.tries, "status": values["status"]},
+            )
             db.session.commit()
     return len(stale)
 

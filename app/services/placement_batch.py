@@ -61,24 +61,44 @@ class BatchWriteError(OSError):
     """The batch file could not be published; nothing left Perennial."""
 
 
-def place_file(merchant_id: int, order_ids: Sequence[int], *, run_id: int | None, as_of: date,
-               worker: str, now: datetime | None = None) -> dict[int, str]:
+def place_file(
+    merchant_id: int,
+    order_ids: Sequence[int],
+    *,
+    run_id: int | None,
+    as_of: date,
+    worker: str,
+    now: datetime | None = None,
+) -> dict[int, str]:
     """Claim the due orders among ``order_ids`` and publish them in one file; return each
     claimed order's outcome (``batched``, or ``not_sent`` when the file could not be written)."""
-    batch = BatchFile(merchant_id=merchant_id, run_id=run_id, kind="orders", status="writing",
-                      counts={}, problems=[])
+    batch = BatchFile(
+        merchant_id=merchant_id,
+        run_id=run_id,
+        kind="orders",
+        status="writing",
+        counts={},
+        problems=[],
+    )
     db.session.add(batch)
     db.session.commit()
     ready = []
     for order_id in order_ids:
         try:
-            prepared = placement_send.prepare(order_id, run_id=run_id, as_of=as_of,
-                                              worker=worker, now=now, lease=LEASE,
-                                              batch_file_id=batch.id)
+            prepared = placement_send.prepare(
+                order_id,
+                run_id=run_id,
+                as_of=as_of,
+                worker=worker,
+                now=now,
+                lease=LEASE,
+                batch_file_id=batch.id,
+            )
         except Exception:  # noqa: BLE001 - one bad order must not hold the others back
             db.session.rollback()  # its claim lapses and recovery finds nothing sent
-            current_app.logger.exception("batch file %s: order %s not prepared",
-                                         batch.public_id, order_id)
+            current_app.logger.exception(
+                "batch file %s: order %s not prepared", batch.public_id, order_id
+            )
             continue
         if prepared is not None:
             ready.append(prepared)
@@ -90,14 +110,19 @@ def place_file(merchant_id: int, order_ids: Sequence[int], *, run_id: int | None
         _publish(batch, [p.document for p in ready], now)
     except (OSError, ValueError) as exc:
         return _not_sent(batch, ready, str(exc), now)
-    return {p.order_id: placement_outcomes.batched(p.order_id, p.token, p.attempt_id, now=now)
-            for p in ready}
+    return {
+        p.order_id: placement_outcomes.batched(p.order_id, p.token, p.attempt_id, now=now)
+        for p in ready
+    }
 
 
 def files_of_run(run_id: int) -> list[BatchFile]:
     """The batch file a run wrote (none when nothing was due, or in API mode)."""
-    return list(db.session.scalars(select(BatchFile).where(BatchFile.run_id == run_id)
-                                   .order_by(BatchFile.id)))
+    return list(
+        db.session.scalars(
+            select(BatchFile).where(BatchFile.run_id == run_id).order_by(BatchFile.id)
+        )
+    )
 
 
 def outgoing(merchant_id: int) -> Path:
@@ -120,8 +145,9 @@ def _temp_path(batch: BatchFile) -> Path:
     return work_dir() / f"{batch.public_id}.part"
 
 
-def _publish(batch: BatchFile, documents: list[order_xml.OrderDocument],
-             now: datetime | None) -> None:
+def _publish(
+    batch: BatchFile, documents: list[order_xml.OrderDocument], now: datetime | None
+) -> None:
     """Write, name and link the file into ``outgoing/`` (see the module docstring)."""
     merchant = db.session.get(Merchant, batch.merchant_id)
     folder = outgoing(merchant.id)
@@ -147,9 +173,14 @@ def _publish(batch: BatchFile, documents: list[order_xml.OrderDocument],
     _sync_dir(folder)
     batch.status, batch.orders, batch.path = "written", len(documents), str(folder / name)
     batch.finished_at = utcnow()
-    events.record(merchant.id, "placement.batch_file", placement.SYSTEM,
-                  object_type="batch_file", object_id=batch.public_id,
-                  after={"file": name, "orders": len(documents)})
+    events.record(
+        merchant.id,
+        "placement.batch_file",
+        placement.SYSTEM,
+        object_type="batch_file",
+        object_id=batch.public_id,
+        after={"file": name, "orders": len(documents)},
+    )
     db.session.commit()
 
 
@@ -172,31 +203,41 @@ def _sync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _not_sent(batch: BatchFile, ready: list[placement_send.Prepared], reason: str,
-              now: datetime | None) -> dict[int, str]:
+def _not_sent(
+    batch: BatchFile, ready: list[placement_send.Prepared], reason: str, now: datetime | None
+) -> dict[int, str]:
     """Nothing was published: record it before the temporary file goes, then free the orders."""
     db.session.rollback()
     batch = db.session.get(BatchFile, batch.id)
     batch.status, batch.error, batch.finished_at = "failed", reason[:1000], utcnow()
     batch.orders = len(ready)
-    events.record(batch.merchant_id, "placement.batch_file_failed", placement.SYSTEM,
-                  object_type="batch_file", object_id=batch.public_id,
-                  after={"orders": len(ready), "error": batch.error})
+    events.record(
+        batch.merchant_id,
+        "placement.batch_file_failed",
+        placement.SYSTEM,
+        object_type="batch_file",
+        object_id=batch.public_id,
+        after={"orders": len(ready), "error": batch.error},
+    )
     db.session.commit()
     current_app.logger.warning("batch file %s not written: %s", batch.public_id, reason)
     _temp_path(batch).unlink(missing_ok=True)
-    delivery = orders_http.Delivery("not_sent", reason=f"The batch file could not be written: "
-                                                       f"{reason}"[:500])
-    return {p.order_id: placement_outcomes.apply(p.order_id, p.token, p.attempt_id, delivery,
-                                                 now=now) for p in ready}
+    delivery = orders_http.Delivery(
+        "not_sent", reason=f"The batch file could not be written: {reason}"[:500]
+    )
+    return {
+        p.order_id: placement_outcomes.apply(p.order_id, p.token, p.attempt_id, delivery, now=now)
+        for p in ready
+    }
 
 
 def recover(order: Order, last: PlacementAttempt, now: datetime) -> str:
     """Settle an order whose batch-file worker died, by what became of its file."""
     if _was_published(db.session.get(BatchFile, last.batch_file_id)):
         return placement_outcomes.batched(order.id, order.lease_token, last.id, now=now)
-    delivery = orders_http.Delivery("not_sent", reason="The worker stopped before the batch "
-                                                       "file was published.")
+    delivery = orders_http.Delivery(
+        "not_sent", reason="The worker stopped before the batch file was published."
+    )
     return placement_outcomes.apply(order.id, order.lease_token, last.id, delivery, now=now)
 
 
@@ -209,14 +250,24 @@ def _was_published(batch: BatchFile) -> bool:
     except OSError:
         final = None
     published = (final is not None and final.exists()) or (
-        batch.file_name is not None and not temp.exists())
-    values = {"status": "written", "path": str(final)} if published else {
-        "status": "failed", "error": "The worker stopped while writing the file."}
-    if claims.take(BatchFile, batch.id, BatchFile.status == "writing", finished_at=utcnow(),
-                   **values):
-        events.record(batch.merchant_id, "placement.batch_file_recovered", placement.SYSTEM,
-                      object_type="batch_file", object_id=batch.public_id,
-                      after={"file": batch.file_name, "published": published})
+        batch.file_name is not None and not temp.exists()
+    )
+    values = (
+        {"status": "written", "path": str(final)}
+        if published
+        else {"status": "failed", "error": "The worker stopped while writing the file."}
+    )
+    if claims.take(
+        BatchFile, batch.id, BatchFile.status == "writing", finished_at=utcnow(), **values
+    ):
+        events.record(
+            batch.merchant_id,
+            "placement.batch_file_recovered",
+            placement.SYSTEM,
+            object_type="batch_file",
+            object_id=batch.public_id,
+            after={"file": batch.file_name, "published": published},
+        )
     db.session.commit()
     if not published:
         temp.unlink(missing_ok=True)
@@ -230,8 +281,15 @@ def overdue(merchant_id: int, *, now: datetime | None = None) -> list[Order]:
     the response comes or staff confirm, reject or send them again."""
     cutoff = (now or utcnow()) - timedelta(days=RESPONSE_DAYS)
     latest = (PlacementAttempt.order_id == Order.id) & (PlacementAttempt.attempt == Order.tries)
-    return list(db.session.scalars(
-        select(Order).join(PlacementAttempt, latest)
-        .where(Order.merchant_id == merchant_id,
-               Order.status == OrderStatus.PENDING_BATCH_RESPONSE,
-               PlacementAttempt.finished_at < cutoff).order_by(PlacementAttempt.finished_at)))
+    return list(
+        db.session.scalars(
+            select(Order)
+            .join(PlacementAttempt, latest)
+            .where(
+                Order.merchant_id == merchant_id,
+                Order.status == OrderStatus.PENDING_BATCH_RESPONSE,
+                PlacementAttempt.finished_at < cutoff,
+            )
+            .order_by(PlacementAttempt.finished_at)
+        )
+    )

@@ -54,18 +54,30 @@ from app.services import claims, events, notifications, orders
 
 CARD_RETRY, NO_RETRY = "140", "160"
 TEMPORARY = ("999", "020")
-REJECTED = {"100": "order.rejected_card_type", "110": "order.rejected_card_number",
-            "120": "order.rejected_card_expiry", "130": "order.rejected_billing_address",
-            "150": "order.rejected_paypal", "170": "order.rejected_no_card",
-            "180": "order.rejected_authentication", NO_RETRY: "order.rejected_payment"}
+REJECTED = {
+    "100": "order.rejected_card_type",
+    "110": "order.rejected_card_number",
+    "120": "order.rejected_card_expiry",
+    "130": "order.rejected_billing_address",
+    "150": "order.rejected_paypal",
+    "170": "order.rejected_no_card",
+    "180": "order.rejected_authentication",
+    NO_RETRY: "order.rejected_payment",
+}
 GATEWAY_STATUSES = (502, 503, 504)
 REPLY_CODES = {"success": "SUCCESS", "pending_verification": "SUCCESS", "error": "ERROR"}
 KEEP_REPLY = 4000  # characters of the store's reply kept in the ledger
 ACTOR = events.Actor("system", "placement", "placement")
 
 
-def apply(order_id: int, token: str, attempt_id: int, delivery: orders_http.Delivery, *,
-          now: datetime | None = None) -> str:
+def apply(
+    order_id: int,
+    token: str,
+    attempt_id: int,
+    delivery: orders_http.Delivery,
+    *,
+    now: datetime | None = None,
+) -> str:
     """Record what the store answered and move the order on; return the attempt's outcome."""
     now = now or utcnow()
     attempt = db.session.get(PlacementAttempt, attempt_id)
@@ -85,8 +97,14 @@ def apply(order_id: int, token: str, attempt_id: int, delivery: orders_http.Deli
     return _answered(order_id, token, attempt, reply, now)
 
 
-def apply_batch_reply(order_id: int, attempt_id: int, reply: order_reply.Reply, *,
-                      source: str | None = None, now: datetime | None = None) -> str | None:
+def apply_batch_reply(
+    order_id: int,
+    attempt_id: int,
+    reply: order_reply.Reply,
+    *,
+    source: str | None = None,
+    now: datetime | None = None,
+) -> str | None:
     """Apply one record of a batch response file to an order waiting for it (status 9, its
     latest attempt); return the attempt's outcome, or None when the order is not waiting.
 
@@ -96,8 +114,7 @@ def apply_batch_reply(order_id: int, attempt_id: int, reply: order_reply.Reply, 
     """
     now = now or utcnow()
     attempt = db.session.get(PlacementAttempt, attempt_id)
-    if attempt is None or not claims.take(Order, order_id, *_awaits_batch(attempt),
-                                          updated_at=now):
+    if attempt is None or not claims.take(Order, order_id, *_awaits_batch(attempt), updated_at=now):
         db.session.rollback()
         return None
     attempt.finished_at = now
@@ -107,12 +124,21 @@ def apply_batch_reply(order_id: int, attempt_id: int, reply: order_reply.Reply, 
 
 def _awaits_batch(attempt: PlacementAttempt) -> tuple:
     """SQL for "the order waits in status 9 for this attempt's answer"."""
-    return (Order.status == OrderStatus.PENDING_BATCH_RESPONSE, Order.lease_token.is_(None),
-            Order.tries == attempt.attempt, Order.id == attempt.order_id)
+    return (
+        Order.status == OrderStatus.PENDING_BATCH_RESPONSE,
+        Order.lease_token.is_(None),
+        Order.tries == attempt.attempt,
+        Order.id == attempt.order_id,
+    )
 
 
-def _answered(order_id: int, token: str | None, attempt: PlacementAttempt,
-              reply: order_reply.Reply, now: datetime) -> str:
+def _answered(
+    order_id: int,
+    token: str | None,
+    attempt: PlacementAttempt,
+    reply: order_reply.Reply,
+    now: datetime,
+) -> str:
     """Act on a reply the store gave (over HTTP, or in a batch response file)."""
     attempt.reply_code = REPLY_CODES.get(reply.kind)
     attempt.error_code, attempt.store_order_id = reply.error_code, reply.order_id
@@ -122,16 +148,27 @@ def _answered(order_id: int, token: str | None, attempt: PlacementAttempt,
         return _succeeded(order_id, token, attempt, reply.order_id, now)
     if reply.kind == "pending_verification":
         attempt.outcome = Outcome.PENDING_VERIFICATION
-        _settle(order_id, token, attempt, "order.pending_verification",
-                status=OrderStatus.PENDING_VERIFICATION, order_merchant_id=reply.order_id)
+        _settle(
+            order_id,
+            token,
+            attempt,
+            "order.pending_verification",
+            status=OrderStatus.PENDING_VERIFICATION,
+            order_merchant_id=reply.order_id,
+        )
         return attempt.outcome
     if reply.kind == "error":
         attempt.outcome = Outcome.DECLINED
         return _declined(order_id, token, attempt, reply.error_code or "", now)
     attempt.outcome = Outcome.UNREADABLE
     attempt.message = attempt.message or "The reply is not the order reply XML."
-    _settle(order_id, token, attempt, "order.response_processing_error",
-            status=OrderStatus.RESPONSE_PROCESSING_ERROR)
+    _settle(
+        order_id,
+        token,
+        attempt,
+        "order.response_processing_error",
+        status=OrderStatus.RESPONSE_PROCESSING_ERROR,
+    )
     return attempt.outcome
 
 
@@ -146,9 +183,16 @@ def batched(order_id: int, token: str, attempt_id: int, *, now: datetime | None 
 # -- the transitions -----------------------------------------------------------------------
 
 
-def _settle(order_id: int, token: str | None, attempt: PlacementAttempt, event: str, *,
-            extra: dict[str, Any] | None = None, email: tuple[str, dict] | None = None,
-            **values: Any) -> bool:
+def _settle(
+    order_id: int,
+    token: str | None,
+    attempt: PlacementAttempt,
+    event: str,
+    *,
+    extra: dict[str, Any] | None = None,
+    email: tuple[str, dict] | None = None,
+    **values: Any,
+) -> bool:
     """Move the order on if this attempt still decides, with its event and email; commit once.
     Returns whether it decided (a late reply records itself in the ledger, nothing more).
 
@@ -160,33 +204,68 @@ def _settle(order_id: int, token: str | None, attempt: PlacementAttempt, event: 
     if token is None:
         decides = and_(*_awaits_batch(attempt))
     else:
-        decides = or_(Order.lease_token == token, and_(
-            Order.lease_token.is_(None), Order.retry_reason == "unknown",
-            Order.status.in_((OrderStatus.OUTCOME_UNKNOWN, OrderStatus.CONNECTION_ERROR))))
+        decides = or_(
+            Order.lease_token == token,
+            and_(
+                Order.lease_token.is_(None),
+                Order.retry_reason == "unknown",
+                Order.status.in_((OrderStatus.OUTCOME_UNKNOWN, OrderStatus.CONNECTION_ERROR)),
+            ),
+        )
     values.setdefault("retry_reason", None)
     values.setdefault("next_attempt_at", None)
-    won = claims.take(Order, order_id, Order.tries == attempt.attempt, decides,
-                      lease_token=None, lease_until=None, **values)
+    won = claims.take(
+        Order,
+        order_id,
+        Order.tries == attempt.attempt,
+        decides,
+        lease_token=None,
+        lease_until=None,
+        **values,
+    )
     if won:
-        events.record(order.merchant_id, event, ACTOR, object_type="order",
-                      object_id=order.public_id, customer_id=order.customer_id,
-                      after={"status": values.get("status"), "attempt": attempt.attempt,
-                             "code": attempt.error_code or attempt.reply_code,
-                             "message": attempt.message, **(extra or {})})
+        events.record(
+            order.merchant_id,
+            event,
+            ACTOR,
+            object_type="order",
+            object_id=order.public_id,
+            customer_id=order.customer_id,
+            after={
+                "status": values.get("status"),
+                "attempt": attempt.attempt,
+                "code": attempt.error_code or attempt.reply_code,
+                "message": attempt.message,
+                **(extra or {}),
+            },
+        )
         if email is not None:
             template, context = email
             notifications.queue_email(
-                order.merchant_id, order.customer, template,
+                order.merchant_id,
+                order.customer,
+                template,
                 dedupe_key=f"order.dunning:{order.public_id}:{attempt.attempt}",
-                **orders.email_context(order), **context)
+                **orders.email_context(order),
+                **context,
+            )
     db.session.commit()
     return won
 
 
-def _succeeded(order_id: int, token: str | None, attempt: PlacementAttempt, store_id: str | None,
-               now: datetime) -> str:
-    if _settle(order_id, token, attempt, "order.success", status=OrderStatus.SUCCESS,
-               order_merchant_id=store_id, placed_at=now, extra={"order_id": store_id}):
+def _succeeded(
+    order_id: int, token: str | None, attempt: PlacementAttempt, store_id: str | None, now: datetime
+) -> str:
+    if _settle(
+        order_id,
+        token,
+        attempt,
+        "order.success",
+        status=OrderStatus.SUCCESS,
+        order_merchant_id=store_id,
+        placed_at=now,
+        extra={"order_id": store_id},
+    ):
         db.session.expire_all()
         advance(db.session.get(Order, order_id), now)
     return attempt.outcome
@@ -205,9 +284,11 @@ def advance(order: Order, now: datetime, *, placed: bool = True) -> list[Order]:
         if item.one_time or item.subscription_id is None or item.cycle is None:
             continue
         if placed:
-            db.session.execute(update(Subscription).where(
-                Subscription.id == item.subscription_id, Subscription.iteration < item.cycle)
-                .values(iteration=item.cycle))
+            db.session.execute(
+                update(Subscription)
+                .where(Subscription.id == item.subscription_id, Subscription.iteration < item.cycle)
+                .values(iteration=item.cycle)
+            )
         sub = db.session.get(Subscription, item.subscription_id)
         if not sub.live:
             continue
@@ -217,16 +298,16 @@ def advance(order: Order, now: datetime, *, placed: bool = True) -> list[Order]:
     for (when, shipping, payment), pairs in upcoming.items():
         try:
             with db.session.begin_nested():
-                made.append(orders.create_upcoming(order, when, shipping, payment, pairs,
-                                                   now=now))
+                made.append(orders.create_upcoming(order, when, shipping, payment, pairs, now=now))
         except IntegrityError:  # that cycle's order exists already: nothing to do twice
             continue
     db.session.commit()
     return made
 
 
-def _declined(order_id: int, token: str | None, attempt: PlacementAttempt, code: str,
-              now: datetime) -> str:
+def _declined(
+    order_id: int, token: str | None, attempt: PlacementAttempt, code: str, now: datetime
+) -> str:
     order = db.session.get(Order, order_id)
     merchant = db.session.get(Merchant, order.merchant_id)
     if code == CARD_RETRY:
@@ -234,45 +315,81 @@ def _declined(order_id: int, token: str | None, attempt: PlacementAttempt, code:
         if declines <= merchant.cc_retries:
             retry_at = now + timedelta(days=merchant.cc_retry_days)
             retry_on = orders.long_date(retry_at.astimezone(merchant.tz).date())
-            _settle(order_id, token, attempt, "order.payment_retry",
-                    status=OrderStatus.CREDIT_CARD_RETRY, retry_reason="card",
-                    next_attempt_at=retry_at, email=("order.payment_retry",
-                                                     {"retry_on": retry_on}))
+            _settle(
+                order_id,
+                token,
+                attempt,
+                "order.payment_retry",
+                status=OrderStatus.CREDIT_CARD_RETRY,
+                retry_reason="card",
+                next_attempt_at=retry_at,
+                email=("order.payment_retry", {"retry_on": retry_on}),
+            )
             return attempt.outcome
         return _reject(order, token, attempt, "order.rejected_payment", now=now)
     if code in REJECTED:
         return _reject(order, token, attempt, REJECTED[code], now=now)
     if code in TEMPORARY:
         if order.generic_error_count < merchant.generic_retries:
-            _settle(order_id, token, attempt, "order.generic_error",
-                    status=OrderStatus.GENERIC_ERROR, retry_reason="generic",
-                    next_attempt_at=now, generic_error_count=Order.generic_error_count + 1)
+            _settle(
+                order_id,
+                token,
+                attempt,
+                "order.generic_error",
+                status=OrderStatus.GENERIC_ERROR,
+                retry_reason="generic",
+                next_attempt_at=now,
+                generic_error_count=Order.generic_error_count + 1,
+            )
             return attempt.outcome
         return _reject(order, token, attempt, "order.rejected_generic", now=now)
-    _settle(order_id, token, attempt, "order.response_processing_error",
-            status=OrderStatus.RESPONSE_PROCESSING_ERROR)
+    _settle(
+        order_id,
+        token,
+        attempt,
+        "order.response_processing_error",
+        status=OrderStatus.RESPONSE_PROCESSING_ERROR,
+    )
     return attempt.outcome
 
 
-def _reject(order: Order, token: str | None, attempt: PlacementAttempt, template: str | None, *,
-            now: datetime) -> str:
+def _reject(
+    order: Order,
+    token: str | None,
+    attempt: PlacementAttempt,
+    template: str | None,
+    *,
+    now: datetime,
+) -> str:
     """Rejected: the subscriptions stay live and get their next order, as Ordergroove does."""
-    if _settle(order.id, token, attempt, "order.reject", status=OrderStatus.REJECTED,
-               rejected_message=attempt.message or "Rejected",
-               email=(template, {}) if template else None):
+    if _settle(
+        order.id,
+        token,
+        attempt,
+        "order.reject",
+        status=OrderStatus.REJECTED,
+        rejected_message=attempt.message or "Rejected",
+        email=(template, {}) if template else None,
+    ):
         db.session.expire_all()
         advance(db.session.get(Order, order.id), now, placed=False)
     return attempt.outcome
 
 
-def _connection_failed(order_id: int, token: str, attempt: PlacementAttempt,
-                       now: datetime) -> str:
+def _connection_failed(order_id: int, token: str, attempt: PlacementAttempt, now: datetime) -> str:
     """Nothing reached the store: try at the next run, within the retry window."""
     order = db.session.get(Order, order_id)
     if _window_over(order, now):
         return _reject(order, token, attempt, None, now=now)
-    _settle(order_id, token, attempt, "order.retryable_placement_failure",
-            status=OrderStatus.CONNECTION_ERROR, retry_reason="not_sent", next_attempt_at=now)
+    _settle(
+        order_id,
+        token,
+        attempt,
+        "order.retryable_placement_failure",
+        status=OrderStatus.CONNECTION_ERROR,
+        retry_reason="not_sent",
+        next_attempt_at=now,
+    )
     return attempt.outcome
 
 
@@ -281,11 +398,24 @@ def _unknown(order_id: int, token: str, attempt: PlacementAttempt, now: datetime
     order = db.session.get(Order, order_id)
     merchant = db.session.get(Merchant, order.merchant_id)
     if merchant.endpoint_dedupes and not _window_over(order, now):
-        _settle(order_id, token, attempt, "order.retryable_placement_failure",
-                status=OrderStatus.CONNECTION_ERROR, retry_reason="unknown", next_attempt_at=now)
+        _settle(
+            order_id,
+            token,
+            attempt,
+            "order.retryable_placement_failure",
+            status=OrderStatus.CONNECTION_ERROR,
+            retry_reason="unknown",
+            next_attempt_at=now,
+        )
     else:
-        _settle(order_id, token, attempt, "order.outcome_unknown",
-                status=OrderStatus.OUTCOME_UNKNOWN, retry_reason="unknown")
+        _settle(
+            order_id,
+            token,
+            attempt,
+            "order.outcome_unknown",
+            status=OrderStatus.OUTCOME_UNKNOWN,
+            retry_reason="unknown",
+        )
     return attempt.outcome
 
 

@@ -83,8 +83,12 @@ def pending_files(merchant_id: int) -> list[Path]:
     found = []
     for path in incoming.iterdir():
         stamp = order_batch.response_file_time(path.name, merchant.public_id)
-        if stamp is not None and is_published(path.name) and path.is_file() \
-                and not path.is_symlink():
+        if (
+            stamp is not None
+            and is_published(path.name)
+            and path.is_file()
+            and not path.is_symlink()
+        ):
             found.append((stamp, path.name, path))
     return [path for _, _, path in sorted(found)]
 
@@ -93,8 +97,14 @@ def claim(merchant_id: int) -> list[BatchFile]:
     """Move each pending response file into the work folder; each is claimed by one caller."""
     claimed = []
     for path in pending_files(merchant_id):
-        batch = BatchFile(merchant_id=merchant_id, kind="response", status="claiming",
-                          file_name=path.name[:300], counts={}, problems=[])
+        batch = BatchFile(
+            merchant_id=merchant_id,
+            kind="response",
+            status="claiming",
+            file_name=path.name[:300],
+            counts={},
+            problems=[],
+        )
         db.session.add(batch)
         db.session.commit()  # the row exists before the file moves: a crash loses no file
         try:
@@ -116,7 +126,8 @@ def apply_file(batch_id: int, *, now: datetime | None = None) -> BatchFile:
     try:
         if path.stat().st_size > order_reply.MAX_BATCH_BYTES:
             raise order_reply.BatchFileError(
-                f"The file is larger than {order_reply.MAX_BATCH_BYTES:,} bytes.")
+                f"The file is larger than {order_reply.MAX_BATCH_BYTES:,} bytes."
+            )
         records = order_reply.parse_batch_response(path.read_bytes())
     except (order_reply.BatchFileError, OSError) as exc:
         return _reject(batch, path, exc)
@@ -126,8 +137,14 @@ def apply_file(batch_id: int, *, now: datetime | None = None) -> BatchFile:
         result, reason = _apply_record(batch, record, now)
         counts[result] += 1
         if reason and len(problems) < MAX_PROBLEMS:
-            problems.append({"line": record.line, "og_order_id": record.og_order_id,
-                             "result": result, "reason": reason})
+            problems.append(
+                {
+                    "line": record.line,
+                    "og_order_id": record.og_order_id,
+                    "result": result,
+                    "reason": reason,
+                }
+            )
     batch = db.session.get(BatchFile, batch_id)
     batch.orders, batch.counts, batch.problems = len(records), dict(counts), problems
     batch.status, batch.finished_at = "applied", utcnow()
@@ -136,28 +153,37 @@ def apply_file(batch_id: int, *, now: datetime | None = None) -> BatchFile:
     return batch
 
 
-def _apply_record(batch: BatchFile, record: order_reply.BatchReply,
-                  now: datetime | None) -> tuple[str, str | None]:
+def _apply_record(
+    batch: BatchFile, record: order_reply.BatchReply, now: datetime | None
+) -> tuple[str, str | None]:
     """Apply one record; return what it came to and, unless applied, why."""
     if record.og_order_id is None:
         return "bad", record.reply.problem
     try:
-        order = db.session.scalar(select(Order).where(Order.id == record.og_order_id,
-                                                      Order.merchant_id == batch.merchant_id))
+        order = db.session.scalar(
+            select(Order).where(
+                Order.id == record.og_order_id, Order.merchant_id == batch.merchant_id
+            )
+        )
         if order is None:
             return "unknown", f"No order {record.og_order_id} of this store."
         waiting = f"Order {record.og_order_id} is not waiting for a batch response"
         if order.status != OrderStatus.PENDING_BATCH_RESPONSE:
             return "not_waiting", f"{waiting} (status {order.status})."
-        attempt_id = db.session.scalar(select(PlacementAttempt.id).where(
-            PlacementAttempt.order_id == order.id, PlacementAttempt.attempt == order.tries))
+        attempt_id = db.session.scalar(
+            select(PlacementAttempt.id).where(
+                PlacementAttempt.order_id == order.id, PlacementAttempt.attempt == order.tries
+            )
+        )
         source = f"{batch.file_name}, line {record.line}"
-        outcome = placement_outcomes.apply_batch_reply(order.id, attempt_id, record.reply,
-                                                       source=source, now=now)
+        outcome = placement_outcomes.apply_batch_reply(
+            order.id, attempt_id, record.reply, source=source, now=now
+        )
     except Exception:  # noqa: BLE001 - one record must never stop the others
         db.session.rollback()
-        current_app.logger.exception("batch response %s line %s failed", batch.public_id,
-                                     record.line)
+        current_app.logger.exception(
+            "batch response %s line %s failed", batch.public_id, record.line
+        )
         return "failed", "Internal error while applying this record; it was logged."
     if outcome is None:
         return "not_waiting", f"{waiting} any more."
@@ -176,8 +202,9 @@ def _reject(batch: BatchFile, path: Path, exc: Exception) -> BatchFile:
 
 
 def _set_aside(batch: BatchFile, path: Path) -> str | None:
-    account = db.session.scalar(select(SftpAccount).where(
-        SftpAccount.merchant_id == batch.merchant_id))
+    account = db.session.scalar(
+        select(SftpAccount).where(SftpAccount.merchant_id == batch.merchant_id)
+    )
     folder = Path(current_app.config["SFTP_ROOT"]) / account.username / "incoming" / "rejected"
     try:
         folder.mkdir(exist_ok=True)
@@ -187,14 +214,15 @@ def _set_aside(batch: BatchFile, path: Path) -> str | None:
         if target.exists():
             target = folder / f"{Path(batch.file_name).stem}.{batch.public_id[:8]}.xml"
         note = target.with_name(target.name + ".error.txt")
-        note.write_text(f"{batch.file_name} was not applied: {batch.error}\n"
-                        "No order was changed. Correct the file and upload it again.\n",
-                        encoding="utf-8")
+        note.write_text(
+            f"{batch.file_name} was not applied: {batch.error}\n"
+            "No order was changed. Correct the file and upload it again.\n",
+            encoding="utf-8",
+        )
         shutil.move(path, target)
         return str(target)
     except OSError:  # the store's folder is unusable: keep the file on our side
-        current_app.logger.exception("batch response %s: could not set it aside",
-                                     batch.public_id)
+        current_app.logger.exception("batch response %s: could not set it aside", batch.public_id)
         return _archive(batch, path)
 
 
@@ -211,11 +239,20 @@ def _archive(batch: BatchFile, path: Path) -> str | None:
 
 
 def _report(batch: BatchFile) -> None:
-    events.record(batch.merchant_id, "placement.batch_response", placement.SYSTEM,
-                  object_type="batch_file", object_id=batch.public_id,
-                  after={"file": batch.file_name, "status": batch.status,
-                         "records": batch.orders, **{k: batch.counts.get(k, 0) for k in RESULTS},
-                         "error": batch.error})
+    events.record(
+        batch.merchant_id,
+        "placement.batch_response",
+        placement.SYSTEM,
+        object_type="batch_file",
+        object_id=batch.public_id,
+        after={
+            "file": batch.file_name,
+            "status": batch.status,
+            "records": batch.orders,
+            **{k: batch.counts.get(k, 0) for k in RESULTS},
+            "error": batch.error,
+        },
+    )
     db.session.commit()
 
 
@@ -227,10 +264,16 @@ def _orphans(merchant_id: int) -> list[BatchFile]:
     """Files a dead sweep claimed but did not finish (we hold the merchant's lock, so no live
     sweep has them); a claim that died before its file moved is forgotten."""
     found = []
-    rows = db.session.scalars(select(BatchFile).where(
-        BatchFile.merchant_id == merchant_id, BatchFile.kind == "response",
-        BatchFile.status.in_(("claiming", "claimed")),
-        BatchFile.created_at < utcnow() - ORPHAN_AFTER).order_by(BatchFile.id))
+    rows = db.session.scalars(
+        select(BatchFile)
+        .where(
+            BatchFile.merchant_id == merchant_id,
+            BatchFile.kind == "response",
+            BatchFile.status.in_(("claiming", "claimed")),
+            BatchFile.created_at < utcnow() - ORPHAN_AFTER,
+        )
+        .order_by(BatchFile.id)
+    )
     for batch in list(rows):
         if _work_path(batch).exists():
             batch.status = "claimed"
@@ -245,7 +288,8 @@ def describe(batch: BatchFile) -> str:
     """One line a person can read: the file and what came of it."""
     if batch.kind == "orders":
         return f"{batch.file_name}: {batch.status}, {batch.orders} orders" + (
-            f" ({batch.error})" if batch.error else "")
+            f" ({batch.error})" if batch.error else ""
+        )
     if batch.status == "rejected":
         return f"{batch.file_name}: rejected: {batch.error}"
     counts = ", ".join(f"{k} {batch.counts[k]}" for k in RESULTS if batch.counts.get(k))

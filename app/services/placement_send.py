@@ -55,23 +55,31 @@ class Prepared:
     body: bytes
 
 
-def place_all(order_ids: Sequence[int], *, run_id: int | None, as_of: date, worker: str,
-              now: datetime | None = None) -> None:
+def place_all(
+    order_ids: Sequence[int],
+    *,
+    run_id: int | None,
+    as_of: date,
+    worker: str,
+    now: datetime | None = None,
+) -> None:
     """Place each order in turn, or, for a merchant in batch mode, all of them in one file
     (``now`` fixes the clock, for rehearsals and tests)."""
     merchant = _merchant_of(order_ids)
     if merchant is not None and merchant.placement_mode == "batch":
         from app.services import placement_batch  # it imports this module
 
-        placement_batch.place_file(merchant.id, order_ids, run_id=run_id, as_of=as_of,
-                                   worker=worker, now=now)
+        placement_batch.place_file(
+            merchant.id, order_ids, run_id=run_id, as_of=as_of, worker=worker, now=now
+        )
         return
     for order_id in order_ids:
         place(order_id, run_id=run_id, as_of=as_of, worker=worker, now=now)
 
 
-def place(order_id: int, *, run_id: int | None, as_of: date, worker: str,
-          now: datetime | None = None) -> str | None:
+def place(
+    order_id: int, *, run_id: int | None, as_of: date, worker: str, now: datetime | None = None
+) -> str | None:
     """Place one order if it is still due; return the attempt's outcome (None: not ours).
     ``now`` fixes the clock for the whole attempt (rehearsals and tests); else it is read.
     In batch mode the order goes out in a file of its own."""
@@ -79,26 +87,40 @@ def place(order_id: int, *, run_id: int | None, as_of: date, worker: str,
     if merchant is not None and merchant.placement_mode == "batch":
         from app.services import placement_batch  # it imports this module
 
-        return placement_batch.place_file(merchant.id, [order_id], run_id=run_id, as_of=as_of,
-                                          worker=worker, now=now).get(order_id)
+        return placement_batch.place_file(
+            merchant.id, [order_id], run_id=run_id, as_of=as_of, worker=worker, now=now
+        ).get(order_id)
     prepared = prepare(order_id, run_id=run_id, as_of=as_of, worker=worker, now=now)
     if prepared is None:
         return None
     merchant = db.session.get(Merchant, merchant.id)
     order = db.session.get(Order, order_id)
-    header = signing.build_auth_header(merchant.public_id, merchant.hash_key,
-                                       order.customer.merchant_user_id)
+    header = signing.build_auth_header(
+        merchant.public_id, merchant.hash_key, order.customer.merchant_user_id
+    )
     delivery = orders_http.post_order(
-        merchant.order_endpoint_url or "", prepared.body, header,
-        connect_timeout=CONNECT_TIMEOUT, read_timeout=float(merchant.order_timeout_seconds),
-        session=_session())
-    return placement_outcomes.apply(order_id, prepared.token, prepared.attempt_id, delivery,
-                                    now=now)
+        merchant.order_endpoint_url or "",
+        prepared.body,
+        header,
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=float(merchant.order_timeout_seconds),
+        session=_session(),
+    )
+    return placement_outcomes.apply(
+        order_id, prepared.token, prepared.attempt_id, delivery, now=now
+    )
 
 
-def prepare(order_id: int, *, run_id: int | None, as_of: date, worker: str,
-            now: datetime | None = None, lease: timedelta | None = None,
-            batch_file_id: int | None = None) -> Prepared | None:
+def prepare(
+    order_id: int,
+    *,
+    run_id: int | None,
+    as_of: date,
+    worker: str,
+    now: datetime | None = None,
+    lease: timedelta | None = None,
+    batch_file_id: int | None = None,
+) -> Prepared | None:
     """Claim the order if it is still due, get it ready and write its ledger row (committed:
     the ledger knows about the send before the store does); None when it is not ours or
     nothing is left to send. ``lease`` overrides the merchant's claim length."""
@@ -108,11 +130,16 @@ def prepare(order_id: int, *, run_id: int | None, as_of: date, worker: str,
         return None
     merchant = db.session.get(Merchant, order.merchant_id)
     token = secrets.token_hex(16)
-    if not claims.claim(Order, order_id, placement.due_condition(merchant.id, as_of, now),
-                        status=OrderStatus.PENDING_PLACEMENT, lease_token=token,
-                        lease_until=now + (lease or placement.lease_for(merchant)),
-                        tries=Order.tries + 1,
-                        first_attempt_at=func.coalesce(Order.first_attempt_at, now)):
+    if not claims.claim(
+        Order,
+        order_id,
+        placement.due_condition(merchant.id, as_of, now),
+        status=OrderStatus.PENDING_PLACEMENT,
+        lease_token=token,
+        lease_until=now + (lease or placement.lease_for(merchant)),
+        tries=Order.tries + 1,
+        first_attempt_at=func.coalesce(Order.first_attempt_at, now),
+    ):
         return None
     db.session.refresh(order)
     if not _ready(order, merchant, token, now):
@@ -123,20 +150,34 @@ def prepare(order_id: int, *, run_id: int | None, as_of: date, worker: str,
     except Exception:  # noqa: BLE001 - a bug in building it must not leave the order claimed
         current_app.logger.exception("order %s could not be built", order.public_id)
         db.session.rollback()
-        _release(db.session.get(Order, order_id), token,
-                 OrderStatus.EXCEPTION_DURING_PREPARATION, now,
-                 "The order XML could not be built; the error was logged.")
+        _release(
+            db.session.get(Order, order_id),
+            token,
+            OrderStatus.EXCEPTION_DURING_PREPARATION,
+            now,
+            "The order XML could not be built; the error was logged.",
+        )
         return None
-    attempt = PlacementAttempt(merchant_id=merchant.id, order_id=order.id, run_id=run_id,
-                               attempt=order.tries, worker=worker, sent_at=utcnow(),
-                               request_xml=order_documents.masked(body),
-                               batch_file_id=batch_file_id)
+    attempt = PlacementAttempt(
+        merchant_id=merchant.id,
+        order_id=order.id,
+        run_id=run_id,
+        attempt=order.tries,
+        worker=worker,
+        sent_at=utcnow(),
+        request_xml=order_documents.masked(body),
+        batch_file_id=batch_file_id,
+    )
     db.session.add(attempt)
     # Only while the claim is still ours, and with its lease counted again from here: a worker
     # that stalled past its lease (a lock wait, a paused VM) may find its order recovered and
     # sent by another run; then it sends nothing, and what it got ready is undone with this.
-    if not claims.take(Order, order.id, Order.lease_token == token,
-                       lease_until=(fixed or utcnow()) + (lease or placement.lease_for(merchant))):
+    if not claims.take(
+        Order,
+        order.id,
+        Order.lease_token == token,
+        lease_until=(fixed or utcnow()) + (lease or placement.lease_for(merchant)),
+    ):
         db.session.rollback()
         return None
     db.session.commit()  # the ledger knows about the send before the store does
@@ -166,8 +207,9 @@ def _ready(order: Order, merchant: Merchant, token: str, now: datetime) -> bool:
     if not order.items:
         return _cancel_empty(order, token, now)
     if not merchant.order_endpoint_url and merchant.placement_mode != "batch":
-        return _release(order, token, OrderStatus.CONNECTION_ERROR, now,
-                        "No order endpoint is set in Settings.")
+        return _release(
+            order, token, OrderStatus.CONNECTION_ERROR, now, "No order endpoint is set in Settings."
+        )
     orders.reprice(order, now=now)
     db.session.flush()  # committed with the ledger row, if the claim is still ours then
     return True
@@ -175,26 +217,39 @@ def _ready(order: Order, merchant: Merchant, token: str, now: datetime) -> bool:
 
 def _split(order: Order, items: list[OrderItem], now: datetime) -> Order:
     """Move unavailable items into an order of their own, tried again tomorrow."""
-    rest = Order(merchant_id=order.merchant_id, customer_id=order.customer_id,
-                 shipping_address_id=order.shipping_address_id, payment_id=order.payment_id,
-                 place_date=order.place_date + timedelta(days=1), currency=order.currency,
-                 status=OrderStatus.UNSENT, retry_reason="out_of_stock",
-                 extra_data={"out_of_stock_since": order.place_date.isoformat()})
+    rest = Order(
+        merchant_id=order.merchant_id,
+        customer_id=order.customer_id,
+        shipping_address_id=order.shipping_address_id,
+        payment_id=order.payment_id,
+        place_date=order.place_date + timedelta(days=1),
+        currency=order.currency,
+        status=OrderStatus.UNSENT,
+        retry_reason="out_of_stock",
+        extra_data={"out_of_stock_since": order.place_date.isoformat()},
+    )
     db.session.add(rest)
     for item in items:
         order.items.remove(item)
         rest.items.append(item)
     db.session.flush()
-    events.record(order.merchant_id, "order.split_out_of_stock", placement.SYSTEM,
-                  object_type="order", object_id=rest.public_id, customer_id=order.customer_id,
-                  after={"from": order.public_id, "items": len(items)})
+    events.record(
+        order.merchant_id,
+        "order.split_out_of_stock",
+        placement.SYSTEM,
+        object_type="order",
+        object_id=rest.public_id,
+        customer_id=order.customer_id,
+        after={"from": order.public_id, "items": len(items)},
+    )
     return rest
 
 
 def _hold_out_of_stock(order: Order, merchant: Merchant, token: str, now: datetime) -> bool:
     """Every item is unavailable: try again tomorrow, or skip this cycle after the last day."""
-    since = date.fromisoformat((order.extra_data or {}).get("out_of_stock_since")
-                               or order.place_date.isoformat())
+    since = date.fromisoformat(
+        (order.extra_data or {}).get("out_of_stock_since") or order.place_date.isoformat()
+    )
     if (order.place_date - since).days + 1 >= OUT_OF_STOCK_DAYS:
         orders.skip_cycle(order, reason="out_of_stock", now=now)
         status = OrderStatus.CANCELLED
@@ -206,20 +261,41 @@ def _hold_out_of_stock(order: Order, merchant: Merchant, token: str, now: dateti
 
 
 def _cancel_empty(order: Order, token: str, now: datetime) -> bool:
-    return _release(order, token, OrderStatus.CANCELLED, now,
-                    "Every subscription in the order was cancelled.")
+    return _release(
+        order, token, OrderStatus.CANCELLED, now, "Every subscription in the order was cancelled."
+    )
 
 
-def _release(order: Order, token: str, status: int, now: datetime, why: str, *,
-             retry_reason: str | None = None) -> bool:
+def _release(
+    order: Order,
+    token: str,
+    status: int,
+    now: datetime,
+    why: str,
+    *,
+    retry_reason: str | None = None,
+) -> bool:
     """Give the claim back without sending: the order takes ``status``."""
     order.tries -= 1  # nothing was sent: this was not an attempt
     db.session.flush()
-    claims.claim(Order, order.id, Order.lease_token == token, status=status, lease_token=None,
-                 lease_until=None, retry_reason=retry_reason,
-                 next_attempt_at=now if status == OrderStatus.CONNECTION_ERROR else None)
-    events.record(order.merchant_id, "order.not_sent", placement.SYSTEM, object_type="order",
-                  object_id=order.public_id, customer_id=order.customer_id,
-                  after={"status": status, "reason": why})
+    claims.claim(
+        Order,
+        order.id,
+        Order.lease_token == token,
+        status=status,
+        lease_token=None,
+        lease_until=None,
+        retry_reason=retry_reason,
+        next_attempt_at=now if status == OrderStatus.CONNECTION_ERROR else None,
+    )
+    events.record(
+        order.merchant_id,
+        "order.not_sent",
+        placement.SYSTEM,
+        object_type="order",
+        object_id=order.public_id,
+        customer_id=order.customer_id,
+        after={"status": status, "reason": why},
+    )
     db.session.commit()
     return False

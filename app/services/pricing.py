@@ -176,30 +176,48 @@ class Quote:
         return frozenset(i for i in ids if i)
 
 
-def price_order(lines: Sequence[Line], *, incentives: Iterable[Terms | Incentive],
-                order_number: int, is_initial: bool, currency: str, shipping_minor: int = 0,
-                now: datetime) -> Quote:
+def price_order(
+    lines: Sequence[Line],
+    *,
+    incentives: Iterable[Terms | Incentive],
+    order_number: int,
+    is_initial: bool,
+    currency: str,
+    shipping_minor: int = 0,
+    now: datetime,
+) -> Quote:
     """Price a would-be order: item and order discounts, shipping, gifts and totals."""
-    _check(lines, order_number=order_number, currency=currency, shipping_minor=shipping_minor,
-           now=now)
+    _check(
+        lines, order_number=order_number, currency=currency, shipping_minor=shipping_minor, now=now
+    )
     if is_initial and order_number != 1:
         raise PricingError("the initial order is order 1")
-    live = [t for t in map(terms, incentives)
-            if _live(t, now=now, is_initial=is_initial, currency=currency)]
+    live = [
+        t
+        for t in map(terms, incentives)
+        if _live(t, now=now, is_initial=is_initial, currency=currency)
+    ]
     gross = sum(line.price_minor * line.quantity for line in lines)
     priced = tuple(_price_line(line, live, order_number, gross) for line in lines)
     net = sum(q.total_minor for q in priced)
     rules = [t for t in live if _order_rule_applies(t, lines, order_number, net)]
     discount, discount_id = _order_discount(priced, lines, rules)
     shipping, shipping_id = _shipping(rules, shipping_minor)
-    return Quote(currency=currency, lines=priced, gifts=_gifts(rules),
-                 order_discount_minor=discount, order_incentive_id=discount_id,
-                 shipping_base_minor=shipping_minor, shipping_total_minor=shipping,
-                 shipping_incentive_id=shipping_id)
+    return Quote(
+        currency=currency,
+        lines=priced,
+        gifts=_gifts(rules),
+        order_discount_minor=discount,
+        order_incentive_id=discount_id,
+        shipping_base_minor=shipping_minor,
+        shipping_total_minor=shipping,
+        shipping_incentive_id=shipping_id,
+    )
 
 
-def _check(lines: Sequence[Line], *, order_number: int, currency: str, shipping_minor: int,
-           now: datetime) -> None:
+def _check(
+    lines: Sequence[Line], *, order_number: int, currency: str, shipping_minor: int, now: datetime
+) -> None:
     if now.tzinfo is None:
         raise PricingError("now must be an aware UTC datetime")
     if not _is_int(order_number) or order_number < 1:
@@ -260,36 +278,50 @@ def _price_line(line: Line, live: list[Terms], order_number: int, gross: int) ->
     number = line.order_number or order_number
     best, best_id = 0, None
     for t in live:
-        if (t.kind in DISCOUNT_KINDS and t.scope == "item" and _in_tier(t, number)
-                and (line.promised is None or t.public_id in line.promised)
-                and targets(t, line) and _meets(t, gross)):
+        if (
+            t.kind in DISCOUNT_KINDS
+            and t.scope == "item"
+            and _in_tier(t, number)
+            and (line.promised is None or t.public_id in line.promised)
+            and targets(t, line)
+            and _meets(t, gross)
+        ):
             saving = _saving(t, line.price_minor)
             if saving > best:
                 best, best_id = saving, t.public_id
-    quote = QuoteLine(product_id=line.product_id, quantity=line.quantity,
-                      unit_price_minor=line.price_minor, unit_discount_minor=best,
-                      incentive_id=best_id)
+    quote = QuoteLine(
+        product_id=line.product_id,
+        quantity=line.quantity,
+        unit_price_minor=line.price_minor,
+        unit_discount_minor=best,
+        incentive_id=best_id,
+    )
     if line.best_price_minor is not None and line.price_minor - line.best_price_minor > best:
-        return QuoteLine(product_id=line.product_id, quantity=line.quantity,
-                         unit_price_minor=line.price_minor, best_deal=True,
-                         unit_discount_minor=line.price_minor - line.best_price_minor)
+        return QuoteLine(
+            product_id=line.product_id,
+            quantity=line.quantity,
+            unit_price_minor=line.price_minor,
+            best_deal=True,
+            unit_discount_minor=line.price_minor - line.best_price_minor,
+        )
     return quote
 
 
 def _order_rule_applies(t: Terms, lines: Sequence[Line], order_number: int, net: int) -> bool:
     if t.kind in DISCOUNT_KINDS and t.scope == "item":
         return False
-    return (_in_tier(t, order_number) and _meets(t, net)
-            and any(targets(t, line) for line in lines))
+    return _in_tier(t, order_number) and _meets(t, net) and any(targets(t, line) for line in lines)
 
 
-def _order_discount(priced: tuple[QuoteLine, ...], lines: Sequence[Line],
-                    rules: list[Terms]) -> tuple[int, str | None]:
+def _order_discount(
+    priced: tuple[QuoteLine, ...], lines: Sequence[Line], rules: list[Terms]
+) -> tuple[int, str | None]:
     best, best_id = 0, None
     for t in rules:
         if t.kind in DISCOUNT_KINDS:
-            base = sum(q.total_minor for q, line in zip(priced, lines, strict=True)
-                       if targets(t, line))
+            base = sum(
+                q.total_minor for q, line in zip(priced, lines, strict=True) if targets(t, line)
+            )
             saving = _saving(t, base)
             if saving > best:
                 best, best_id = saving, t.public_id
@@ -311,8 +343,13 @@ def _gifts(rules: list[Terms]) -> tuple[QuoteLine, ...]:
     for t in rules:
         if t.kind == "gift" and t.gift_product and t.gift_product not in gifts:
             gifts[t.gift_product] = QuoteLine(
-                product_id=t.gift_product, quantity=1, unit_price_minor=0,
-                incentive_id=t.public_id, gift=True, product_pk=t.gift_product_pk)
+                product_id=t.gift_product,
+                quantity=1,
+                unit_price_minor=0,
+                incentive_id=t.public_id,
+                gift=True,
+                product_pk=t.gift_product_pk,
+            )
     return tuple(gifts.values())
 
 
@@ -322,15 +359,25 @@ def terms(incentive: Terms | Incentive) -> Terms:
         return incentive
     gift = incentive.gift_product
     return Terms(
-        public_id=incentive.public_id, kind=incentive.kind, name=incentive.name,
-        scope=incentive.scope, applies_to=incentive.applies_to,
-        percent_bp=incentive.percent_bp, amount_minor=incentive.amount_minor,
-        currency=incentive.currency, threshold_minor=incentive.threshold_minor,
-        target=incentive.target, target_group=incentive.target_group,
+        public_id=incentive.public_id,
+        kind=incentive.kind,
+        name=incentive.name,
+        scope=incentive.scope,
+        applies_to=incentive.applies_to,
+        percent_bp=incentive.percent_bp,
+        amount_minor=incentive.amount_minor,
+        currency=incentive.currency,
+        threshold_minor=incentive.threshold_minor,
+        target=incentive.target,
+        target_group=incentive.target_group,
         target_product_ids=frozenset(incentive.target_product_ids or ()),
-        min_order_number=incentive.min_order_number, max_order_number=incentive.max_order_number,
-        starts_at=incentive.starts_at, ends_at=incentive.ends_at, active=bool(incentive.active),
-        gift_product=gift.product_id if gift else None, gift_product_pk=gift.id if gift else None,
+        min_order_number=incentive.min_order_number,
+        max_order_number=incentive.max_order_number,
+        starts_at=incentive.starts_at,
+        ends_at=incentive.ends_at,
+        active=bool(incentive.active),
+        gift_product=gift.product_id if gift else None,
+        gift_product_pk=gift.id if gift else None,
         gift_name=gift.name if gift else None,
     )
 
@@ -345,20 +392,34 @@ def active_incentives(merchant_id: int, now: datetime | None) -> list[Terms]:
         .order_by(Incentive.id)
     )
     if now is not None:
-        query = query.where(or_(Incentive.starts_at.is_(None), Incentive.starts_at <= now),
-                            or_(Incentive.ends_at.is_(None), Incentive.ends_at > now))
+        query = query.where(
+            or_(Incentive.starts_at.is_(None), Incentive.starts_at <= now),
+            or_(Incentive.ends_at.is_(None), Incentive.ends_at > now),
+        )
     return [terms(incentive) for incentive in db.session.scalars(query)]
 
 
-def line_for(product: Product, *, quantity: int = 1, price_minor: int | None = None,
-             best_price_minor: int | None = None, order_number: int | None = None,
-             promised: frozenset[str] | None = None) -> Line:
+def line_for(
+    product: Product,
+    *,
+    quantity: int = 1,
+    price_minor: int | None = None,
+    best_price_minor: int | None = None,
+    order_number: int | None = None,
+    promised: frozenset[str] | None = None,
+) -> Line:
     """A pricing line for a catalog product (its incentive groups included)."""
     groups = frozenset(g.name for g in product.groups if g.group_type == "incentive")
-    return Line(product_id=product.product_id, quantity=quantity, groups=groups,
-                price_minor=product.price_minor if price_minor is None else price_minor,
-                best_price_minor=best_price_minor, order_number=order_number,
-                currency=product.currency, promised=promised)
+    return Line(
+        product_id=product.product_id,
+        quantity=quantity,
+        groups=groups,
+        price_minor=product.price_minor if price_minor is None else price_minor,
+        best_price_minor=best_price_minor,
+        order_number=order_number,
+        currency=product.currency,
+        promised=promised,
+    )
 
 
 def describe(incentive: Terms | Incentive) -> str:
@@ -389,8 +450,9 @@ def describe(incentive: Terms | Incentive) -> str:
 def _when(t: Terms) -> str:
     low, high = t.min_order_number or 1, t.max_order_number
     if low == 1 and high is None:
-        return {"initial": "on your first order",
-                "ongoing": "on every recurring order"}.get(t.applies_to, "on every order")
+        return {"initial": "on your first order", "ongoing": "on every recurring order"}.get(
+            t.applies_to, "on every order"
+        )
     if t.applies_to == "ongoing":
         low = max(low, 2)  # the first recurring order is order 2
     if high is None:

@@ -21,8 +21,10 @@ FLAG_FILTERS = ("eligible", "in_stock", "discontinued", "in_latest_feed")
 
 def get(merchant_id: int, product_id: str) -> Product:
     product = db.session.scalar(
-        select(Product).options(selectinload(Product.groups))
-        .where(Product.merchant_id == merchant_id, Product.product_id == product_id))
+        select(Product)
+        .options(selectinload(Product.groups))
+        .where(Product.merchant_id == merchant_id, Product.product_id == product_id)
+    )
     if product is None:
         raise NotFound()
     return product
@@ -33,8 +35,14 @@ def _filtered(merchant_id: int, filters: dict[str, Any]) -> Select:
     term = (filters.get("search") or "").strip()
     if term:
         term = term.lower()  # % and _ are matched literally (autoescape)
-        query = query.where(or_(*(func.lower(column).contains(term, autoescape=True)
-                                  for column in (Product.name, Product.product_id, Product.sku))))
+        query = query.where(
+            or_(
+                *(
+                    func.lower(column).contains(term, autoescape=True)
+                    for column in (Product.name, Product.product_id, Product.sku)
+                )
+            )
+        )
     if filters.get("eligible") is not None:
         eligible = func.coalesce(Product.eligible_override, Product.autoship_eligible)
         wanted = eligible.is_(True) & Product.discontinued.is_(False)
@@ -49,12 +57,14 @@ def _filtered(merchant_id: int, filters: dict[str, Any]) -> Select:
     return query
 
 
-def page(merchant_id: int, filters: dict[str, Any], *, cursor: str | None,
-         size: int = 10) -> pagination.Page[Product]:
+def page(
+    merchant_id: int, filters: dict[str, Any], *, cursor: str | None, size: int = 10
+) -> pagination.Page[Product]:
     """One keyset page in product-row order; cursors survive inserts between calls."""
     query = _filtered(merchant_id, filters).options(selectinload(Product.groups))
-    return pagination.keyset(query, Product.id, scope=f"products:{merchant_id}", cursor=cursor,
-                             size=size)
+    return pagination.keyset(
+        query, Product.id, scope=f"products:{merchant_id}", cursor=cursor, size=size
+    )
 
 
 def count(merchant_id: int, filters: dict[str, Any]) -> int:
@@ -104,8 +114,11 @@ def to_dict(product: Product) -> dict[str, Any]:
 def _relationships(product: Product) -> list[dict[str, str]]:
     if not product.replacement_product_id:
         return []
-    name = ("discontinued_silent_replacement" if product.replacement_silent
-            else "discontinued_replacement")
+    name = (
+        "discontinued_silent_replacement"
+        if product.replacement_silent
+        else "discontinued_replacement"
+    )
     return [{"name": name, "product_id": product.replacement_product_id}]
 
 
@@ -123,15 +136,17 @@ def parse_frequencies(text: str) -> list[dict[str, int]] | None:
         try:
             pair = Frequency.parse(item).as_dict()
         except ValueError:
-            raise ValueError(f"{item[:20]!r}: use every_period pairs such as 4_2 "
-                             "(every 4 weeks).") from None
+            raise ValueError(
+                f"{item[:20]!r}: use every_period pairs such as 4_2 (every 4 weeks)."
+            ) from None
         if pair not in result:
             result.append(pair)
     return result or None
 
 
-def update_overrides(merchant_id: int, product_id: str, form: dict[str, str], *,
-                     actor: events.Actor) -> Product:
+def update_overrides(
+    merchant_id: int, product_id: str, form: dict[str, str], *, actor: events.Actor
+) -> Product:
     """Save the console's eligibility and frequency settings; the feed never overwrites them."""
     product = get(merchant_id, product_id)
     errors: dict[str, str] = {}
@@ -163,8 +178,15 @@ def update_overrides(merchant_id: int, product_id: str, form: dict[str, str], *,
     product.default_every_period = parsed[0]["every_period"] if parsed else None
     old, new = events.diff(before, _overrides(product))
     if new:
-        events.record(merchant_id, "product.update", actor, object_type="product",
-                      object_id=product.product_id, before=old, after=new)
+        events.record(
+            merchant_id,
+            "product.update",
+            actor,
+            object_type="product",
+            object_id=product.product_id,
+            before=old,
+            after=new,
+        )
     db.session.commit()
     return product
 

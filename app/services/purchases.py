@@ -54,7 +54,8 @@ PAN_RE = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
 EXPIRY_RE = re.compile(r"(0[1-9]|1[0-2])/([0-9]{4})")
 PAN_PREFIXES = re.compile(
     r"4|5[1-5]|2(?:2[2-9][1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)|3[47]|3(?:0[0-5]|[68])|"
-    r"6(?:011|5|4[4-9]|22)|35(?:2[89]|[3-8])|62|8[1-8]")
+    r"6(?:011|5|4[4-9]|22)|35(?:2[89]|[3-8])|62|8[1-8]"
+)
 
 
 class Refused(Exception):
@@ -81,7 +82,7 @@ def parse_body(raw: bytes) -> dict[str, Any]:
         raise bad("The request body is not UTF-8 text.") from None
     for prefix in ("create_request=", "create_request%3D"):
         if text.startswith(prefix):
-            text = text[len(prefix):]
+            text = text[len(prefix) :]
             break
     else:
         if not text.startswith(("{", "%7B", "%7b")):
@@ -152,17 +153,25 @@ def _luhn(digits: str) -> bool:
 
 def refuse_card_numbers(payload: Mapping[str, Any]) -> None:
     for leaf in _leaves(payload):
-        if isinstance(leaf, int | str) and not isinstance(leaf, bool) and looks_like_pan(
-                str(leaf)):
-            raise bad("The request contains what looks like a card number; send the payment "
-                      "gateway's token_id instead.")
+        if isinstance(leaf, int | str) and not isinstance(leaf, bool) and looks_like_pan(str(leaf)):
+            raise bad(
+                "The request contains what looks like a card number; send the payment "
+                "gateway's token_id instead."
+            )
 
 
 # -- field readers -------------------------------------------------------------------------
 
 
-def _text(data: Mapping[str, Any], key: str, label: str, *, required: bool = False,
-          limit: int = MAX_TEXT, numbers: bool = True) -> str | None:
+def _text(
+    data: Mapping[str, Any],
+    key: str,
+    label: str,
+    *,
+    required: bool = False,
+    limit: int = MAX_TEXT,
+    numbers: bool = True,
+) -> str | None:
     value = data.get(key)
     if value is None or value == "":
         if required:
@@ -259,8 +268,9 @@ def check_merchant_field(payload: Mapping[str, Any]) -> str:
     return value
 
 
-def receive(merchant: Merchant, payload: dict[str, Any], *, actor: events.Actor
-            ) -> tuple[int, dict[str, Any]]:
+def receive(
+    merchant: Merchant, payload: dict[str, Any], *, actor: events.Actor
+) -> tuple[int, dict[str, Any]]:
     """Validate and apply one purchase POST; return (status, body) or raise Refused."""
     refuse_card_numbers(payload)
     offers.shop_for(merchant.public_id)  # may commit the default offer: before any write here
@@ -273,22 +283,45 @@ def receive(merchant: Merchant, payload: dict[str, Any], *, actor: events.Actor
     processed = _flag(payload, "processed", True)
     _validate_shape(payload)
     if not processed:
-        row = PurchaseRequest(merchant_id=merchant.id, merchant_order_id=order_id,
-                              session_id=session_id, status="held", http_status=202,
-                              payload=payload, source=actor.source)
+        row = PurchaseRequest(
+            merchant_id=merchant.id,
+            merchant_order_id=order_id,
+            session_id=session_id,
+            status="held",
+            http_status=202,
+            payload=payload,
+            source=actor.source,
+        )
         _claim(row, order_id)
-        events.record(merchant.id, "checkout.hold", actor, object_type="purchase_request",
-                      object_id=row.public_id, after={"merchant_order_id": order_id})
+        events.record(
+            merchant.id,
+            "checkout.hold",
+            actor,
+            object_type="purchase_request",
+            object_id=row.public_id,
+            after={"merchant_order_id": order_id},
+        )
         db.session.commit()
         return 200, {"result": RESULT, "subs_req_id": row.public_id}
     for attempt in range(1, ATTEMPTS + 1):
-        row = PurchaseRequest(merchant_id=merchant.id, merchant_order_id=order_id,
-                              session_id=session_id, status="processed", http_status=200,
-                              source=actor.source)
+        row = PurchaseRequest(
+            merchant_id=merchant.id,
+            merchant_order_id=order_id,
+            session_id=session_id,
+            status="processed",
+            http_status=200,
+            source=actor.source,
+        )
         _claim(row, order_id)
         try:
-            status, body = _apply(merchant, row, payload, cart_tracking=cart_tracking,
-                                  session_id=session_id, actor=actor)
+            status, body = _apply(
+                merchant,
+                row,
+                payload,
+                cart_tracking=cart_tracking,
+                session_id=session_id,
+                actor=actor,
+            )
             db.session.commit()
             return status, body
         except Refused:
@@ -315,8 +348,11 @@ def _validate_shape(payload: Mapping[str, Any]) -> None:
     _object(payload, "payment", "payment")
     products = payload.get("products")
     if not isinstance(products, list) or not products:
-        raise bad("Products cannot be empty" if isinstance(products, list) or products is None
-                  else "products must be a list")
+        raise bad(
+            "Products cannot be empty"
+            if isinstance(products, list) or products is None
+            else "products must be a list"
+        )
     if len(products) > MAX_LINES:
         raise bad(f"At most {MAX_LINES} products per request")
     for line in products:
@@ -326,20 +362,29 @@ def _validate_shape(payload: Mapping[str, Any]) -> None:
         for key in ("purchase_info", "subscription_info", "tracking_override"):
             _object(line, key, key)
     tracking = payload.get("tracking")
-    if tracking is not None and (not isinstance(tracking, list)
-                                 or not all(isinstance(t, dict) for t in tracking)):
+    if tracking is not None and (
+        not isinstance(tracking, list) or not all(isinstance(t, dict) for t in tracking)
+    ):
         raise bad("tracking must be a list of objects")
 
 
 def _existing(merchant_id: int, order_id: str) -> PurchaseRequest | None:
-    return db.session.scalar(select(PurchaseRequest).where(
-        PurchaseRequest.merchant_id == merchant_id,
-        PurchaseRequest.merchant_order_id == order_id))
+    return db.session.scalar(
+        select(PurchaseRequest).where(
+            PurchaseRequest.merchant_id == merchant_id,
+            PurchaseRequest.merchant_order_id == order_id,
+        )
+    )
 
 
 def _duplicate(previous: PurchaseRequest) -> Refused:
-    return Refused(409, {"error_message": "A request with this merchant_order_id was already "
-                                          "received", "subs_req_id": previous.public_id})
+    return Refused(
+        409,
+        {
+            "error_message": "A request with this merchant_order_id was already received",
+            "subs_req_id": previous.public_id,
+        },
+    )
 
 
 def _claim(row: PurchaseRequest, order_id: str) -> None:
@@ -353,9 +398,15 @@ def _claim(row: PurchaseRequest, order_id: str) -> None:
         raise _duplicate(previous) if previous else bad("Please retry the request.") from None
 
 
-def _apply(merchant: Merchant, row: PurchaseRequest, payload: dict[str, Any], *,
-           cart_tracking: bool, session_id: str | None, actor: events.Actor
-           ) -> tuple[int, dict[str, Any]]:
+def _apply(
+    merchant: Merchant,
+    row: PurchaseRequest,
+    payload: dict[str, Any],
+    *,
+    cart_tracking: bool,
+    session_id: str | None,
+    actor: events.Actor,
+) -> tuple[int, dict[str, Any]]:
     now = utcnow()
     today = now.astimezone(merchant.tz).date()
     lines = _lines(merchant, payload, cart_tracking=cart_tracking, session_id=session_id)
@@ -372,59 +423,93 @@ def _apply(merchant: Merchant, row: PurchaseRequest, payload: dict[str, Any], *,
     if wanted and not ready:
         raise bad("No subscription could be created", errors=errors)
     contact = {k: _text(user, k, k, limit=limit) for k, limit in customers.CONTACT_LIMITS.items()}
-    customer = customers.match_customer(merchant.id, _text(user, "user_id", "User id"),
-                                        contact, actor=actor,
-                                        extra_data=user.get("extra_data") or None)
-    shipping = customers.match_address(customer, shipping_fields, actor=actor) \
-        if shipping_fields else None
+    customer = customers.match_customer(
+        merchant.id,
+        _text(user, "user_id", "User id"),
+        contact,
+        actor=actor,
+        extra_data=user.get("extra_data") or None,
+    )
+    shipping = (
+        customers.match_address(customer, shipping_fields, actor=actor) if shipping_fields else None
+    )
     billing_fields = _address(user.get("billing_address"), "billing_address")
-    billing = customers.match_address(customer, billing_fields, actor=actor) \
-        if billing_fields else None
-    payment = customers.match_payment(customer, card, billing=billing, actor=actor) \
-        if card else None
-    created = subscriptions.create_many(
-        customer, ready, start=today, shipping=shipping, payment=payment,
-        merchant_order_id=row.merchant_order_id, session_id=session_id,
-        currency=merchant.currency, now=now, actor=actor,
-        incentives=offers.shop_for(merchant.public_id).incentives) if ready else []
+    billing = (
+        customers.match_address(customer, billing_fields, actor=actor) if billing_fields else None
+    )
+    payment = (
+        customers.match_payment(customer, card, billing=billing, actor=actor) if card else None
+    )
+    created = (
+        subscriptions.create_many(
+            customer,
+            ready,
+            start=today,
+            shipping=shipping,
+            payment=payment,
+            merchant_order_id=row.merchant_order_id,
+            session_id=session_id,
+            currency=merchant.currency,
+            now=now,
+            actor=actor,
+            incentives=offers.shop_for(merchant.public_id).incentives,
+        )
+        if ready
+        else []
+    )
     if session_id:
-        db.session.execute(delete(OptIn).where(OptIn.merchant_id == merchant.id,
-                                               OptIn.session_id == session_id))
-    response = {"customer": customer.public_id,
-                "payment": payment.public_id if payment else None,
-                "shipping_address": shipping.public_id if shipping else None,
-                "subscriptions": [{sub.product.product_id: sub.public_id} for sub in created],
-                "errors": errors}
+        db.session.execute(
+            delete(OptIn).where(OptIn.merchant_id == merchant.id, OptIn.session_id == session_id)
+        )
+    response = {
+        "customer": customer.public_id,
+        "payment": payment.public_id if payment else None,
+        "shipping_address": shipping.public_id if shipping else None,
+        "subscriptions": [{sub.product.product_id: sub.public_id} for sub in created],
+        "errors": errors,
+    }
     status = 207 if errors else 200
     row.status, row.http_status = ("partial" if errors else "processed"), status
     row.subscription_checkout, row.lines = bool(wanted), len(lines)
     row.subscriptions_created, row.customer_id = len(created), customer.id
     row.response, row.processed_at = response, now
-    events.record(merchant.id, "checkout.receive", actor, object_type="purchase_request",
-                  object_id=row.public_id, customer_id=customer.id,
-                  after={"merchant_order_id": row.merchant_order_id, "lines": len(lines),
-                         "subscriptions": len(created), "errors": len(errors)})
+    events.record(
+        merchant.id,
+        "checkout.receive",
+        actor,
+        object_type="purchase_request",
+        object_id=row.public_id,
+        customer_id=customer.id,
+        after={
+            "merchant_order_id": row.merchant_order_id,
+            "lines": len(lines),
+            "subscriptions": len(created),
+            "errors": len(errors),
+        },
+    )
     body = {"result": RESULT, "subs_req_id": row.public_id}
     return status, ({**body, **response} if errors else body)
 
 
-def _lines(merchant: Merchant, payload: Mapping[str, Any], *, cart_tracking: bool,
-           session_id: str | None) -> list[Line]:
+def _lines(
+    merchant: Merchant, payload: Mapping[str, Any], *, cart_tracking: bool, session_id: str | None
+) -> list[Line]:
     optins = offers.tracked(merchant.id, session_id) if cart_tracking else {}
     tracking = {}
     if not cart_tracking:
         for entry in payload.get("tracking") or []:
             product = entry.get("product")
             if isinstance(product, str | int) and not isinstance(product, bool):
-                tracking[str(product)] = _override(entry.get("tracking_override"),
-                                                   "tracking.tracking_override") or {}
+                tracking[str(product)] = (
+                    _override(entry.get("tracking_override"), "tracking.tracking_override") or {}
+                )
     lines = []
     for index, raw in enumerate(payload["products"]):
         product = _text(raw, "product", "Product id", required=True, limit=64)
         info = raw.get("subscription_info")
-        override = _override((info or {}).get("tracking_override"),
-                             "subscription_info.tracking_override") \
-            or _override(raw.get("tracking_override"), "tracking_override")
+        override = _override(
+            (info or {}).get("tracking_override"), "subscription_info.tracking_override"
+        ) or _override(raw.get("tracking_override"), "tracking_override")
         line = Line(index=index, product_id=product)
         if cart_tracking:
             optin = optins.get(product)
@@ -452,14 +537,22 @@ def _lines(merchant: Merchant, payload: Mapping[str, Any], *, cart_tracking: boo
     return lines
 
 
-def _resolve(merchant: Merchant, wanted: list[Line], errors: dict[str, str], *, today: date,
-             now: datetime) -> list[subscriptions.NewSubscription]:
+def _resolve(
+    merchant: Merchant, wanted: list[Line], errors: dict[str, str], *, today: date, now: datetime
+) -> list[subscriptions.NewSubscription]:
     """Check each subscription line against the catalog and the rules; collect line errors."""
     ids = {line.target_product_id or line.product_id for line in wanted}
-    found = {p.product_id: p for p in db.session.scalars(
-        select(Product).options(selectinload(Product.groups)).where(
-            Product.merchant_id == merchant.id, Product.product_id.in_(
-                [str(i) for i in ids if isinstance(i, str | int)])))}
+    found = {
+        p.product_id: p
+        for p in db.session.scalars(
+            select(Product)
+            .options(selectinload(Product.groups))
+            .where(
+                Product.merchant_id == merchant.id,
+                Product.product_id.in_([str(i) for i in ids if isinstance(i, str | int)]),
+            )
+        )
+    }
     shop = offers.shop_for(merchant.public_id)  # offers and incentives, cached
     default_offer = shop.offers[DEFAULT_LOCATION]
     merchant_offers = {o.public_id: o for o in shop.offers.values()}
@@ -468,15 +561,23 @@ def _resolve(merchant: Merchant, wanted: list[Line], errors: dict[str, str], *, 
     for line in wanted:
         key = line.key if line.key not in errors else f"{line.key}#{line.index}"
         try:
-            ready.append(_new_subscription(line, found, merchant_offers, default_offer, live,
-                                           today=today))
+            ready.append(
+                _new_subscription(line, found, merchant_offers, default_offer, live, today=today)
+            )
         except ValueError as exc:
             errors[key] = str(exc)
     return ready
 
 
-def _new_subscription(line: Line, found: dict[str, Product], merchant_offers: dict,
-                      default_offer, live, *, today: date) -> subscriptions.NewSubscription:
+def _new_subscription(
+    line: Line,
+    found: dict[str, Product],
+    merchant_offers: dict,
+    default_offer,
+    live,
+    *,
+    today: date,
+) -> subscriptions.NewSubscription:
     target = line.target_product_id if line.target_product_id is not None else line.product_id
     product = found.get(target)
     if product is None:
@@ -500,14 +601,24 @@ def _new_subscription(line: Line, found: dict[str, Product], merchant_offers: di
     offer = merchant_offers.get(line.offer_id) if line.offer_id else None
     unknown = line.offer_id if line.offer_id and offer is None else None
     offer = offer or default_offer
-    promised = [t.public_id for t in offers.advertised_incentives(
-        live, offer, pricing.line_for(product)) if t.applies_to != "initial"
-        and (t.max_order_number is None or t.max_order_number >= 2)]
+    promised = [
+        t.public_id
+        for t in offers.advertised_incentives(live, offer, pricing.line_for(product))
+        if t.applies_to != "initial" and (t.max_order_number is None or t.max_order_number >= 2)
+    ]
     return subscriptions.NewSubscription(
-        product=product, quantity=quantity, every=every, every_period=period,
-        offer_id=offer.public_id, first_date=first, extra_data=extra,
-        incentive_ids=tuple(promised), subscription_type=subscription_type, plan=plan,
-        unknown_offer=unknown)
+        product=product,
+        quantity=quantity,
+        every=every,
+        every_period=period,
+        offer_id=offer.public_id,
+        first_date=first,
+        extra_data=extra,
+        incentive_ids=tuple(promised),
+        subscription_type=subscription_type,
+        plan=plan,
+        unknown_offer=unknown,
+    )
 
 
 def _first_date(value: Any, today: date) -> date:
@@ -529,9 +640,14 @@ def _plan(line: Line) -> tuple[str, dict[str, Any]]:
     plan: dict[str, Any] = {}
     components = info.get("components")
     if components not in (None, []):
-        if (not isinstance(components, list) or len(components) > 50
-                or not all(isinstance(c, str | int) and not isinstance(c, bool)
-                           and 0 < len(str(c)) <= 64 for c in components)):
+        if (
+            not isinstance(components, list)
+            or len(components) > 50
+            or not all(
+                isinstance(c, str | int) and not isinstance(c, bool) and 0 < len(str(c)) <= 64
+                for c in components
+            )
+        ):
             raise ValueError("components must be a list of up to 50 product ids")
         plan["components"] = [str(c) for c in components]
     bundle = info.get("multi_item_bundle_components", raw.get("multi_item_bundle_components"))
@@ -542,15 +658,20 @@ def _plan(line: Line) -> tuple[str, dict[str, Any]]:
         for item in bundle:
             if not isinstance(item, dict) or not isinstance(item.get("product"), str | int):
                 raise ValueError("each bundle component needs a product and a quantity")
-            items.append({"product": str(item["product"])[:64],
-                          "quantity": _int(item.get("quantity", 1), "quantity", 1, 99)})
+            items.append(
+                {
+                    "product": str(item["product"])[:64],
+                    "quantity": _int(item.get("quantity", 1), "quantity", 1, 99),
+                }
+            )
         plan["bundle"] = items
     kind = info.get("subscription_type") or "standard"
     if kind not in ("standard", "prepaid"):
         raise ValueError("subscription_type must be standard or prepaid")
     if kind == "prepaid":
-        plan["orders_per_billing"] = _int(info.get("prepaid_orders_per_billing"),
-                                          "prepaid_orders_per_billing", 1, 99)
+        plan["orders_per_billing"] = _int(
+            info.get("prepaid_orders_per_billing"), "prepaid_orders_per_billing", 1, 99
+        )
         renewal = info.get("renewal_behavior") or "autorenew"
         if not isinstance(renewal, str) or len(renewal) > 32:
             raise ValueError("renewal_behavior must be a short string such as autorenew")
@@ -563,9 +684,10 @@ def _address(value: Any, label: str) -> dict[str, str | None] | None:
         return None
     if not isinstance(value, dict):
         raise bad(f"{label} must be an object")
-    fields = {key: _text(value, key, f"{label}.{key}",
-                         limit=customers.ADDRESS_LIMITS.get(key, 200))
-              for key in customers.ADDRESS_FIELDS}
+    fields = {
+        key: _text(value, key, f"{label}.{key}", limit=customers.ADDRESS_LIMITS.get(key, 200))
+        for key in customers.ADDRESS_FIELDS
+    }
     if not any(fields.values()):
         return None
     if fields.get("country_code"):
@@ -582,9 +704,11 @@ def _payment(merchant: Merchant, value: Any) -> dict[str, Any]:
     token = _text(value, "token_id", "token_id", limit=500)
     if not token:
         raise bad("Missing payment data to create record")
-    card: dict[str, Any] = {"token_id": token,
-                            "payment_method": _text(value, "payment_method", "payment_method",
-                                                    limit=32) or "credit card"}
+    card: dict[str, Any] = {
+        "token_id": token,
+        "payment_method": _text(value, "payment_method", "payment_method", limit=32)
+        or "credit card",
+    }
     cc_type = value.get("cc_type")
     if cc_type not in (None, ""):
         try:
@@ -609,8 +733,7 @@ def _payment(merchant: Merchant, value: Any) -> dict[str, Any]:
     return card
 
 
-def _encrypted(merchant: Merchant, value: Mapping[str, Any], key: str
-               ) -> tuple[str, str] | None:
+def _encrypted(merchant: Merchant, value: Mapping[str, Any], key: str) -> tuple[str, str] | None:
     raw = _text(value, key, key, limit=ENCRYPTED_LIMITS[key], numbers=False)
     if raw is None:
         return None
@@ -625,8 +748,11 @@ def _encrypted(merchant: Merchant, value: Mapping[str, Any], key: str
 
 
 def get(merchant_id: int, public_id: str) -> PurchaseRequest | None:
-    return db.session.scalar(select(PurchaseRequest).where(
-        PurchaseRequest.merchant_id == merchant_id, PurchaseRequest.public_id == public_id))
+    return db.session.scalar(
+        select(PurchaseRequest).where(
+            PurchaseRequest.merchant_id == merchant_id, PurchaseRequest.public_id == public_id
+        )
+    )
 
 
 def status_of(merchant: Merchant, public_id: str) -> tuple[int, dict[str, Any]]:
@@ -637,9 +763,15 @@ def status_of(merchant: Merchant, public_id: str) -> tuple[int, dict[str, Any]]:
     if row.status == "held":
         return 202, {"result": "Pending verification", "subs_req_id": row.public_id}
     if row.status == "declined":
-        return 200, {"result": "Declined", "subs_req_id": row.public_id, "customer": None,
-                     "payment": None, "shipping_address": None, "subscriptions": [],
-                     "errors": {}}
+        return 200, {
+            "result": "Declined",
+            "subs_req_id": row.public_id,
+            "customer": None,
+            "payment": None,
+            "shipping_address": None,
+            "subscriptions": [],
+            "errors": {},
+        }
     return 200, {"subs_req_id": row.public_id, **row.response}
 
 
@@ -657,14 +789,26 @@ def verify(merchant: Merchant, order_id: str, action: str, *, actor: events.Acto
     if action == "decline":
         row.status, row.http_status, row.payload = "declined", 200, None
         row.processed_at = utcnow()
-        events.record(merchant.id, "checkout.decline", actor, object_type="purchase_request",
-                      object_id=row.public_id, after={"merchant_order_id": order_id})
+        events.record(
+            merchant.id,
+            "checkout.decline",
+            actor,
+            object_type="purchase_request",
+            object_id=row.public_id,
+            after={"merchant_order_id": order_id},
+        )
         db.session.commit()
         return "SUCCESS"
     cart_tracking = _flag(payload, "og_cart_tracking", True)
     try:
-        _apply(merchant, row, payload, cart_tracking=cart_tracking, session_id=row.session_id,
-               actor=actor)
+        _apply(
+            merchant,
+            row,
+            payload,
+            cart_tracking=cart_tracking,
+            session_id=row.session_id,
+            actor=actor,
+        )
     except Refused as exc:
         db.session.rollback()
         row = _existing(merchant.id, order_id)

@@ -24,8 +24,15 @@ def _dummy() -> str:
     """A hash to check against when there is no account, so a miss costs the same as a hit
     (computed on first use, not when the module is imported)."""
     return generate_password_hash("not-a-real-password")
-KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-             "ecdsa-sha2-nistp521")
+
+
+KEY_TYPES = (
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+)
 
 
 def get(merchant_id: int) -> SftpAccount | None:
@@ -55,30 +62,45 @@ def password_matches(account: SftpAccount, password: str) -> bool:
     return bool(account.password_hash) and check_password_hash(account.password_hash, password)
 
 
-def set_password(merchant_id: int, username: str, *, actor: events.Actor,
-                 password: str | None = None) -> str:
+def set_password(
+    merchant_id: int, username: str, *, actor: events.Actor, password: str | None = None
+) -> str:
     """Set (or generate) the account password and return it; only its hash is stored."""
     account = ensure(merchant_id, username)
     password = password or secrets.token_urlsafe(18)
     account.password_hash = generate_password_hash(password)
-    events.record(merchant_id, "sftp.password_set", actor, object_type="sftp_account",
-                  object_id=account.username)
+    events.record(
+        merchant_id,
+        "sftp.password_set",
+        actor,
+        object_type="sftp_account",
+        object_id=account.username,
+    )
     db.session.commit()
     return password
 
 
-def set_authorized_keys(merchant_id: int, username: str, text: str, *,
-                        actor: events.Actor) -> SftpAccount:
+def set_authorized_keys(
+    merchant_id: int, username: str, text: str, *, actor: events.Actor
+) -> SftpAccount:
     """Replace the account's public keys after checking every line parses."""
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
     for number, line in enumerate(lines, 1):
         if _parse_key(line) is None:
-            raise ValidationError(f"Line {number} is not an OpenSSH public key "
-                                  f"({', '.join(KEY_TYPES)}).", fields={"authorized_keys": "bad"})
+            raise ValidationError(
+                f"Line {number} is not an OpenSSH public key ({', '.join(KEY_TYPES)}).",
+                fields={"authorized_keys": "bad"},
+            )
     account = ensure(merchant_id, username)
     account.authorized_keys = "\n".join(lines) or None
-    events.record(merchant_id, "sftp.keys_set", actor, object_type="sftp_account",
-                  object_id=account.username, after={"keys": len(lines)})
+    events.record(
+        merchant_id,
+        "sftp.keys_set",
+        actor,
+        object_type="sftp_account",
+        object_id=account.username,
+        after={"keys": len(lines)},
+    )
     db.session.commit()
     return account
 
@@ -107,8 +129,7 @@ class DatabaseAuthenticator:
 
     def check_password(self, username: str, password: str) -> bool:
         with self.app.app_context():
-            account = db.session.scalar(select(SftpAccount).where(
-                SftpAccount.username == username))
+            account = db.session.scalar(select(SftpAccount).where(SftpAccount.username == username))
             if account is None or not account.password_hash:
                 check_password_hash(_dummy(), password or "")  # same cost as a real check
                 return False
@@ -116,7 +137,6 @@ class DatabaseAuthenticator:
 
     def authorized_keys(self, username: str) -> list[paramiko.PKey]:
         with self.app.app_context():
-            account = db.session.scalar(select(SftpAccount).where(
-                SftpAccount.username == username))
+            account = db.session.scalar(select(SftpAccount).where(SftpAccount.username == username))
             lines = (account.authorized_keys or "").splitlines() if account else []
             return [key for key in map(_parse_key, lines) if key is not None]

@@ -25,20 +25,30 @@ class Row:
 
 def page(merchant_id: int, search: str = "", *, before: int | None = None) -> list[Row]:
     """Customers with at least one subscription, newest first, ``PAGE_SIZE`` at a time."""
-    counts = (select(Subscription.customer_id,
-                     func.count().label("total"),
-                     func.sum(cast(Subscription.live, Integer)).label("live"))
-              .where(Subscription.merchant_id == merchant_id)
-              .group_by(Subscription.customer_id).subquery())
-    query = (select(Customer, counts.c.live, counts.c.total)
-             .join(counts, counts.c.customer_id == Customer.id)
-             .where(Customer.merchant_id == merchant_id))
+    counts = (
+        select(
+            Subscription.customer_id,
+            func.count().label("total"),
+            func.sum(cast(Subscription.live, Integer)).label("live"),
+        )
+        .where(Subscription.merchant_id == merchant_id)
+        .group_by(Subscription.customer_id)
+        .subquery()
+    )
+    query = (
+        select(Customer, counts.c.live, counts.c.total)
+        .join(counts, counts.c.customer_id == Customer.id)
+        .where(Customer.merchant_id == merchant_id)
+    )
     term = " ".join((search or "").split()).lower()
     if term:
-        columns = (Customer.merchant_user_id, Customer.email, Customer.first_name,
-                   Customer.last_name)
-        query = query.where(or_(*(func.lower(c).contains(term, autoescape=True)
-                                  for c in columns)))
+        columns = (
+            Customer.merchant_user_id,
+            Customer.email,
+            Customer.first_name,
+            Customer.last_name,
+        )
+        query = query.where(or_(*(func.lower(c).contains(term, autoescape=True) for c in columns)))
     if before:
         query = query.where(Customer.id < before)
     rows = db.session.execute(query.order_by(Customer.id.desc()).limit(PAGE_SIZE))
@@ -55,24 +65,41 @@ class Detail:
 
 
 def detail(merchant_id: int, user_id: str) -> Detail:
-    customer = db.session.scalar(select(Customer).where(Customer.merchant_id == merchant_id,
-                                                        Customer.merchant_user_id == user_id))
+    customer = db.session.scalar(
+        select(Customer).where(
+            Customer.merchant_id == merchant_id, Customer.merchant_user_id == user_id
+        )
+    )
     if customer is None:
         raise NotFound()
     subs = subscriptions.for_customer(merchant_id, customer.id)
-    addresses = list(db.session.scalars(select(Address).where(
-        Address.customer_id == customer.id).order_by(Address.id)))
-    payments = list(db.session.scalars(select(PaymentMethod).where(
-        PaymentMethod.customer_id == customer.id).order_by(PaymentMethod.id)))
-    history = list(db.session.scalars(select(Event).where(
-        Event.merchant_id == merchant_id, Event.customer_id == customer.id)
-        .order_by(Event.id.desc()).limit(100)))
-    return Detail(customer, [(s, subscriptions.upcoming_order(s)) for s in subs], addresses,
-                  payments, history)
+    addresses = list(
+        db.session.scalars(
+            select(Address).where(Address.customer_id == customer.id).order_by(Address.id)
+        )
+    )
+    payments = list(
+        db.session.scalars(
+            select(PaymentMethod)
+            .where(PaymentMethod.customer_id == customer.id)
+            .order_by(PaymentMethod.id)
+        )
+    )
+    history = list(
+        db.session.scalars(
+            select(Event)
+            .where(Event.merchant_id == merchant_id, Event.customer_id == customer.id)
+            .order_by(Event.id.desc())
+            .limit(100)
+        )
+    )
+    return Detail(
+        customer, [(s, subscriptions.upcoming_order(s)) for s in subs], addresses, payments, history
+    )
 
 
 def card_label(payment: PaymentMethod) -> str:
-    """"Visa · expires 12/2099": never the token or the encrypted fields."""
+    """ "Visa · expires 12/2099": never the token or the encrypted fields."""
     kind = CARD_TYPES.get(payment.cc_type or 0) or payment.payment_method.title()
     if payment.expiry_month:
         return f"{kind} · expires {payment.expiry_month:02d}/{payment.expiry_year}"
@@ -81,11 +108,13 @@ def card_label(payment: PaymentMethod) -> str:
 
 def address_lines(address: Address) -> list[str]:
     name = " ".join(p for p in (address.first_name, address.last_name) if p)
-    city = " ".join(p for p in (address.city, address.state_province_code,
-                                address.zip_postal_code) if p)
+    city = " ".join(
+        p for p in (address.city, address.state_province_code, address.zip_postal_code) if p
+    )
     street = ", ".join(p for p in (address.address, address.address2) if p)
-    return [line for line in (name, address.company_name, street, city, address.country_code)
-            if line]
+    return [
+        line for line in (name, address.company_name, street, city, address.country_code) if line
+    ]
 
 
 def change_summary(event: Event) -> str:

@@ -48,22 +48,44 @@ class NewSubscription:
     unknown_offer: str | None = None  # an offer id the checkout named that is not the merchant's
 
 
-def create_many(customer: Customer, items: Sequence[NewSubscription], *, start: date,
-                shipping: Address | None, payment: PaymentMethod | None, merchant_order_id: str,
-                session_id: str | None, currency: str, now: datetime, actor: events.Actor,
-                incentives: Sequence[pricing.Terms]) -> list[Subscription]:
+def create_many(
+    customer: Customer,
+    items: Sequence[NewSubscription],
+    *,
+    start: date,
+    shipping: Address | None,
+    payment: PaymentMethod | None,
+    merchant_order_id: str,
+    session_id: str | None,
+    currency: str,
+    now: datetime,
+    actor: events.Actor,
+    incentives: Sequence[pricing.Terms],
+) -> list[Subscription]:
     """Create the subscriptions and their first upcoming orders (merged by date), priced
     with ``incentives`` (the merchant's active ones)."""
     created = []
     for item in items:
         sub = Subscription(
-            merchant_id=customer.merchant_id, customer_id=customer.id, product_id=item.product.id,
-            offer_id=item.offer_id, quantity=item.quantity, currency=currency, every=item.every,
-            every_period=item.every_period, shipping_address_id=shipping.id if shipping else None,
-            payment_id=payment.id if payment else None, start_date=start, iteration=1,
-            merchant_order_id=merchant_order_id, session_id=session_id,
-            extra_data=item.extra_data, incentive_ids=list(item.incentive_ids),
-            subscription_type=item.subscription_type, plan=item.plan)
+            merchant_id=customer.merchant_id,
+            customer_id=customer.id,
+            product_id=item.product.id,
+            offer_id=item.offer_id,
+            quantity=item.quantity,
+            currency=currency,
+            every=item.every,
+            every_period=item.every_period,
+            shipping_address_id=shipping.id if shipping else None,
+            payment_id=payment.id if payment else None,
+            start_date=start,
+            iteration=1,
+            merchant_order_id=merchant_order_id,
+            session_id=session_id,
+            extra_data=item.extra_data,
+            incentive_ids=list(item.incentive_ids),
+            subscription_type=item.subscription_type,
+            plan=item.plan,
+        )
         sub.product = item.product
         db.session.add(sub)
         created.append(sub)
@@ -75,15 +97,26 @@ def create_many(customer: Customer, items: Sequence[NewSubscription], *, start: 
         if order is not None and order.id is not None and order not in joined:
             joined.append(order)
         if order is None:
-            order = Order(merchant_id=customer.merchant_id, customer_id=customer.id,
-                          shipping_address_id=sub.shipping_address_id,
-                          payment_id=sub.payment_id, place_date=item.first_date,
-                          status=OrderStatus.UNSENT, currency=currency)
+            order = Order(
+                merchant_id=customer.merchant_id,
+                customer_id=customer.id,
+                shipping_address_id=sub.shipping_address_id,
+                payment_id=sub.payment_id,
+                place_date=item.first_date,
+                status=OrderStatus.UNSENT,
+                currency=currency,
+            )
             db.session.add(order)
         orders[item.first_date] = order
-        order.items.append(OrderItem(subscription_id=sub.id, product=item.product,
-                                     offer_id=sub.offer_id, quantity=sub.quantity,
-                                     cycle=sub.iteration + 1))
+        order.items.append(
+            OrderItem(
+                subscription_id=sub.id,
+                product=item.product,
+                offer_id=sub.offer_id,
+                quantity=sub.quantity,
+                cycle=sub.iteration + 1,
+            )
+        )
     for order in orders.values():
         reprice(order, incentives, now=now)
     db.session.flush()
@@ -91,39 +124,77 @@ def create_many(customer: Customer, items: Sequence[NewSubscription], *, start: 
         after = _created(sub)
         if item.unknown_offer:
             after["unknown_offer"] = item.unknown_offer
-        events.record(customer.merchant_id, "subscription.create", actor,
-                      object_type="subscription", object_id=sub.public_id,
-                      customer_id=customer.id, after=after)
+        events.record(
+            customer.merchant_id,
+            "subscription.create",
+            actor,
+            object_type="subscription",
+            object_id=sub.public_id,
+            customer_id=customer.id,
+            after=after,
+        )
     for order in orders.values():
         if order in joined:
-            events.record(customer.merchant_id, "item.create", actor, object_type="order",
-                          object_id=order.public_id, customer_id=customer.id,
-                          after={"place": order.place_date.isoformat(),
-                                 "items": len(order.items), "total": order.total_minor})
+            events.record(
+                customer.merchant_id,
+                "item.create",
+                actor,
+                object_type="order",
+                object_id=order.public_id,
+                customer_id=customer.id,
+                after={
+                    "place": order.place_date.isoformat(),
+                    "items": len(order.items),
+                    "total": order.total_minor,
+                },
+            )
             continue
-        events.record(customer.merchant_id, "order.create", actor, object_type="order",
-                      object_id=order.public_id, customer_id=customer.id,
-                      after={"place": order.place_date.isoformat(), "status": order.status,
-                             "total": order.total_minor, "items": len(order.items)})
+        events.record(
+            customer.merchant_id,
+            "order.create",
+            actor,
+            object_type="order",
+            object_id=order.public_id,
+            customer_id=customer.id,
+            after={
+                "place": order.place_date.isoformat(),
+                "status": order.status,
+                "total": order.total_minor,
+                "items": len(order.items),
+            },
+        )
     return created
 
 
 def _unsent_order(sub: Subscription, when: date) -> Order | None:
     """An upcoming order of the same customer, date, address and payment (an earlier
     checkout's): items due together ship together."""
-    return db.session.scalar(select(Order).where(
-        Order.merchant_id == sub.merchant_id, Order.customer_id == sub.customer_id,
-        Order.place_date == when, Order.status == OrderStatus.UNSENT,
-        Order.shipping_address_id == sub.shipping_address_id,
-        Order.payment_id == sub.payment_id).limit(1))
+    return db.session.scalar(
+        select(Order)
+        .where(
+            Order.merchant_id == sub.merchant_id,
+            Order.customer_id == sub.customer_id,
+            Order.place_date == when,
+            Order.status == OrderStatus.UNSENT,
+            Order.shipping_address_id == sub.shipping_address_id,
+            Order.payment_id == sub.payment_id,
+        )
+        .limit(1)
+    )
 
 
 def _created(sub: Subscription) -> dict[str, Any]:
     """What the event log keeps of a new subscription."""
-    return {"product": sub.product.product_id, "quantity": sub.quantity, "every": sub.every,
-            "every_period": sub.every_period, "offer": sub.offer_id,
-            "start_date": sub.start_date.isoformat(), "merchant_order_id": sub.merchant_order_id,
-            "incentives": list(sub.incentive_ids or [])}
+    return {
+        "product": sub.product.product_id,
+        "quantity": sub.quantity,
+        "every": sub.every,
+        "every_period": sub.every_period,
+        "offer": sub.offer_id,
+        "start_date": sub.start_date.isoformat(),
+        "merchant_order_id": sub.merchant_order_id,
+        "incentives": list(sub.incentive_ids or []),
+    }
 
 
 def reprice(order: Order, incentives: Sequence[pricing.Terms], *, now: datetime) -> None:
@@ -135,43 +206,63 @@ def reprice(order: Order, incentives: Sequence[pricing.Terms], *, now: datetime)
 
 
 def get(merchant_id: int, public_id: str) -> Subscription:
-    sub = db.session.scalar(select(Subscription).where(Subscription.merchant_id == merchant_id,
-                                                       Subscription.public_id == public_id))
+    sub = db.session.scalar(
+        select(Subscription).where(
+            Subscription.merchant_id == merchant_id, Subscription.public_id == public_id
+        )
+    )
     if sub is None:
         raise NotFound()
     return sub
 
 
-def page(merchant_id: int, *, customer_id: int | None, cursor: str | None,
-         size: int) -> pagination.Page[Subscription]:
+def page(
+    merchant_id: int, *, customer_id: int | None, cursor: str | None, size: int
+) -> pagination.Page[Subscription]:
     """The merchant's subscriptions (of one customer when given), oldest first, a page."""
     query = select(Subscription).where(Subscription.merchant_id == merchant_id)
     if customer_id is not None:
         query = query.where(Subscription.customer_id == customer_id)
-    return pagination.keyset(query, Subscription.id, scope=f"subscriptions:{merchant_id}",
-                             cursor=cursor, size=size)
+    return pagination.keyset(
+        query, Subscription.id, scope=f"subscriptions:{merchant_id}", cursor=cursor, size=size
+    )
 
 
 def for_customer(merchant_id: int, customer_id: int) -> list[Subscription]:
-    query = (select(Subscription).where(Subscription.merchant_id == merchant_id,
-                                        Subscription.customer_id == customer_id)
-             .order_by(Subscription.id))
+    query = (
+        select(Subscription)
+        .where(Subscription.merchant_id == merchant_id, Subscription.customer_id == customer_id)
+        .order_by(Subscription.id)
+    )
     return list(db.session.scalars(query))
 
 
 def upcoming_order(sub: Subscription) -> Order | None:
     """The subscription's one unsent order."""
-    query = (select(Order).join(OrderItem).where(
-        OrderItem.subscription_id == sub.id,
-        Order.status.in_((OrderStatus.UNSENT, OrderStatus.SEND_NOW,
-                          OrderStatus.CREDIT_CARD_RETRY, OrderStatus.GENERIC_ERROR)))
-        .order_by(Order.place_date).limit(1))
+    query = (
+        select(Order)
+        .join(OrderItem)
+        .where(
+            OrderItem.subscription_id == sub.id,
+            Order.status.in_(
+                (
+                    OrderStatus.UNSENT,
+                    OrderStatus.SEND_NOW,
+                    OrderStatus.CREDIT_CARD_RETRY,
+                    OrderStatus.GENERIC_ERROR,
+                )
+            ),
+        )
+        .order_by(Order.place_date)
+        .limit(1)
+    )
     return db.session.scalar(query)
 
 
 def get_order(merchant_id: int, public_id: str) -> Order:
-    order = db.session.scalar(select(Order).where(Order.merchant_id == merchant_id,
-                                                  Order.public_id == public_id))
+    order = db.session.scalar(
+        select(Order).where(Order.merchant_id == merchant_id, Order.public_id == public_id)
+    )
     if order is None:
         raise NotFound()
     return order
@@ -217,7 +308,9 @@ def subscription_dict(sub: Subscription) -> dict[str, Any]:
         "prepaid_subscription_context": {
             "orders_per_billing": sub.plan.get("orders_per_billing"),
             "renewal_behavior": sub.plan.get("renewal_behavior"),
-        } if sub.subscription_type == "prepaid" and sub.plan else None,
+        }
+        if sub.subscription_type == "prepaid" and sub.plan
+        else None,
         "currency_code": sub.currency,
     }
 
@@ -250,17 +343,20 @@ def order_dict(order: Order) -> dict[str, Any]:
         "locked": order.locked,
         "created": order.created_at.isoformat() if order.created_at else None,
         "updated": order.updated_at.isoformat() if order.updated_at else None,
-        "items": [{
-            "public_id": item.public_id,
-            "subscription": _sub_public_id(item.subscription_id),
-            "product": item.product.product_id,
-            "offer": item.offer_id,
-            "quantity": item.quantity,
-            "price": _money(item.price_minor, currency),
-            "extra_cost": _money(item.extra_cost_minor, currency),
-            "total_price": _money(item.total_price_minor, currency),
-            "one_time": item.one_time,
-        } for item in order.items],
+        "items": [
+            {
+                "public_id": item.public_id,
+                "subscription": _sub_public_id(item.subscription_id),
+                "product": item.product.product_id,
+                "offer": item.offer_id,
+                "quantity": item.quantity,
+                "price": _money(item.price_minor, currency),
+                "extra_cost": _money(item.extra_cost_minor, currency),
+                "total_price": _money(item.total_price_minor, currency),
+                "one_time": item.one_time,
+            }
+            for item in order.items
+        ],
     }
 
 

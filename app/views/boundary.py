@@ -45,8 +45,10 @@ def refuse_unusable_text(_endpoint, _values) -> None:
     if request.mimetype in FORM_TYPES:
         request.get_data(cache=True)  # a view may still read the raw body (purchase POST)
         if None in request.form:  # a multipart part whose name could not be read
-            raise ValidationError("The form has a field without a readable name.",
-                                  fields={"form": "A field has no readable name."})
+            raise ValidationError(
+                "The form has a field without a readable name.",
+                fields={"form": "A field has no readable name."},
+            )
     for name, value in _inputs():
         try:
             label = "The path" if name == "path" else f"The {name[:64]!r} parameter"

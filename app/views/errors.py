@@ -8,9 +8,20 @@ from werkzeug.exceptions import HTTPException
 
 from app.services.errors import DomainError
 
-API_PREFIXES = ("/api/", "/products", "/subscription", "/subscriptions", "/customers",
-                "/orders", "/order/", "/items", "/carts", "/addresses", "/payments",
-                "/merchant/")
+API_PREFIXES = (
+    "/api/",
+    "/products",
+    "/subscription",
+    "/subscriptions",
+    "/customers",
+    "/orders",
+    "/order/",
+    "/items",
+    "/carts",
+    "/addresses",
+    "/payments",
+    "/merchant/",
+)
 
 
 # Endpoints whose contract has its own error shape (contracts §5.4, §5.5).

@@ -15,8 +15,9 @@ def is_fragment_request() -> bool:
     )
 
 
-def render(page: str, fragment: str | None = None, *, status: int = 200, **ctx: Any
-           ) -> ResponseReturnValue:
+def render(
+    page: str, fragment: str | None = None, *, status: int = 200, **ctx: Any
+) -> ResponseReturnValue:
     """Render ``fragment`` for htmx requests and ``page`` otherwise; vary on HX-Request."""
     template = fragment if fragment and is_fragment_request() else page
     response = make_response(render_template(template, **ctx), status)

@@ -22,9 +22,11 @@ EMPTY_SCRIPT = "/* Perennial: no such merchant. */\n"
 CORS_HEADERS = "Content-Type, HX-Request, HX-Current-URL, HX-Target, HX-Trigger, HX-Trigger-Name"
 # htmx reads these response headers; exposing them (we never send them) keeps the browser from
 # logging "Refused to get unsafe header" on the host page for each response.
-EXPOSED = ("HX-Trigger, HX-Trigger-After-Swap, HX-Trigger-After-Settle, HX-Location, HX-Refresh, "
-           "HX-Redirect, HX-Push, HX-Push-Url, HX-Replace-Url, HX-Retarget, HX-Reswap, "
-           "HX-Reselect")
+EXPOSED = (
+    "HX-Trigger, HX-Trigger-After-Swap, HX-Trigger-After-Settle, HX-Location, HX-Refresh, "
+    "HX-Redirect, HX-Push, HX-Push-Url, HX-Replace-Url, HX-Retarget, HX-Reswap, "
+    "HX-Reselect"
+)
 
 
 @bp.url_value_preprocessor
@@ -81,19 +83,27 @@ def offers_batch():
     locations, defaults, types = args.getlist("l"), args.getlist("d"), args.getlist("t")
     if not (len(keys) == len(products) == len(locations) == len(defaults) == len(types)):
         raise ValidationError("Each offer needs k, p, l, d and t parameters.")
-    slots = [_slot(*fields) for fields in zip(keys, products, locations, defaults, types,
-                                              strict=True)]
+    slots = [
+        _slot(*fields) for fields in zip(keys, products, locations, defaults, types, strict=True)
+    ]
     session_id = args.get("session", "")
     action = _action_url()
     html, context = offers.fragments(
-        shop, session_id, slots,
+        shop,
+        session_id,
+        slots,
         lambda view: render_template("storefront/_offer.html", v=view, action=action),
-        variant=action)
-    state = [{"id": o.product_id, "frequency": o.frequency, "offer": o.offer_id}
-             for o in context.optins.values()]
+        variant=action,
+    )
+    state = [
+        {"id": o.product_id, "frequency": o.frequency, "offer": o.offer_id}
+        for o in context.optins.values()
+    ]
     parts = [f"<div hidden data-og-optins='{htmlsafe_json_dumps(state, sort_keys=True)}'></div>"]
-    parts += [f'<div data-og-slot="{slot.key}">{inner}</div>'  # keys are [A-Za-z0-9_-]
-              for slot, inner in zip(slots, html, strict=True)]
+    parts += [
+        f'<div data-og-slot="{slot.key}">{inner}</div>'  # keys are [A-Za-z0-9_-]
+        for slot, inner in zip(slots, html, strict=True)
+    ]
     return _fragment("\n".join(parts))
 
 
@@ -101,17 +111,22 @@ def offers_batch():
 def offers_choose():
     shop = _shop()
     form = request.form
-    slot = _slot(form.get("og_key", ""), form.get("og_product", ""),
-                 form.get("og_location", ""), form.get("og_default", ""),
-                 form.get("og_type", ""))
+    slot = _slot(
+        form.get("og_key", ""),
+        form.get("og_product", ""),
+        form.get("og_location", ""),
+        form.get("og_default", ""),
+        form.get("og_type", ""),
+    )
     choice = form.get("og_choice")
     if choice is not None:  # the select-type offer: "" buys once, a frequency subscribes
         subscribed, frequency = bool(choice), choice or None
     else:
         subscribed = form.get("og_subscribed") == "1"
         frequency = form.get("og_frequency") or None
-    view = offers.choose(shop, form.get("og_session", ""), slot, subscribed=subscribed,
-                         frequency=frequency)
+    view = offers.choose(
+        shop, form.get("og_session", ""), slot, subscribed=subscribed, frequency=frequency
+    )
     html = render_template("storefront/_offer.html", v=view, action=_action_url()) if view else ""
     return _fragment(html)
 
@@ -147,8 +162,13 @@ def _slot(key: str, product: str, location: str, default: str, offer_type: str) 
         raise ValidationError("A location is letters, digits, '.', '_' or '-', at most 40.")
     default = default if frequencies.CODE_RE.fullmatch(default or "") else None
     offer_type = offer_type if offer_type in ("radio", "toggle", "select") else None
-    return offers.Slot(key=key, product_id=product, location=location,
-                       default_frequency=default, offer_type=offer_type)
+    return offers.Slot(
+        key=key,
+        product_id=product,
+        location=location,
+        default_frequency=default,
+        offer_type=offer_type,
+    )
 
 
 def _action_url() -> str:

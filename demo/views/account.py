@@ -12,8 +12,12 @@ bp = Blueprint("account", __name__)
 
 @bp.get("/login")
 def login():
-    return render_template("account/login.html", demo_customers=DEMO_CUSTOMERS,
-                           demo_password=DEMO_PASSWORD, next=request.args.get("next", ""))
+    return render_template(
+        "account/login.html",
+        demo_customers=DEMO_CUSTOMERS,
+        demo_password=DEMO_PASSWORD,
+        next=request.args.get("next", ""),
+    )
 
 
 @bp.post("/login")
@@ -22,9 +26,13 @@ def authenticate():
     customer = customers.authenticate(form.get("email", ""), form.get("password", ""))
     if customer is None:
         flash("That email and password don't match an account.", "error")
-        return render_template("account/login.html", demo_customers=DEMO_CUSTOMERS,
-                               demo_password=DEMO_PASSWORD, next=form.get("next", ""),
-                               email=form.get("email", "")), 401
+        return render_template(
+            "account/login.html",
+            demo_customers=DEMO_CUSTOMERS,
+            demo_password=DEMO_PASSWORD,
+            next=form.get("next", ""),
+            email=form.get("email", ""),
+        ), 401
     session["user_id"] = customer["user_id"]
     csrf.rotate()
     response = redirect(safe_next(form.get("next"), url_for("account.index")))
@@ -44,8 +52,11 @@ def logout():
 @bp.get("/account")
 @login_required
 def index():
-    return render_template("account/index.html", orders=orders.for_customer(
-        g.customer["user_id"]), msi_js=platform.script_url("msi.js"))
+    return render_template(
+        "account/index.html",
+        orders=orders.for_customer(g.customer["user_id"]),
+        msi_js=platform.script_url("msi.js"),
+    )
 
 
 @bp.get("/orders/<order_number>")
@@ -53,8 +64,12 @@ def index():
 def order(order_number: str):
     found = orders.get(order_number, g.customer["user_id"]) or abort(404)
     post = purchase_post.for_order(order_number)
-    return render_template("account/order.html", order=found, lines=orders.lines(found["id"]),
-                           just_placed=request.args.get("placed") == "1", post=post,
-                           subscriptions=purchase_post.subscriptions_for(order_number),
-                           names={line["product_id"]: line["name"]
-                                  for line in orders.lines(found["id"])})
+    return render_template(
+        "account/order.html",
+        order=found,
+        lines=orders.lines(found["id"]),
+        just_placed=request.args.get("placed") == "1",
+        post=post,
+        subscriptions=purchase_post.subscriptions_for(order_number),
+        names={line["product_id"]: line["name"] for line in orders.lines(found["id"])},
+    )

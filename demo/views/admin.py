@@ -18,11 +18,17 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def index():
     site = platform.configured_drop_site()
     return render_template(
-        "admin/index.html", products=catalog.PRODUCTS, file_name=platform.feed_filename(),
-        site=site, fingerprint=feed.pinned_fingerprint(site) if site else None,
-        console_feeds=platform.console_url("feeds/"), posts=purchase_post.recent(),
-        order_endpoint=platform.order_endpoint_url(), modes=recurring.MODES,
-        mode=recurring.mode(), received=recurring.received(),
+        "admin/index.html",
+        products=catalog.PRODUCTS,
+        file_name=platform.feed_filename(),
+        site=site,
+        fingerprint=feed.pinned_fingerprint(site) if site else None,
+        console_feeds=platform.console_url("feeds/"),
+        posts=purchase_post.recent(),
+        order_endpoint=platform.order_endpoint_url(),
+        modes=recurring.MODES,
+        mode=recurring.mode(),
+        received=recurring.received(),
         deliveries=recurring.deliveries(),
     )
 
@@ -43,12 +49,20 @@ def retry_purchases():
 @bp.post("/sync-catalog")
 def sync_catalog():
     upload = platform.sync_catalog()  # SyncError -> flash and back here (views/errors.py)
-    flash(Markup(
-        "Uploaded <code>{file}</code> ({n} products) at {at:%H:%M:%S} UTC; Perennial ingests "
-        'it at the next :00 or :30 ({next:%H:%M} UTC), or press Run now in <a href="{url}">the '
-        "console</a>."
-    ).format(file=upload.file_name, n=upload.products, at=upload.at,
-             next=next_sweep(upload.at), url=platform.console_url("feeds/")), "success")
+    flash(
+        Markup(
+            "Uploaded <code>{file}</code> ({n} products) at {at:%H:%M:%S} UTC; Perennial ingests "
+            'it at the next :00 or :30 ({next:%H:%M} UTC), or press Run now in <a href="{url}">the '
+            "console</a>."
+        ).format(
+            file=upload.file_name,
+            n=upload.products,
+            at=upload.at,
+            next=next_sweep(upload.at),
+            url=platform.console_url("feeds/"),
+        ),
+        "success",
+    )
     return redirect(url_for("admin.index"))
 
 

@@ -15,8 +15,9 @@ def _quantity() -> int:
 def index():
     lines = cart.lines(session.get("cart", {}))
     subscriptions = platform.cart_subscriptions(platform.session_id(request.cookies))
-    return render_template("cart/index.html", lines=lines, totals=cart.totals(lines),
-                           subscriptions=subscriptions)
+    return render_template(
+        "cart/index.html", lines=lines, totals=cart.totals(lines), subscriptions=subscriptions
+    )
 
 
 @bp.post("/add")

@@ -12,9 +12,15 @@ def _render(address, errors=None, token="", status=200):
     lines = cart.lines(session.get("cart", {}))
     if not lines:
         return redirect(url_for("cart.index"))
-    return render_template("checkout/index.html", lines=lines, totals=cart.totals(lines),
-                           address=address, errors=errors or {}, cards=payments.TEST_CARDS,
-                           token=token), status
+    return render_template(
+        "checkout/index.html",
+        lines=lines,
+        totals=cart.totals(lines),
+        address=address,
+        errors=errors or {},
+        cards=payments.TEST_CARDS,
+        token=token,
+    ), status
 
 
 @bp.get("")

@@ -19,6 +19,7 @@ def _body() -> bytes | None:
 @bp.post("/orders")
 @csrf.exempt  # server to server: the signed Authorization header is the proof
 def receive():
-    reply = recurring.receive(request.headers.get("Content-Type"),
-                              request.headers.get("Authorization"), _body())
+    reply = recurring.receive(
+        request.headers.get("Content-Type"), request.headers.get("Authorization"), _body()
+    )
     return reply.body, 200, {"Content-Type": reply.content_type}

@@ -16,10 +16,14 @@ def index():
 def product(product_id: str):
     item = catalog.get(product_id) or abort(404)
     replacement = catalog.get(item.replacement_id) if item.replacement_id else None
-    related = [p for p in catalog.listed()
-               if p.category == item.category and p.product_id != item.product_id][:3]
-    return render_template("shop/product.html", product=item, replacement=replacement,
-                           related=related)
+    related = [
+        p
+        for p in catalog.listed()
+        if p.category == item.category and p.product_id != item.product_id
+    ][:3]
+    return render_template(
+        "shop/product.html", product=item, replacement=replacement, related=related
+    )
 
 
 @bp.get("/img/products/<product_id>.svg")

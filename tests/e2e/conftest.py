@@ -68,8 +68,11 @@ def platform(tmp_path_factory) -> Iterator[LiveServer]:
     live = serve(app)
     with app.app_context():
         app.extensions["rq"]["redis"].flushdb()
-        live.credentials = demo.seed(secret=app.config["SECRET_KEY"], platform_url=live.url,
-                                     store_url="http://127.0.0.1:5001")
+        live.credentials = demo.seed(
+            secret=app.config["SECRET_KEY"],
+            platform_url=live.url,
+            store_url="http://127.0.0.1:5001",
+        )
     yield live
     live.stop()
 
@@ -86,8 +89,9 @@ def screenshots(pytestconfig) -> Path:
 def drop_site(platform) -> Iterator[SftpServer]:
     """The platform's real SFTP drop site on a free port, checking logins against its database."""
     config = platform.app.config
-    settings = SftpSettings(port=0, root=Path(config["SFTP_ROOT"]),
-                            host_key_path=Path(config["SFTP_HOST_KEY"]))
+    settings = SftpSettings(
+        port=0, root=Path(config["SFTP_ROOT"]), host_key_path=Path(config["SFTP_HOST_KEY"])
+    )
     server = SftpServer(settings, DatabaseAuthenticator(platform.app))
     server.start_background()
     yield server
@@ -111,8 +115,14 @@ def worker(platform, tmp_path_factory) -> Iterator[subprocess.Popen]:
     log = (instance / "worker.log").open("wb")
     flask = Path(sys.executable).with_name("flask")
     proc = subprocess.Popen(  # noqa: S603 - our own venv's flask
-        [str(flask), "--app", "wsgi", "worker"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [str(flask), "--app", "wsgi", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         _wait_for_worker(proc, instance / "worker.log")
         yield proc
@@ -139,8 +149,9 @@ def _wait_for_worker(proc: subprocess.Popen, log: Path) -> None:
         if "Listening on" in log.read_text(errors="replace"):
             return
         time.sleep(0.1)
-    pytest.fail(f"the RQ worker was not listening within {WORKER_START_SECONDS}s:\n"
-                f"{log.read_text()}")
+    pytest.fail(
+        f"the RQ worker was not listening within {WORKER_START_SECONDS}s:\n{log.read_text()}"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -150,12 +161,17 @@ def demo_catalog(platform, drop_site, tmp_path_factory) -> str:
     from demo import platform as store_platform
 
     creds = platform.credentials
-    store = create_store({
-        "DEMO_DB": str(tmp_path_factory.mktemp("catalog-store") / "demo.db"),
-        "SECRET_KEY": "e2e-secret", "MERCHANT_PUBLIC_ID": creds["merchant_public_id"],
-        "PLATFORM_URL": platform.url, "SFTP_USERNAME": creds["sftp_username"],
-        "SFTP_PASSWORD": creds["sftp_password"], "SFTP_PORT": drop_site.port,
-    })
+    store = create_store(
+        {
+            "DEMO_DB": str(tmp_path_factory.mktemp("catalog-store") / "demo.db"),
+            "SECRET_KEY": "e2e-secret",
+            "MERCHANT_PUBLIC_ID": creds["merchant_public_id"],
+            "PLATFORM_URL": platform.url,
+            "SFTP_USERNAME": creds["sftp_username"],
+            "SFTP_PASSWORD": creds["sftp_password"],
+            "SFTP_PORT": drop_site.port,
+        }
+    )
     with store.app_context():
         store_platform.sync_catalog()
     with platform.app.app_context():

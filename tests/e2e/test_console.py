@@ -45,7 +45,8 @@ def test_settings_reveal_hash_key_and_create_api_key(page: Page, platform, scree
     sign_in(page, platform)
     page.get_by_role("link", name="Settings").click()
     expect(page.get_by_test_id("merchant-id")).to_have_text(
-        platform.credentials["merchant_public_id"])
+        platform.credentials["merchant_public_id"]
+    )
     page.get_by_role("button", name="Reveal").click()
     expect(page.get_by_test_id("hash-key")).to_have_text(platform.credentials["hash_key"])
     page.get_by_label("New key name").fill("Checkout server")

@@ -16,8 +16,9 @@ pytestmark = pytest.mark.e2e
 
 def demo_merchant(platform) -> Merchant:
     """The seeded demo merchant (call inside the platform's app context)."""
-    return db.session.scalar(db.select(Merchant).where(
-        Merchant.public_id == platform.credentials["merchant_public_id"]))
+    return db.session.scalar(
+        db.select(Merchant).where(Merchant.public_id == platform.credentials["merchant_public_id"])
+    )
 
 
 @pytest.fixture(scope="module")
@@ -28,11 +29,15 @@ def catalog(platform):
         merchant = demo_merchant(platform)
         sftp_accounts.ensure(merchant.id, merchant.public_id)
         db.session.commit()
-        feedkit.drop(app, merchant, feedkit.feed(
-            feedkit.product_xml("E2E-TEA", name="Crème Earl Grey & Bergamot™"),
-            feedkit.product_xml("E2E-OAT", name="Oat Crunch", in_stock="0"),
-            feedkit.discontinued_xml("E2E-OLD"),
-        ))
+        feedkit.drop(
+            app,
+            merchant,
+            feedkit.feed(
+                feedkit.product_xml("E2E-TEA", name="Crème Earl Grey & Bergamot™"),
+                feedkit.product_xml("E2E-OAT", name="Oat Crunch", in_stock="0"),
+                feedkit.discontinued_xml("E2E-OLD"),
+            ),
+        )
         [run] = feeds.run_now(merchant.id)
         assert run.status == "succeeded", run.error
         db.session.remove()
@@ -42,8 +47,7 @@ def test_products_search_filter_and_overrides(page: Page, platform, catalog, scr
     sign_in(page, platform)
     page.get_by_role("link", name="Products").click()
     table = page.locator("#products-table")
-    expect(table.locator('[data-product="E2E-TEA"]')).to_contain_text(
-        "Crème Earl Grey & Bergamot™")
+    expect(table.locator('[data-product="E2E-TEA"]')).to_contain_text("Crème Earl Grey & Bergamot™")
     page.get_by_label("Search products").fill("earl")
     expect(table.locator("[data-product]")).to_have_count(1)  # htmx swapped the table
     expect(page).to_have_url(re.compile(r"/console/products/\?q=earl"))  # pushed for reload
@@ -74,8 +78,12 @@ def restore_sftp_password(platform):
     creds = platform.credentials
     with platform.app.app_context():
         merchant = demo_merchant(platform)
-        sftp_accounts.set_password(merchant.id, merchant.public_id, password=creds["sftp_password"],
-                                   actor=sftp_accounts.events.SYSTEM)
+        sftp_accounts.set_password(
+            merchant.id,
+            merchant.public_id,
+            password=creds["sftp_password"],
+            actor=sftp_accounts.events.SYSTEM,
+        )
         db.session.remove()
 
 
@@ -84,14 +92,16 @@ def test_sftp_password_is_shown_once(page: Page, platform, screenshots, restore_
     page.get_by_role("link", name="Settings").click()
     panel = page.locator("#sftp")
     expect(panel.get_by_test_id("sftp-username")).to_have_text(
-        platform.credentials["merchant_public_id"])
+        platform.credentials["merchant_public_id"]
+    )
     page.once("dialog", lambda dialog: dialog.accept())  # replacing a password asks first
     panel.get_by_role("button", name="Generate").click()
     password = page.get_by_test_id("new-sftp-password")
     expect(password).to_be_visible()
     with platform.app.app_context():
         assert sftp_accounts.DatabaseAuthenticator(platform.app).check_password(
-            platform.credentials["merchant_public_id"], password.inner_text())
+            platform.credentials["merchant_public_id"], password.inner_text()
+        )
     panel.screenshot(path=screenshots / "console-sftp-settings.png")
     page.reload()
     expect(page.get_by_test_id("new-sftp-password")).to_have_count(0)

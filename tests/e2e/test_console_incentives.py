@@ -27,7 +27,8 @@ def test_create_list_and_switch_off_an_incentive(page: Page, platform, screensho
     page.get_by_role("button", name="Create incentive").click()
     expect(page.get_by_text("Incentive created.")).to_be_visible()
     expect(page.get_by_test_id("shopper-text")).to_have_text(
-        "Shoppers will read: Save 15% on every order over $30.00")
+        "Shoppers will read: Save 15% on every order over $30.00"
+    )
     expect(page.get_by_label("Minimum subtotal", exact=True)).to_have_value("30.00")
     page.screenshot(path=screenshots / "incentive-form.png", full_page=True)
 

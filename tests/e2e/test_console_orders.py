@@ -42,12 +42,16 @@ def store(platform, demo_catalog, tmp_path_factory):
         from app.services import merchants
 
         hash_key = merchants.get_by_public_id(demo_catalog).hash_key
-    app = create_store({
-        "DEMO_DB": str(tmp_path_factory.mktemp("orders-store") / "demo.db"),
-        "SECRET_KEY": "e2e-secret", "MERCHANT_PUBLIC_ID": demo_catalog,
-        "PLATFORM_URL": platform.url, "PLATFORM_API_KEY": platform.credentials["api_key"],
-        "MERCHANT_HASH_KEY": hash_key,
-    })
+    app = create_store(
+        {
+            "DEMO_DB": str(tmp_path_factory.mktemp("orders-store") / "demo.db"),
+            "SECRET_KEY": "e2e-secret",
+            "MERCHANT_PUBLIC_ID": demo_catalog,
+            "PLATFORM_URL": platform.url,
+            "PLATFORM_API_KEY": platform.credentials["api_key"],
+            "MERCHANT_HASH_KEY": hash_key,
+        }
+    )
     # Order numbers of its own: every demo store of the session numbers from FF100001, and the
     # platform answers a second checkout with the same merchant_order_id as a repeat.
     conn = store_db.connect(app.config["DEMO_DB"])
@@ -97,9 +101,14 @@ def upcoming_order(platform) -> tuple[str, object]:
 
         merchant = merchants.get_by_public_id(platform.credentials["merchant_public_id"])
         return db.session.execute(
-            select(Order.public_id, Order.place_date).join(Customer)
-            .where(Order.merchant_id == merchant.id, Customer.merchant_user_id == USER_ID,
-                   Order.status == OrderStatus.UNSENT)).one()
+            select(Order.public_id, Order.place_date)
+            .join(Customer)
+            .where(
+                Order.merchant_id == merchant.id,
+                Customer.merchant_user_id == USER_ID,
+                Order.status == OrderStatus.UNSENT,
+            )
+        ).one()
 
 
 def run_placement(platform, as_of) -> None:
@@ -111,8 +120,9 @@ def run_placement(platform, as_of) -> None:
         placement.run_now(merchant.id, as_of=as_of)
 
 
-def test_placed_declined_and_retried_orders_in_the_console(page: Page, platform, store, worker,
-                                                            screenshots):
+def test_placed_declined_and_retried_orders_in_the_console(
+    page: Page, platform, store, worker, screenshots
+):
     subscribe(page, store)
     first, first_date = upcoming_order(platform)
 
@@ -183,10 +193,12 @@ def test_placed_declined_and_retried_orders_in_the_console(page: Page, platform,
     stale.once("dialog", lambda dialog: dialog.accept())  # "Reject this order?"
     stale.get_by_role("button", name="Reject").click()  # too late: it was placed meanwhile
     expect(stale.get_by_test_id("order-notice")).to_have_text(
-        "Not done: the order is “Placed” now; it changed since this page was loaded.")
+        "Not done: the order is “Placed” now; it changed since this page was loaded."
+    )
     expect(stale.locator("#order-live")).to_have_attribute("data-status", "5")
     stale.locator("#order-live .order-status").screenshot(
-        path=screenshots / "console-order-conflict.png")
+        path=screenshots / "console-order-conflict.png"
+    )
     stale.close()
 
     page.goto(f"{platform.url}/console/placement/runs")

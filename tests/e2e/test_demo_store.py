@@ -27,12 +27,14 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="module")
 def store_url(tmp_path_factory):
-    app = create_app({
-        "DEMO_DB": str(tmp_path_factory.mktemp("demo-store") / "demo.db"),
-        "MERCHANT_PUBLIC_ID": MERCHANT_ID,
-        "PLATFORM_URL": PLATFORM_URL,
-        "SECRET_KEY": "e2e-secret",
-    })
+    app = create_app(
+        {
+            "DEMO_DB": str(tmp_path_factory.mktemp("demo-store") / "demo.db"),
+            "MERCHANT_PUBLIC_ID": MERCHANT_ID,
+            "PLATFORM_URL": PLATFORM_URL,
+            "SECRET_KEY": "e2e-secret",
+        }
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)  # port 0: the OS picks a free one
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -44,8 +46,10 @@ def store_url(tmp_path_factory):
 @pytest.fixture
 def shop(page: Page, store_url):
     # The platform isn't running in this test: answer its scripts with an empty body.
-    page.route(f"{PLATFORM_URL}/**", lambda route: route.fulfill(
-        status=200, content_type="application/javascript", body=""))
+    page.route(
+        f"{PLATFORM_URL}/**",
+        lambda route: route.fulfill(status=200, content_type="application/javascript", body=""),
+    )
     return page
 
 

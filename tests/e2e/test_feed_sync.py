@@ -20,15 +20,17 @@ RUN_SECONDS = 30_000  # ms: a worker picks the job up and ingests 13 products we
 def store_url(platform, drop_site, tmp_path_factory):
     """The demo store, configured from the seeded credentials as ``make run`` configures it."""
     creds = platform.credentials
-    app = create_app({
-        "DEMO_DB": str(tmp_path_factory.mktemp("feed-store") / "demo.db"),
-        "SECRET_KEY": "e2e-secret",
-        "MERCHANT_PUBLIC_ID": creds["merchant_public_id"],
-        "PLATFORM_URL": platform.url,
-        "SFTP_USERNAME": creds["sftp_username"],
-        "SFTP_PASSWORD": creds["sftp_password"],
-        "SFTP_PORT": drop_site.port,  # seeded as 2222; the test's drop site has a free port
-    })
+    app = create_app(
+        {
+            "DEMO_DB": str(tmp_path_factory.mktemp("feed-store") / "demo.db"),
+            "SECRET_KEY": "e2e-secret",
+            "MERCHANT_PUBLIC_ID": creds["merchant_public_id"],
+            "PLATFORM_URL": platform.url,
+            "SFTP_USERNAME": creds["sftp_username"],
+            "SFTP_PASSWORD": creds["sftp_password"],
+            "SFTP_PORT": drop_site.port,  # seeded as 2222; the test's drop site has a free port
+        }
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     app.config["STORE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -39,7 +41,8 @@ def store_url(platform, drop_site, tmp_path_factory):
 
 
 def test_sync_catalog_then_run_now_fills_the_platform_catalog(
-        page: Page, platform, store_url, worker, screenshots):
+    page: Page, platform, store_url, worker, screenshots
+):
     merchant_id = platform.credentials["merchant_public_id"]
     file_name = f"{merchant_id}.Products.xml"
 
@@ -51,7 +54,8 @@ def test_sync_catalog_then_run_now_fills_the_platform_catalog(
     expect(confirmation).to_contain_text(f"Uploaded {file_name} ({PRODUCTS} products) at ")
     expect(confirmation).to_contain_text("Perennial ingests it at the next :00 or :30")
     expect(confirmation.get_by_role("link", name="the console")).to_have_attribute(
-        "href", f"{platform.url}/console/feeds/")
+        "href", f"{platform.url}/console/feeds/"
+    )
     expect(page.locator(".fingerprint")).to_have_text(re.compile(r"^SHA256:"))
     page.screenshot(path=screenshots / "store-admin-synced.png", full_page=True)
 
@@ -72,11 +76,15 @@ def test_sync_catalog_then_run_now_fills_the_platform_catalog(
     expect(report.get_by_role("link", name="Download report (CSV)")).to_be_visible()
     page.screenshot(path=screenshots / "feed-run-report.png", full_page=True)
 
-    for product_id, name in (("FF3050104", "PawPure™ Pine Cat Litter, 20 lb"),
-                             ("FF2040101", "Café Crème Coffee Beans, 12 oz"),
-                             ("FF3050101", "Salmon & Sweet Potato Dog Food, 12 lb")):
-        response = page.request.get(f"{platform.url}/products/{product_id}/",
-                                    headers={"x-api-key": platform.credentials["api_key"]})
+    for product_id, name in (
+        ("FF3050104", "PawPure™ Pine Cat Litter, 20 lb"),
+        ("FF2040101", "Café Crème Coffee Beans, 12 oz"),
+        ("FF3050101", "Salmon & Sweet Potato Dog Food, 12 lb"),
+    ):
+        response = page.request.get(
+            f"{platform.url}/products/{product_id}/",
+            headers={"x-api-key": platform.credentials["api_key"]},
+        )
         assert response.status == 200, response.text()
         product = response.json()
         assert product["name"] == name

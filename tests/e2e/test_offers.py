@@ -36,11 +36,14 @@ def serve(app) -> tuple[str, object]:
 
 @pytest.fixture(scope="module")
 def store_url(platform, demo_catalog, tmp_path_factory):
-    store = create_store({
-        "DEMO_DB": str(tmp_path_factory.mktemp("offers-store") / "demo.db"),
-        "SECRET_KEY": "e2e-secret", "MERCHANT_PUBLIC_ID": demo_catalog,
-        "PLATFORM_URL": platform.url,
-    })
+    store = create_store(
+        {
+            "DEMO_DB": str(tmp_path_factory.mktemp("offers-store") / "demo.db"),
+            "SECRET_KEY": "e2e-secret",
+            "MERCHANT_PUBLIC_ID": demo_catalog,
+            "PLATFORM_URL": platform.url,
+        }
+    )
     url, server = serve(store)
     store.config["STORE_URL"] = url
     allow_origin(platform, url)
@@ -66,8 +69,7 @@ def layout_shift(page: Page) -> float:
     })""")
 
 
-def test_shopper_opts_in_and_the_choice_follows_them(page: Page, platform, store_url,
-                                                     screenshots):
+def test_shopper_opts_in_and_the_choice_follows_them(page: Page, platform, store_url, screenshots):
     offer_requests = []
     page.on("request", lambda r: "/offers/" in r.url and offer_requests.append(r.url))
     page.goto(f"{store_url}/products/{COFFEE}")
@@ -106,13 +108,26 @@ def test_shopper_opts_in_and_the_choice_follows_them(page: Page, platform, store
     session_id = session_cookie(page)
     assert session_id.startswith(f"{platform.credentials['merchant_public_id']}.")
     offer_id = offer.get_attribute("data-og-offer")
-    t12 = [{"product": COFFEE, "subscription_info": {"components": []},
-            "tracking_override": {"offer": offer_id, "every": 4, "every_period": 2,
-                                  "session_id": session_id}}]
+    t12 = [
+        {
+            "product": COFFEE,
+            "subscription_info": {"components": []},
+            "tracking_override": {
+                "offer": offer_id,
+                "every": 4,
+                "every_period": 2,
+                "session_id": session_id,
+            },
+        }
+    ]
     assert optins(page) == t12
     [item] = requests.get(f"{platform.url}/carts/{session_id}/", timeout=5).json()["items"]
     assert (item["id"], item["every"], item["every_period"], item["offer_id"]) == (
-        COFFEE, 4, 2, offer_id)
+        COFFEE,
+        4,
+        2,
+        offer_id,
+    )
     assert len(item["incentives"]["initial"]) == 1 and len(item["incentives"]["ongoing"]) == 2
 
     page.get_by_role("button", name="Add to cart").click()
@@ -189,8 +204,9 @@ HOST_PAGES = {
       <og-offer product="{tea}" location="cart"></og-offer>
       <og-offer product="{coffee}" location="qv" type="toggle"></og-offer>
     """,
-    "many": "".join(f'<og-offer product="{{coffee}}" location="qv{i}"></og-offer>'
-                    for i in range(60)),
+    "many": "".join(
+        f'<og-offer product="{{coffee}}" location="qv{i}"></og-offer>' for i in range(60)
+    ),
     "later": """
       <div id="slot"></div>
       <button id="add" onclick="
@@ -224,9 +240,11 @@ def host(platform, demo_catalog):
         body = HOST_PAGES[name].replace("{coffee}", COFFEE).replace("{tea}", TEA)
         loader = f'<script src="{script}"></script>'
         twice = loader if name == "twice" else ""
-        return (f"<!doctype html><html><head><meta charset=utf-8>"
-                f"<script>window.before = Object.keys(window);</script>{loader}{twice}</head>"
-                f"<body>{body}</body></html>")
+        return (
+            f"<!doctype html><html><head><meta charset=utf-8>"
+            f"<script>window.before = Object.keys(window);</script>{loader}{twice}</head>"
+            f"<body>{body}</body></html>"
+        )
 
     url, server = serve(app)
     allow_origin(platform, url)
@@ -279,7 +297,8 @@ def test_loader_twice_and_one_global(page: Page, host):
     assert len(batches) == 1  # three offers, one request
     expect(page.locator("style[data-og-offers]")).to_have_count(1)
     added = page.evaluate(
-        "Object.keys(window).filter(k => !window.before.includes(k) && k !== 'before')")
+        "Object.keys(window).filter(k => !window.before.includes(k) && k !== 'before')"
+    )
     assert added == ["og"]
 
 

@@ -30,12 +30,16 @@ def store_url(platform, demo_catalog, tmp_path_factory):
         from app.services import merchants
 
         hash_key = merchants.get_by_public_id(demo_catalog).hash_key
-    store = create_store({
-        "DEMO_DB": str(tmp_path_factory.mktemp("purchase-store") / "demo.db"),
-        "SECRET_KEY": "e2e-secret", "MERCHANT_PUBLIC_ID": demo_catalog,
-        "PLATFORM_URL": platform.url, "PLATFORM_API_KEY": creds["api_key"],
-        "MERCHANT_HASH_KEY": hash_key,
-    })
+    store = create_store(
+        {
+            "DEMO_DB": str(tmp_path_factory.mktemp("purchase-store") / "demo.db"),
+            "SECRET_KEY": "e2e-secret",
+            "MERCHANT_PUBLIC_ID": demo_catalog,
+            "PLATFORM_URL": platform.url,
+            "PLATFORM_API_KEY": creds["api_key"],
+            "MERCHANT_HASH_KEY": hash_key,
+        }
+    )
     server = make_server("127.0.0.1", 0, store, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://localhost:{server.server_port}"
@@ -45,8 +49,7 @@ def store_url(platform, demo_catalog, tmp_path_factory):
     server.shutdown()
 
 
-def test_opt_in_checkout_confirmation_and_console(page: Page, platform, store_url,
-                                                   screenshots):
+def test_opt_in_checkout_confirmation_and_console(page: Page, platform, store_url, screenshots):
     page.goto(f"{store_url}/products/{COFFEE}")
     page.get_by_label("Subscribe and save 10%").check()
     expect(page.locator("og-offer")).to_have_attribute("subscribed", "")
@@ -57,7 +60,8 @@ def test_opt_in_checkout_confirmation_and_console(page: Page, platform, store_ur
     expect(page.locator("og-offer .og-offer")).to_be_visible()
     page.get_by_role("button", name="Add to cart").click()
     expect(page.locator(".cart-line__plan--sub")).to_have_text(
-        "Subscription · delivered every 6 weeks")
+        "Subscription · delivered every 6 weeks"
+    )
 
     page.get_by_role("link", name="Checkout").click()
     page.get_by_label("Email").fill("maya.okafor@example.com")

@@ -36,10 +36,13 @@ def fleet(app, database_url, tmp_path, monkeypatch, request):
 @pytest.fixture
 def figures(request):
     """Note a scenario's figures for the closing summary."""
+
     def note(**values) -> None:
-        FIGURES.append(f"{request.node.name}: "
-                       + "; ".join(f"{name.replace('_', ' ')} {value}"
-                                   for name, value in values.items()))
+        FIGURES.append(
+            f"{request.node.name}: "
+            + "; ".join(f"{name.replace('_', ' ')} {value}" for name, value in values.items())
+        )
+
     return note
 
 

@@ -28,11 +28,20 @@ class Fleet:
     def __init__(self, app: Flask, database_url: str, folder: Path, **config: object) -> None:
         self.folder = folder
         self.procs: list[subprocess.Popen] = []
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("TEST_", "PERENNIAL_", "SMTP_"))}
-        env.update({"DATABASE_URL": database_url, "REDIS_URL": app.config["REDIS_URL"],
-                    "SECRET_KEY": app.config["SECRET_KEY"], "PERENNIAL_INSTANCE": str(folder),
-                    "PYTHONUNBUFFERED": "1"})
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("TEST_", "PERENNIAL_", "SMTP_"))
+        }
+        env.update(
+            {
+                "DATABASE_URL": database_url,
+                "REDIS_URL": app.config["REDIS_URL"],
+                "SECRET_KEY": app.config["SECRET_KEY"],
+                "PERENNIAL_INSTANCE": str(folder),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         # Config for the children, e.g. PLACEMENT_LEASE_MARGIN_SECONDS=1 (Flask reads
         # PERENNIAL_<NAME> as JSON).
         env.update({f"PERENNIAL_{name}": str(value) for name, value in config.items()})
@@ -41,9 +50,15 @@ class Fleet:
     def start(self, *args: str, name: str) -> subprocess.Popen:
         """Start ``flask --app wsgi <args>`` in its own session, output to ``<name>.log``."""
         with open(self.folder / f"{name}.log", "wb") as log:
-            proc = subprocess.Popen([str(FLASK), "--app", "wsgi", *args], cwd=ROOT,  # noqa: S603
-                                    env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(  # noqa: S603 - our venv's flask
+                [str(FLASK), "--app", "wsgi", *args],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         self.procs.append(proc)
         return proc
 
@@ -109,6 +124,7 @@ class Fleet:
         return (self.folder / f"{name}.log").read_text(errors="replace")
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
-                         for p in sorted(self.folder.glob("*.log")))
-
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+            for p in sorted(self.folder.glob("*.log"))
+        )

@@ -44,8 +44,9 @@ pytestmark = pytest.mark.slow
 
 PLACED, UNKNOWN = OrderStatus.SUCCESS, OrderStatus.OUTCOME_UNKNOWN
 STAFF = events.Actor("staff", "1", "test")
-DEDUPES = pytest.mark.parametrize("dedupes", [False, True],
-                                  ids=["official-receiver", "demo-store-dedupes"])
+DEDUPES = pytest.mark.parametrize(
+    "dedupes", [False, True], ids=["official-receiver", "demo-store-dedupes"]
+)
 _users = itertools.count(1)
 
 
@@ -53,13 +54,15 @@ _users = itertools.count(1)
 
 
 @contextlib.contextmanager
-def placing(folder: Path, *, dedupes: bool,
-            **settings) -> Iterator[tuple[Merchant, storekit.Store | storekit.DemoStore]]:
+def placing(
+    folder: Path, *, dedupes: bool, **settings
+) -> Iterator[tuple[Merchant, storekit.Store | storekit.DemoStore]]:
     """A merchant placing at any hour, to the demo store (which deduplicates, and the merchant
     says so) or to a counting store that does not (like the official receivers)."""
     merchant = make_placing_merchant(None, placement_hour=0, endpoint_dedupes=dedupes, **settings)
-    endpoint = (storekit.demo_store(folder, merchant.public_id, T1_KEY) if dedupes
-                else storekit.store())
+    endpoint = (
+        storekit.demo_store(folder, merchant.public_id, T1_KEY) if dedupes else storekit.store()
+    )
     with endpoint as store:
         if not dedupes:
             store.numbered = True  # each order it creates gets its own orderId
@@ -74,12 +77,19 @@ def seed(merchant: Merchant, n: int, store: object = None) -> list[int]:
     day = placement.local_today(merchant, utcnow()) - timedelta(days=1)
     if not isinstance(store, storekit.DemoStore):
         return [make_due_order(merchant, day).id for _ in range(n)]
-    product = make_product(merchant, "FF2040101", name="Café Crème Coffee Beans, 12 oz",
-                           price_minor=1650, sku="81020401011")
+    product = make_product(
+        merchant,
+        "FF2040101",
+        name="Café Crème Coffee Beans, 12 oz",
+        price_minor=1650,
+        sku="81020401011",
+    )
     users = [f"FT{next(_users):08d}" for _ in range(n)]
     store.add_customers(users)
-    return [make_due_order(merchant, day, product=product, user_id=user,
-                           token="tok_visa_4242").id for user in users]
+    return [
+        make_due_order(merchant, day, product=product, user_id=user, token="tok_visa_4242").id
+        for user in users
+    ]
 
 
 # -- counted at the store ----------------------------------------------------------------------
@@ -103,17 +113,21 @@ def per_cycle(posts: list[storekit.Received]) -> Counter:
     rows = db.session.execute(
         select(Order.public_id, Subscription.public_id, OrderItem.cycle)
         .join(OrderItem, OrderItem.order_id == Order.id)
-        .join(Subscription, Subscription.id == OrderItem.subscription_id))
+        .join(Subscription, Subscription.id == OrderItem.subscription_id)
+    )
     cycle = {(order, sub): n for order, sub, n in rows}
-    return Counter((sub, cycle[(post.order_public_id, sub)])
-                   for post in posts for sub in post.subscriptions)
+    return Counter(
+        (sub, cycle[(post.order_public_id, sub)]) for post in posts for sub in post.subscriptions
+    )
 
 
 def one_each(order_ids: list[int]) -> Counter:
     """Exactly one store order for each subscription cycle in these orders."""
-    rows = db.session.execute(select(Subscription.public_id, OrderItem.cycle)
-                              .join(OrderItem, OrderItem.subscription_id == Subscription.id)
-                              .where(OrderItem.order_id.in_(order_ids)))
+    rows = db.session.execute(
+        select(Subscription.public_id, OrderItem.cycle)
+        .join(OrderItem, OrderItem.subscription_id == Subscription.id)
+        .where(OrderItem.order_id.in_(order_ids))
+    )
     return Counter({(sub, n): 1 for sub, n in rows})
 
 
@@ -127,24 +141,34 @@ def posts_of(store, order_id: int) -> int:
 
 def statuses(order_ids: list[int]) -> list[int]:
     db.session.rollback()  # read what the other processes committed
-    found = dict(db.session.execute(select(Order.id, Order.status)
-                                    .where(Order.id.in_(order_ids))).all())
+    found = dict(
+        db.session.execute(select(Order.id, Order.status).where(Order.id.in_(order_ids))).all()
+    )
     return [found[order_id] for order_id in order_ids]
 
 
 def outcomes(order_id: int) -> list[str]:
     """The ledger's outcome of each attempt, in order."""
     db.session.rollback()
-    return list(db.session.scalars(select(PlacementAttempt.outcome)
-                                   .where(PlacementAttempt.order_id == order_id)
-                                   .order_by(PlacementAttempt.attempt)))
+    return list(
+        db.session.scalars(
+            select(PlacementAttempt.outcome)
+            .where(PlacementAttempt.order_id == order_id)
+            .order_by(PlacementAttempt.attempt)
+        )
+    )
 
 
 def next_orders(order_ids: list[int]) -> Counter:
     """How many cycle-3 items each of these orders' subscriptions has (its next order)."""
     subs = select(OrderItem.subscription_id).where(OrderItem.order_id.in_(order_ids))
-    return Counter(db.session.scalars(select(OrderItem.subscription_id).where(
-        OrderItem.subscription_id.in_(subs), OrderItem.cycle == 3)))
+    return Counter(
+        db.session.scalars(
+            select(OrderItem.subscription_id).where(
+                OrderItem.subscription_id.in_(subs), OrderItem.cycle == 3
+            )
+        )
+    )
 
 
 def one_next_order_each(order_ids: list[int]) -> bool:
@@ -155,8 +179,11 @@ def one_next_order_each(order_ids: list[int]) -> bool:
 def in_flight(order_ids: list[int]) -> tuple[int, int]:
     """The order being sent (its ledger row is still "sending") and the pid sending it."""
     db.session.rollback()
-    attempt = db.session.scalar(select(PlacementAttempt).where(
-        PlacementAttempt.order_id.in_(order_ids), PlacementAttempt.outcome == "sending"))
+    attempt = db.session.scalar(
+        select(PlacementAttempt).where(
+            PlacementAttempt.order_id.in_(order_ids), PlacementAttempt.outcome == "sending"
+        )
+    )
     return attempt.order_id, int(attempt.worker.rsplit(":", 1)[1])
 
 
@@ -198,8 +225,12 @@ def ended(pid: int) -> bool:
 
 def start_run(merchant: Merchant) -> PlacementRun:
     """A run started by hand (its own slot): recovery, then its batches queued for workers."""
-    return placement.start(merchant.id, trigger="console",
-                           as_of=placement.local_today(merchant, utcnow()), now=utcnow())
+    return placement.start(
+        merchant.id,
+        trigger="console",
+        as_of=placement.local_today(merchant, utcnow()),
+        now=utcnow(),
+    )
 
 
 def cli_run(fleet, merchant: Merchant, name: str) -> str:
@@ -211,7 +242,8 @@ def cli_run(fleet, merchant: Merchant, name: str) -> str:
 
 
 def test_four_workers_two_cron_fires_and_overlapping_runs_place_each_cycle_once(
-        app, fleet, tmp_path, figures):
+    app, fleet, tmp_path, figures
+):
     n = 100  # two batches of 50 for each run that queues them
     with placing(tmp_path, dedupes=False, order_timeout_seconds=5) as (merchant, store):
         order_ids = seed(merchant, n)
@@ -220,34 +252,47 @@ def test_four_workers_two_cron_fires_and_overlapping_runs_place_each_cycle_once(
         for _ in range(2):  # two `rq cron` processes fire the same hour's placement job
             queue.enqueue("app.jobs.placement.schedule")
         start_run(merchant)  # a run started by hand, in its own slot, for the same workers
-        clis = [fleet.start("placement", "run", "--merchant", merchant.public_id,
-                            name=f"cli{i}") for i in (1, 2)]  # and two CLI runs at once
+        clis = [
+            fleet.start("placement", "run", "--merchant", merchant.public_id, name=f"cli{i}")
+            for i in (1, 2)
+        ]  # and two CLI runs at once
         assert [cli.wait(60) for cli in clis] == [0, 0], fleet.logs()
         wait_until(settled(order_ids, PLACED), "every order placed", timeout=60)
         took = time.monotonic() - began
 
         assert len(store.received) == n  # each order sent once: none twice, none lost
         assert per_cycle(store_orders(store)) == one_each(order_ids)
-        runs = dict(db.session.execute(select(PlacementRun.trigger, func.count())
-                                       .group_by(PlacementRun.trigger)).all())
+        runs = dict(
+            db.session.execute(
+                select(PlacementRun.trigger, func.count()).group_by(PlacementRun.trigger)
+            ).all()
+        )
         if utcnow().hour == hour:  # else the two fires may have fallen in two hours
             assert runs == {"cron": 1, "console": 1, "cli": 2}  # the second fire: refused
         assert set(db.session.scalars(select(PlacementRun.status))) == {"finished"}
-        ledger = dict(db.session.execute(select(PlacementAttempt.outcome, func.count())
-                                         .group_by(PlacementAttempt.outcome)).all())
+        ledger = dict(
+            db.session.execute(
+                select(PlacementAttempt.outcome, func.count()).group_by(PlacementAttempt.outcome)
+            ).all()
+        )
         assert ledger == {"success": n}
         assert set(db.session.scalars(select(Order.tries).where(Order.id.in_(order_ids)))) == {1}
         assert one_next_order_each(order_ids)
         senders = Counter(db.session.scalars(select(PlacementAttempt.worker)))
-        figures(posts=len(store.received), store_orders=len(store.created),
-                status_5=statuses(order_ids).count(PLACED), sending_processes=len(senders),
-                orders_per_process=sorted(senders.values(), reverse=True),
-                seconds=round(took, 1))
+        figures(
+            posts=len(store.received),
+            store_orders=len(store.created),
+            status_5=statuses(order_ids).count(PLACED),
+            sending_processes=len(senders),
+            orders_per_process=sorted(senders.values(), reverse=True),
+            seconds=round(took, 1),
+        )
 
 
 @DEDUPES
 def test_a_worker_killed_mid_request_is_recovered_after_its_lease(
-        app, fleet, tmp_path, figures, dedupes):
+    app, fleet, tmp_path, figures, dedupes
+):
     with placing(tmp_path, dedupes=dedupes, order_timeout_seconds=1) as (merchant, store):
         order_ids = seed(merchant, 3, store)
         store.gate.hold = 1  # the store creates the first order, then does not answer
@@ -286,14 +331,19 @@ def test_a_worker_killed_mid_request_is_recovered_after_its_lease(
             orders.act(merchant.id, victim_order.public_id, "confirm", actor=STAFF)
         assert per_cycle(store_orders(store)) == one_each(order_ids)
         assert one_next_order_each(order_ids)
-        figures(posts=len(store.received), store_orders=len(store_orders(store)),
-                killed_order=f"ledger {outcomes(victim)}, status {recovered} after recovery",
-                seconds=round(took, 1), recovery_run=report.strip().rsplit(": ", 1)[-1])
+        figures(
+            posts=len(store.received),
+            store_orders=len(store_orders(store)),
+            killed_order=f"ledger {outcomes(victim)}, status {recovered} after recovery",
+            seconds=round(took, 1),
+            recovery_run=report.strip().rsplit(": ", 1)[-1],
+        )
 
 
 @DEDUPES
 def test_a_store_that_creates_the_order_then_stalls_past_the_timeout(
-        app, fleet, tmp_path, figures, dedupes):
+    app, fleet, tmp_path, figures, dedupes
+):
     with placing(tmp_path, dedupes=dedupes, order_timeout_seconds=1) as (merchant, store):
         [order_id] = seed(merchant, 1, store)
         store.stall_after.append(3.0)  # creates the order at once, answers after 3 s
@@ -308,8 +358,7 @@ def test_a_store_that_creates_the_order_then_stalls_past_the_timeout(
         took = time.monotonic() - began
         order = db.session.get(Order, order_id)
         if dedupes:
-            assert statuses([order_id]) == [PLACED] and outcomes(order_id) == ["unknown",
-                                                                              "success"]
+            assert statuses([order_id]) == [PLACED] and outcomes(order_id) == ["unknown", "success"]
             assert [r.order_public_id for r in store.received] == [order.public_id] * 2
             assert order.order_merchant_id == store.orders()[order.public_id]
             assert store.deliveries() == ["accepted", "repeat"]
@@ -317,13 +366,18 @@ def test_a_store_that_creates_the_order_then_stalls_past_the_timeout(
             assert statuses([order_id]) == [UNKNOWN] and outcomes(order_id) == ["unknown"]
             assert len(store.received) == 1  # not sent again by itself
         assert per_cycle(store_orders(store)) == one_each([order_id])
-        figures(posts=len(store.received), store_orders=len(store_orders(store)),
-                statuses=f"{after_timeout[0]} after the timeout, {statuses([order_id])[0]} "
-                         "after the next run", seconds=round(took, 1))
+        figures(
+            posts=len(store.received),
+            store_orders=len(store_orders(store)),
+            statuses=f"{after_timeout[0]} after the timeout, {statuses([order_id])[0]} "
+            "after the next run",
+            seconds=round(took, 1),
+        )
 
 
 def test_send_now_while_a_card_retry_is_being_placed_sends_it_once_more(
-        app, fleet, tmp_path, figures):
+    app, fleet, tmp_path, figures
+):
     n = 10
     with placing(tmp_path, dedupes=False, order_timeout_seconds=2) as (merchant, store):
         order_ids = seed(merchant, n)
@@ -331,8 +385,11 @@ def test_send_now_while_a_card_retry_is_being_placed_sends_it_once_more(
         placement.run_now(merchant.id)  # every card declined: retry in 3 days (status 18)
         assert statuses(order_ids) == [OrderStatus.CREDIT_CARD_RETRY] * n
         # The retry day has come and its run is placing them when staff press "send now".
-        db.session.execute(update(Order).where(Order.id.in_(order_ids))
-                           .values(next_attempt_at=utcnow() - timedelta(minutes=1)))
+        db.session.execute(
+            update(Order)
+            .where(Order.id.in_(order_ids))
+            .values(next_attempt_at=utcnow() - timedelta(minutes=1))
+        )
         db.session.commit()
         store.replies(storekit.success())
         store.stall_seconds = 0.2
@@ -342,8 +399,9 @@ def test_send_now_while_a_card_retry_is_being_placed_sends_it_once_more(
         pressed = refused = 0
         for order_id in reversed(order_ids):  # from the end of the run's batch to its start
             try:
-                orders.act(merchant.id, db.session.get(Order, order_id).public_id, "send_now",
-                           actor=STAFF)
+                orders.act(
+                    merchant.id, db.session.get(Order, order_id).public_id, "send_now", actor=STAFF
+                )
             except Conflict:  # it is being placed, or placed: nothing to do twice
                 refused += 1
             else:
@@ -356,12 +414,16 @@ def test_send_now_while_a_card_retry_is_being_placed_sends_it_once_more(
         assert [posts_of(store, order_id) for order_id in order_ids] == [2] * n
         assert len(store.created) == n
         assert per_cycle(store_orders(store)) == one_each(order_ids)
-        assert {tuple(outcomes(order_id)) for order_id in order_ids} == {("declined",
-                                                                           "success")}
+        assert {tuple(outcomes(order_id)) for order_id in order_ids} == {("declined", "success")}
         assert pressed and refused  # both sides of the race happened
-        figures(posts=len(store.received), store_orders=len(store.created),
-                send_now_accepted=pressed, send_now_refused=refused,
-                statuses=Counter(statuses(order_ids)), seconds=round(took, 1))
+        figures(
+            posts=len(store.received),
+            store_orders=len(store.created),
+            send_now_accepted=pressed,
+            send_now_refused=refused,
+            statuses=Counter(statuses(order_ids)),
+            seconds=round(took, 1),
+        )
 
 
 def test_a_subscription_cancelled_while_its_order_is_in_flight(app, fleet, tmp_path, figures):
@@ -385,13 +447,18 @@ def test_a_subscription_cancelled_while_its_order_is_in_flight(app, fleet, tmp_p
         assert next_orders([order_id]) == Counter()  # no next order for a cancelled one
         db.session.refresh(sub)
         assert sub.iteration == 2 and not sub.live  # the order it had sent counts
-        figures(posts=len(store.received), store_orders=len(store.created),
-                status=statuses([order_id])[0], next_orders=0)
+        figures(
+            posts=len(store.received),
+            store_orders=len(store.created),
+            status=statuses([order_id])[0],
+            next_orders=0,
+        )
 
 
 @DEDUPES
 def test_a_worker_frozen_past_its_lease_answers_late_without_a_second_order(
-        app, fleet, tmp_path, figures, dedupes):
+    app, fleet, tmp_path, figures, dedupes
+):
     """Frozen on the first order of its batch (so within its job's timeout, a lease per order:
     frozen past that too, RQ ends the job as it wakes and the late reply is never read)."""
     with placing(tmp_path, dedupes=dedupes, order_timeout_seconds=1) as (merchant, store):
@@ -413,12 +480,16 @@ def test_a_worker_frozen_past_its_lease_answers_late_without_a_second_order(
         wait_until(lambda: quiet() and outcomes(frozen)[0] == "success", "the late reply")
         assert statuses(order_ids) == [PLACED] * 3  # the late SUCCESS settled "unknown"
         assert posts_of(store, frozen) == (2 if dedupes else 1) and len(store.received) == (
-            4 if dedupes else 3)
+            4 if dedupes else 3
+        )
         assert per_cycle(store_orders(store)) == one_each(order_ids)
         assert one_next_order_each(order_ids)
-        figures(posts=len(store.received), store_orders=len(store_orders(store)),
-                frozen_order=f"status {recovered} after recovery, {statuses([frozen])[0]} "
-                             f"after the late reply, ledger {outcomes(frozen)}")
+        figures(
+            posts=len(store.received),
+            store_orders=len(store_orders(store)),
+            frozen_order=f"status {recovered} after recovery, {statuses([frozen])[0]} "
+            f"after the late reply, ledger {outcomes(frozen)}",
+        )
 
 
 def test_a_placement_job_may_run_a_lease_for_each_of_its_orders(app, tmp_path):
@@ -430,8 +501,7 @@ def test_a_placement_job_may_run_a_lease_for_each_of_its_orders(app, tmp_path):
         placement.place_soon(order_ids[0])
         jobs = queue.get_queue().jobs
         lease = placement.lease_for(merchant).total_seconds()  # 2 x 15 s + 60 s
-        sizes = [len(job.args[1]) if job.func_name.endswith("place_batch") else 1
-                 for job in jobs]
+        sizes = [len(job.args[1]) if job.func_name.endswith("place_batch") else 1 for job in jobs]
         assert sizes == [placement.BATCH_SIZE, 1, 1]
         assert [job.timeout for job in jobs] == [size * lease + 1 for size in sizes]
         assert store.received == []
@@ -439,7 +509,8 @@ def test_a_placement_job_may_run_a_lease_for_each_of_its_orders(app, tmp_path):
 
 @pytest.mark.parametrize("waits_at", ["items", "ledger"])
 def test_a_worker_stalled_between_its_claim_and_its_send_past_its_lease_sends_once(
-        app, fleet, tmp_path, database_url, figures, waits_at):
+    app, fleet, tmp_path, database_url, figures, waits_at
+):
     """The worker claims the first order of its batch, then waits for a lock past the lease
     (not past its job's timeout: a lease for each order of the batch) while a new run recovers
     the order. ``items``: a long transaction holds the order's items, which the worker prices
@@ -448,8 +519,10 @@ def test_a_worker_stalled_between_its_claim_and_its_send_past_its_lease_sends_on
     nothing the recovery needs: the recovery run sends, and the worker, when it gets on, finds
     its claim gone and sends nothing."""
     if not database_url.startswith("postgresql"):
-        pytest.skip("needs a row lock to stall the worker after its claim (SQLite has one "
-                    "writer lock, which would stall the claim itself)")
+        pytest.skip(
+            "needs a row lock to stall the worker after its claim (SQLite has one "
+            "writer lock, which would stall the claim itself)"
+        )
     with placing(tmp_path, dedupes=False, order_timeout_seconds=1) as (merchant, store):
         order_ids = seed(merchant, 5)
         first = order_ids[0]
@@ -458,20 +531,26 @@ def test_a_worker_stalled_between_its_claim_and_its_send_past_its_lease_sends_on
             db.session.commit()  # so the worker writes the order's new price under its claim
         with db.engine.connect() as blocker:
             if waits_at == "items":
-                blocker.execute(select(OrderItem.id).where(OrderItem.order_id == first)
-                                .with_for_update())
+                blocker.execute(
+                    select(OrderItem.id).where(OrderItem.order_id == first).with_for_update()
+                )
             else:  # an uncommitted row with the key the worker's ledger row will have
-                blocker.execute(insert(PlacementAttempt).values(
-                    merchant_id=merchant.id, order_id=first, attempt=1, sent_at=utcnow()))
+                blocker.execute(
+                    insert(PlacementAttempt).values(
+                        merchant_id=merchant.id, order_id=first, attempt=1, sent_at=utcnow()
+                    )
+                )
             fleet.workers(1)
             start_run(merchant)
-            wait_until(lambda: statuses([first]) == [OrderStatus.PENDING_PLACEMENT]
-                       and lock_waits() == 1, "the claim, then the wait for the lock")
+            wait_until(
+                lambda: statuses([first]) == [OrderStatus.PENDING_PLACEMENT] and lock_waits() == 1,
+                "the claim, then the wait for the lock",
+            )
             sleep_past_lease(first)  # the lease ends; the worker still waits
-            recovery = fleet.start("placement", "run", "--merchant", merchant.public_id,
-                                   name="recovery")
-            wait_until(lambda: lock_waits() == 2 or recovery.poll() is not None,
-                       "the recovery run")
+            recovery = fleet.start(
+                "placement", "run", "--merchant", merchant.public_id, name="recovery"
+            )
+            wait_until(lambda: lock_waits() == 2 or recovery.poll() is not None, "the recovery run")
             blocker.rollback()
         assert recovery.wait(30) == 0, fleet.logs()
         wait_until(settled(order_ids, PLACED), "every order placed")
@@ -479,16 +558,27 @@ def test_a_worker_stalled_between_its_claim_and_its_send_past_its_lease_sends_on
         assert per_cycle(store_orders(store)) == one_each(order_ids)
         assert one_next_order_each(order_ids)
         assert outcomes(first) == ["success"]
-        sender = int(db.session.scalar(select(PlacementAttempt.worker).where(
-            PlacementAttempt.order_id == first)).rsplit(":", 1)[1])
+        sender = int(
+            db.session.scalar(
+                select(PlacementAttempt.worker).where(PlacementAttempt.order_id == first)
+            ).rsplit(":", 1)[1]
+        )
         assert (sender == recovery.pid) == (waits_at == "ledger")
-        figures(posts=len(store.received), store_orders=len(store.created),
-                statuses=Counter(statuses(order_ids)), ledger_of_the_stalled_order=outcomes(first),
-                sent_by="the recovery run" if sender == recovery.pid else "the stalled worker")
+        figures(
+            posts=len(store.received),
+            store_orders=len(store.created),
+            statuses=Counter(statuses(order_ids)),
+            ledger_of_the_stalled_order=outcomes(first),
+            sent_by="the recovery run" if sender == recovery.pid else "the stalled worker",
+        )
 
 
 def lock_waits() -> int:
     """Sessions of this database waiting for a lock (PostgreSQL)."""
     db.session.rollback()
-    return db.session.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                                  "current_database() AND wait_event_type = 'Lock'"))
+    return db.session.scalar(
+        text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+            "current_database() AND wait_event_type = 'Lock'"
+        )
+    )

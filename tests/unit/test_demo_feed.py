@@ -20,15 +20,18 @@ STORE = "http://127.0.0.1:5001"
 
 def link_for(origin: str) -> feed.Link:
     """Build store URLs the way the store's routes do, without an app."""
-    paths = {"shop.product": "/products/{product_id}",
-             "shop.image": "/img/products/{product_id}.svg"}
+    paths = {
+        "shop.product": "/products/{product_id}",
+        "shop.image": "/img/products/{product_id}.svg",
+    }
     return lambda endpoint, **values: origin + paths[endpoint].format(**values)
 
 
 def write_feed(origin: str = STORE) -> bytes:
     out = io.BytesIO()
-    count = feed.write(out, catalog.PRODUCTS, link=link_for(origin),
-                       https=origin.startswith("https"))
+    count = feed.write(
+        out, catalog.PRODUCTS, link=link_for(origin), https=origin.startswith("https")
+    )
     assert count == len(catalog.PRODUCTS)
     return out.getvalue()
 
@@ -44,7 +47,8 @@ def test_the_feed_parses_with_zero_product_errors_and_names_round_trip():
 
     assert list(products) == [p.product_id for p in catalog.PRODUCTS]
     assert {k: p.name for k, p in products.items()} == {
-        p.product_id: p.name for p in catalog.PRODUCTS}
+        p.product_id: p.name for p in catalog.PRODUCTS
+    }
     names = [p.name for p in products.values()]
     assert "Café Crème Coffee Beans, 12 oz" in names
     assert "PawPure™ Pine Cat Litter, 20 lb" in names
@@ -109,14 +113,16 @@ def server(app):
 @pytest.fixture
 def store(merchant, server, tmp_path):
     """The demo store configured the way seed-demo's credentials configure it."""
-    return create_store({
-        "DEMO_DB": str(tmp_path / "demo.db"),
-        "MERCHANT_PUBLIC_ID": merchant.public_id,
-        "SECRET_KEY": "unit-test",
-        "SFTP_PORT": server.port,
-        "SFTP_USERNAME": merchant.public_id,
-        "SFTP_PASSWORD": feedkit.SFTP_PASSWORD,
-    })
+    return create_store(
+        {
+            "DEMO_DB": str(tmp_path / "demo.db"),
+            "MERCHANT_PUBLIC_ID": merchant.public_id,
+            "SECRET_KEY": "unit-test",
+            "SFTP_PORT": server.port,
+            "SFTP_USERNAME": merchant.public_id,
+            "SFTP_PASSWORD": feedkit.SFTP_PASSWORD,
+        }
+    )
 
 
 def sync(store):
@@ -176,13 +182,13 @@ def test_an_unreachable_drop_site_is_flashed_on_the_admin_page_not_a_500(store, 
     page = client.get("/admin/").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
 
-    response = client.post("/admin/sync-catalog", data={"csrf_token": token},
-                           follow_redirects=True)
+    response = client.post("/admin/sync-catalog", data={"csrf_token": token}, follow_redirects=True)
 
     assert response.status_code == 200
     assert response.request.path == "/admin/"
     assert f"Could not reach Perennial&#39;s SFTP drop site at 127.0.0.1:{server.port}" in (
-        response.get_data(as_text=True))
+        response.get_data(as_text=True)
+    )
 
 
 def test_the_admin_page_confirms_an_upload_with_a_link_to_the_console(merchant, store):
@@ -191,9 +197,10 @@ def test_the_admin_page_confirms_an_upload_with_a_link_to_the_console(merchant, 
     assert "trusted on the first sync" in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
 
-    body = client.post("/admin/sync-catalog", data={"csrf_token": token},
-                       follow_redirects=True).get_data(as_text=True)
+    body = client.post(
+        "/admin/sync-catalog", data={"csrf_token": token}, follow_redirects=True
+    ).get_data(as_text=True)
 
     assert f"Uploaded <code>{merchant.public_id}.Products.xml</code> (13 products)" in body
-    assert "or press Run now in <a href=\"http://127.0.0.1:5000/console/feeds/\">" in body
+    assert 'or press Run now in <a href="http://127.0.0.1:5000/console/feeds/">' in body
     assert "SHA256:" in body  # the key is pinned now

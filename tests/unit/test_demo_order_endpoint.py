@@ -53,24 +53,41 @@ def test_a_signed_order_creates_one_recurring_order_with_its_lines_and_totals(st
     answer = reply(response)
     assert answer["code"] == "SUCCESS"
     assert response.get_data(as_text=True) == (
-        f"{DECLARATION}<order><code>SUCCESS</code><orderId>{answer['orderId']}</orderId></order>")
+        f"{DECLARATION}<order><code>SUCCESS</code><orderId>{answer['orderId']}</orderId></order>"
+    )
     [order] = query(store, "SELECT * FROM store_order")
     assert order["order_number"] == answer["orderId"]
     assert re.fullmatch(r"FF\d{6}", answer["orderId"])
     assert (order["user_id"], order["status"], order["currency"]) == (USER, "recurring", "USD")
     assert (order["subtotal_cents"], order["shipping_cents"], order["total_cents"]) == (
-        4669, 0, 4669)
+        4669,
+        0,
+        4669,
+    )
     assert (order["ship_address"], order["ship_city"], order["ship_zip_postal_code"]) == (
-        "9 Elm Row", "Albany", "12207")
+        "9 Elm Row",
+        "Albany",
+        "12207",
+    )
     assert (order["payment_token"], order["cc_exp_date"]) == ("tok_visa_4242", "12/2099")
     lines = query(store, "SELECT * FROM order_line ORDER BY id")
-    assert [(li["product_id"], li["quantity"], li["unit_price_cents"], li["total_cents"],
-             li["one_time"]) for li in lines] == [
-        ("FF2040101", 2, 1485, 2970, 0), ("FF3050104", 1, 1699, 1699, 1)]
+    assert [
+        (
+            li["product_id"],
+            li["quantity"],
+            li["unit_price_cents"],
+            li["total_cents"],
+            li["one_time"],
+        )
+        for li in lines
+    ] == [("FF2040101", 2, 1485, 2970, 0), ("FF3050104", 1, 1699, 1699, 1)]
     assert lines[0]["name"] == "Café Crème Coffee Beans, 12 oz"  # the store's own name
     [row] = query(store, "SELECT * FROM recurring_order")
     assert (row["order_public_id"], row["order_id"], row["og_order_id"]) == (
-        PUBLIC_ID, order["id"], "17071718")
+        PUBLIC_ID,
+        order["id"],
+        "17071718",
+    )
 
 
 def test_the_same_order_again_gets_the_same_order_id_and_creates_nothing(store, client):
@@ -136,9 +153,16 @@ REFUSALS = {
     "bad signature": dict(auth=authorization(sig=signing.sign(KEY, USER, 1592570791))),
     "wrong key": dict(auth=authorization(key="x" * 32)),
     "stale ts (2 h + 1 s)": dict(auth=None, stale=True),
-    "ts as a string": dict(auth=json.dumps({
-        "public_id": MERCHANT, "sig_field": USER, "ts": str(int(time.time())),
-        "sig": signing.sign(KEY, USER, int(time.time()))})),
+    "ts as a string": dict(
+        auth=json.dumps(
+            {
+                "public_id": MERCHANT,
+                "sig_field": USER,
+                "ts": str(int(time.time())),
+                "sig": signing.sign(KEY, USER, int(time.time())),
+            }
+        )
+    ),
     "ts far in the future": dict(auth=authorization(ts=int(time.time()) + 3600)),
     "another merchant": dict(auth=authorization(public_id="f" * 32)),
     "no Authorization header": dict(auth="", missing=True),
@@ -146,25 +170,36 @@ REFUSALS = {
     "sig URL-encoded": dict(auth=None, urlencoded=True),
     "charset in Content-Type": dict(content_type="application/xml; charset=utf-8"),
     "text/xml": dict(content_type="text/xml"),
-    "sig_field is not customerPartnerId": dict(
-        auth=authorization("DC69410258"), body=order_xml()),
-    "DOCTYPE with an entity": dict(body=(
-        b'<?xml version="1.0"?><!DOCTYPE order [<!ENTITY x "boom">]>'
-        + order_xml()[len(DECLARATION):].replace(b"9 Elm Row", b"&x;"))),
-    "external DTD": dict(body=b'<!DOCTYPE order SYSTEM "http://127.0.0.1:9/x.dtd">'
-                              + order_xml()[len(DECLARATION):]),
+    "sig_field is not customerPartnerId": dict(auth=authorization("DC69410258"), body=order_xml()),
+    "DOCTYPE with an entity": dict(
+        body=(
+            b'<?xml version="1.0"?><!DOCTYPE order [<!ENTITY x "boom">]>'
+            + order_xml()[len(DECLARATION) :].replace(b"9 Elm Row", b"&x;")
+        )
+    ),
+    "external DTD": dict(
+        body=b'<!DOCTYPE order SYSTEM "http://127.0.0.1:9/x.dtd">' + order_xml()[len(DECLARATION) :]
+    ),
     "undeclared entity": dict(body=order_xml().replace(b">17071718<", b">&x;<")),
     "not XML": dict(body=b"create_request=%7B%7D"),
     "no items": dict(body=order_xml(items=(), subtotal="0.00", total="0.00")),
-    "subtotal is not the sum of finalPrice": dict(body=order_xml(subtotal="50.00",
-                                                                 total="50.00")),
+    "subtotal is not the sum of finalPrice": dict(body=order_xml(subtotal="50.00", total="50.00")),
     "total does not add up": dict(body=order_xml(total="40.00")),
     "unknown customer": dict(auth=authorization("NOBODY1"), body=order_xml(user="NOBODY1")),
-    "unknown product": dict(body=order_xml(items=(
-        {**COFFEE, "product_id": "NOPE", "sku": "NOPE"},), subtotal="29.70", total="29.70")),
-    "out-of-stock product": dict(body=order_xml(items=(
-        {**COFFEE, "product_id": "FF3050105", "sku": "81030501050"},), subtotal="29.70",
-        total="29.70")),
+    "unknown product": dict(
+        body=order_xml(
+            items=({**COFFEE, "product_id": "NOPE", "sku": "NOPE"},),
+            subtotal="29.70",
+            total="29.70",
+        )
+    ),
+    "out-of-stock product": dict(
+        body=order_xml(
+            items=({**COFFEE, "product_id": "FF3050105", "sku": "81030501050"},),
+            subtotal="29.70",
+            total="29.70",
+        )
+    ),
     "another currency": dict(body=order_xml(currency="EUR")),
 }
 
@@ -179,8 +214,9 @@ def test_refusals_are_error_999_replies_that_create_nothing(store, client, case)
         ts = int(time.time())
         while "+" not in signing.sign(KEY, USER, ts) and "/" not in signing.sign(KEY, USER, ts):
             ts -= 1
-        headers["Authorization"] = authorization(ts=ts, sig=requests.utils.quote(
-            signing.sign(KEY, USER, ts), safe=""))
+        headers["Authorization"] = authorization(
+            ts=ts, sig=requests.utils.quote(signing.sign(KEY, USER, ts), safe="")
+        )
     elif not spec.get("missing"):
         headers["Authorization"] = spec.get("auth") or authorization()
     response = client.post(ENDPOINT, data=spec.get("body", order_xml()), headers=headers)
@@ -196,7 +232,8 @@ def test_refusals_are_error_999_replies_that_create_nothing(store, client, case)
 
 def test_a_signature_just_under_two_hours_old_is_accepted(client):
     assert reply(post(client, auth=authorization(ts=int(time.time()) - 7190)))["code"] == (
-        "SUCCESS")
+        "SUCCESS"
+    )
 
 
 def test_a_customer_unknown_by_id_is_found_by_email(store, client):
@@ -208,10 +245,16 @@ def test_a_customer_unknown_by_id_is_found_by_email(store, client):
     assert order["user_id"] == "DC69410258"
 
 
-@pytest.mark.parametrize(("token", "code"), [
-    ("tok_visa_0341", "140"), ("tok_visa_0119", "160"), ("tok_visa_0127", "110"),
-    ("tok_unknown", "110"), ("tok_decline", "140"),
-])
+@pytest.mark.parametrize(
+    ("token", "code"),
+    [
+        ("tok_visa_0341", "140"),
+        ("tok_visa_0119", "160"),
+        ("tok_visa_0127", "110"),
+        ("tok_unknown", "110"),
+        ("tok_decline", "140"),
+    ],
+)
 def test_declining_test_tokens_answer_their_error_code(store, client, token, code):
     answer = reply(post(client, order_xml(token=token)))
 
@@ -225,9 +268,12 @@ def test_declining_test_tokens_answer_their_error_code(store, client, token, cod
 def test_an_expired_or_unreadable_card_expiry_is_120(store, client, expiry):
     body = order_xml(expiry=expiry)
     if not expiry:  # ciphertext that is not the merchant's
-        body = body.replace(b"<orderCcExpire><![CDATA[]]>",
-                            b"<orderCcExpire><![CDATA[" + signing.encrypt_field(
-                                "y" * 32, "12/2099").encode() + b"]]>")
+        body = body.replace(
+            b"<orderCcExpire><![CDATA[]]>",
+            b"<orderCcExpire><![CDATA["
+            + signing.encrypt_field("y" * 32, "12/2099").encode()
+            + b"]]>",
+        )
     answer = reply(post(client, body))
 
     assert (answer["code"], answer["errorCode"]) == ("ERROR", "120")
@@ -242,10 +288,15 @@ def test_a_declined_order_can_succeed_when_retried(store, client):
     assert count_orders(store) == 1
 
 
-@pytest.mark.parametrize(("mode", "code"), [
-    ("decline_140", "140"), ("decline_160", "160"), ("decline_110", "110"),
-    ("decline_999", "999"),
-])
+@pytest.mark.parametrize(
+    ("mode", "code"),
+    [
+        ("decline_140", "140"),
+        ("decline_160", "160"),
+        ("decline_110", "110"),
+        ("decline_999", "999"),
+    ],
+)
 def test_the_admin_switch_declines_with_its_code(store, client, mode, code):
     set_switch(store, mode)
     answer = reply(post(client))
@@ -282,7 +333,8 @@ def test_the_verify_later_switch_answers_response_code_010(store, client):
     answer = reply(response)
     assert response.get_data(as_text=True) == (
         f"{DECLARATION}<order><code>SUCCESS</code><responseCode>010</responseCode>"
-        f"<orderId>{answer['orderId']}</orderId></order>")
+        f"<orderId>{answer['orderId']}</orderId></order>"
+    )
     assert count_orders(store) == 1
 
 
@@ -291,7 +343,8 @@ def test_error_replies_are_written_as_contracts_6_4_shows(client):
 
     assert response.get_data(as_text=True) == (
         f"{DECLARATION}<order><code>ERROR</code><errorCode>110</errorCode>"
-        "<errorMsg>The credit card number provided is not valid.</errorMsg></order>")
+        "<errorMsg>The credit card number provided is not valid.</errorMsg></order>"
+    )
 
 
 def test_the_endpoint_needs_no_csrf_token_but_only_takes_post(client):

@@ -41,11 +41,16 @@ def merchant(app):
 
 @pytest.fixture
 def store(merchant, live, tmp_path):
-    return create_store({
-        "DEMO_DB": str(tmp_path / "demo.db"), "SECRET_KEY": "unit-test",
-        "MERCHANT_PUBLIC_ID": merchant.public_id, "PLATFORM_URL": live,
-        "PLATFORM_API_KEY": make_api_key(merchant), "MERCHANT_HASH_KEY": merchant.hash_key,
-    })
+    return create_store(
+        {
+            "DEMO_DB": str(tmp_path / "demo.db"),
+            "SECRET_KEY": "unit-test",
+            "MERCHANT_PUBLIC_ID": merchant.public_id,
+            "PLATFORM_URL": live,
+            "PLATFORM_API_KEY": make_api_key(merchant),
+            "MERCHANT_HASH_KEY": merchant.hash_key,
+        }
+    )
 
 
 def closed_port() -> str:
@@ -55,22 +60,44 @@ def closed_port() -> str:
 
 
 def token(client, path: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"',
-                     client.get(path).get_data(as_text=True)).group(1)
+    return re.search(
+        r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)
+    ).group(1)
 
 
 def checkout(store, session_id: str | None) -> str:
     client = store.test_client()
     if session_id:
         client.set_cookie("og_session_id", session_id)
-    client.post("/login", data={"email": "maya.okafor@example.com", "password": "demo1234",
-                                "csrf_token": token(client, "/login")})
-    client.post("/cart/add", data={"product_id": PRODUCT, "quantity": "1",
-                                   "csrf_token": token(client, f"/products/{PRODUCT}")})
-    response = client.post("/checkout", data={
-        "csrf_token": token(client, "/checkout"), "first_name": "Maya", "last_name": "Okafor",
-        "address": "75 Broad Street", "city": "New York", "state_province_code": "NY",
-        "zip_postal_code": "10004", "payment_token": "tok_visa_4242"})
+    client.post(
+        "/login",
+        data={
+            "email": "maya.okafor@example.com",
+            "password": "demo1234",
+            "csrf_token": token(client, "/login"),
+        },
+    )
+    client.post(
+        "/cart/add",
+        data={
+            "product_id": PRODUCT,
+            "quantity": "1",
+            "csrf_token": token(client, f"/products/{PRODUCT}"),
+        },
+    )
+    response = client.post(
+        "/checkout",
+        data={
+            "csrf_token": token(client, "/checkout"),
+            "first_name": "Maya",
+            "last_name": "Okafor",
+            "address": "75 Broad Street",
+            "city": "New York",
+            "state_province_code": "NY",
+            "zip_postal_code": "10004",
+            "payment_token": "tok_visa_4242",
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     order_number = re.search(r"/orders/(FF\d+)", response.headers["Location"]).group(1)
     page = client.get(f"/orders/{order_number}?placed=1").get_data(as_text=True)
@@ -85,8 +112,9 @@ def post_row(store, order_number):
 
 def test_checkout_creates_the_subscription_and_the_page_lists_it(app, merchant, store):
     session_id = f"{merchant.public_id}.99.1596647632"
-    offers.choose(merchant, session_id, offers.Slot("o0", PRODUCT), subscribed=True,
-                  frequency="4_2")
+    offers.choose(
+        merchant, session_id, offers.Slot("o0", PRODUCT), subscribed=True, frequency="4_2"
+    )
     order_number = checkout(store, session_id)
     row = post_row(store, order_number)
     assert (row["status"], row["http_status"], row["attempts"]) == ("sent", 200, 1)
@@ -135,8 +163,10 @@ def test_retries_follow_the_schedule_then_give_up(app, merchant, store):
 def test_a_resend_that_already_arrived_counts_as_sent(app, merchant, store):
     order_number = checkout(store, None)
     with store.app_context():
-        get_db().execute("UPDATE purchase_post SET status = 'pending', subs_req_id = NULL,"
-                         " next_attempt_at = '2000-01-01T00:00:00'")
+        get_db().execute(
+            "UPDATE purchase_post SET status = 'pending', subs_req_id = NULL,"
+            " next_attempt_at = '2000-01-01T00:00:00'"
+        )
         get_db().commit()
         purchase_post.retry_due()
     row = post_row(store, order_number)

@@ -31,13 +31,15 @@ def client(store):
 
 
 def csrf_token(client, path: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"',
-                     client.get(path).get_data(as_text=True)).group(1)
+    return re.search(
+        r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)
+    ).group(1)
 
 
 def switch(client, mode: str):
-    return client.post("/admin/recurring-orders",
-                       data={"mode": mode, "csrf_token": csrf_token(client, ADMIN)})
+    return client.post(
+        "/admin/recurring-orders", data={"mode": mode, "csrf_token": csrf_token(client, ADMIN)}
+    )
 
 
 def selected_mode(client) -> str:
@@ -97,8 +99,14 @@ def test_order_history_marks_recurring_orders(store, client):
     number = reply(post(client))["orderId"]
     assert count_orders(store) == 1
     shopper = store.test_client()
-    shopper.post("/login", data={"email": "maya.okafor@example.com", "password": "demo1234",
-                                 "csrf_token": csrf_token(shopper, "/login")})
+    shopper.post(
+        "/login",
+        data={
+            "email": "maya.okafor@example.com",
+            "password": "demo1234",
+            "csrf_token": csrf_token(shopper, "/login"),
+        },
+    )
 
     history = shopper.get("/account").get_data(as_text=True)
     row = re.search(r'<tr class="order-row order-row--recurring">(.*?)</tr>', history, re.S)

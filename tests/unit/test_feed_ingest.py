@@ -35,15 +35,26 @@ def ingest(app, merchant, data: bytes, name: str | None = None) -> FeedRun:
 
 def catalog_snapshot(merchant) -> list[tuple]:
     rows = db.session.execute(
-        select(Product.product_id, Product.name, Product.price_minor, Product.in_stock,
-               Product.autoship_eligible, Product.discontinued, Product.in_latest_feed,
-               Product.updated_at, Product.feed_hash)
-        .where(Product.merchant_id == merchant.id).order_by(Product.product_id))
+        select(
+            Product.product_id,
+            Product.name,
+            Product.price_minor,
+            Product.in_stock,
+            Product.autoship_eligible,
+            Product.discontinued,
+            Product.in_latest_feed,
+            Product.updated_at,
+            Product.feed_hash,
+        )
+        .where(Product.merchant_id == merchant.id)
+        .order_by(Product.product_id)
+    )
     return [tuple(r) for r in rows]
 
 
 def test_t3_feed_uploaded_over_sftp_and_run_from_the_cli_reads_back_through_the_api(
-        app, runner, client):
+    app, runner, client
+):
     merchant = make_merchant(public_id=T3_MERCHANT)
     feedkit.open_account(merchant)
     data = (FIXTURES / f"{T3_MERCHANT}.Products.xml").read_bytes()
@@ -67,23 +78,30 @@ def test_t3_feed_uploaded_over_sftp_and_run_from_the_cli_reads_back_through_the_
     assert body["image_url"] == "https://shop.example/i/AB4483902.jpg"
     old = client.get("/products/OLD1/", headers={"x-api-key": key}).get_json()
     assert old["discontinued"] is True and old["autoship_enabled"] is False
-    assert old["relationships"] == [{"name": "discontinued_replacement",
-                                     "product_id": "AB4483902"}]
+    assert old["relationships"] == [{"name": "discontinued_replacement", "product_id": "AB4483902"}]
 
 
 def test_accents_and_escaped_text_survive_exactly(app, client, merchant):
-    names = {"A1": "Crème brûlée & café — 12 oz™", "A2": "Tea <loose> \"leaf\" 'green'",
-             "A3": "日本茶 / Ünïcödé"}
-    products = [feedkit.product_xml(pid, name=name) for pid, name in names.items()
-                if "<" not in name]
-    products.append(feedkit.product_xml("A2", name="").replace(
-        "<name><![CDATA[]]></name>", "<name>Tea &lt;loose&gt; \"leaf\" &apos;green&apos;</name>"))
+    names = {
+        "A1": "Crème brûlée & café — 12 oz™",
+        "A2": "Tea <loose> \"leaf\" 'green'",
+        "A3": "日本茶 / Ünïcödé",
+    }
+    products = [
+        feedkit.product_xml(pid, name=name) for pid, name in names.items() if "<" not in name
+    ]
+    products.append(
+        feedkit.product_xml("A2", name="").replace(
+            "<name><![CDATA[]]></name>", '<name>Tea &lt;loose&gt; "leaf" &apos;green&apos;</name>'
+        )
+    )
     run = ingest(app, merchant, feedkit.feed(*products))
     assert run.status == "succeeded" and run.created == 3
     key = make_api_key(merchant)
     for pid, name in names.items():
-        assert client.get(f"/products/{pid}/", headers={"x-api-key": key}).get_json()[
-            "name"] == name
+        assert (
+            client.get(f"/products/{pid}/", headers={"x-api-key": key}).get_json()["name"] == name
+        )
 
 
 def test_the_scheduled_sweep_queues_a_job_that_a_real_worker_ingests(app, runner, merchant):
@@ -138,8 +156,11 @@ def test_invalid_products_are_rejected_one_by_one_and_the_rest_ingested(app, mer
 
 
 def test_the_report_lands_in_outgoing_and_the_file_is_archived(app, merchant):
-    run = ingest(app, merchant, feedkit.feed(feedkit.product_xml("P1"),
-                                             feedkit.product_xml("P2", price="0.00")))
+    run = ingest(
+        app,
+        merchant,
+        feedkit.feed(feedkit.product_xml("P1"), feedkit.product_xml("P2", price="0.00")),
+    )
     outgoing = Path(app.config["SFTP_ROOT"]) / merchant.public_id / "outgoing"
     [report] = list(outgoing.iterdir())
     assert report.name.startswith(f"{merchant.public_id}.Products.")
@@ -161,8 +182,11 @@ def test_a_second_run_of_the_same_file_changes_nothing(app, merchant):
 
 def test_a_changed_price_updates_only_that_product(app, merchant):
     ingest(app, merchant, feedkit.feed(feedkit.product_xml("P1"), feedkit.product_xml("P2")))
-    run = ingest(app, merchant, feedkit.feed(feedkit.product_xml("P1", price="21.50"),
-                                             feedkit.product_xml("P2")))
+    run = ingest(
+        app,
+        merchant,
+        feedkit.feed(feedkit.product_xml("P1", price="21.50"), feedkit.product_xml("P2")),
+    )
     assert (run.created, run.updated, run.unchanged) == (0, 1, 1)
     assert db.session.scalar(select(Product.price_minor).where(Product.product_id == "P1")) == 2150
 
@@ -191,33 +215,68 @@ def test_a_refused_update_keeps_the_old_values_and_counts_as_in_the_feed(app, me
 
 
 def test_product_type_is_set_at_creation_only(app, merchant):
-    ingest(app, merchant, feedkit.feed(feedkit.product_xml(
-        "B1", extra="<product_type>static price bundle</product_type>")))
-    ingest(app, merchant, feedkit.feed(feedkit.product_xml(
-        "B1", price="5.00", extra="<product_type>standard</product_type>")))
+    ingest(
+        app,
+        merchant,
+        feedkit.feed(
+            feedkit.product_xml("B1", extra="<product_type>static price bundle</product_type>")
+        ),
+    )
+    ingest(
+        app,
+        merchant,
+        feedkit.feed(
+            feedkit.product_xml("B1", price="5.00", extra="<product_type>standard</product_type>")
+        ),
+    )
     product = db.session.scalar(select(Product))
     assert product.product_type == "static price bundle" and product.price_minor == 500
-    run = ingest(app, merchant, feedkit.feed(feedkit.product_xml(
-        "B1", price="5.00", extra="<product_type>dynamic price bundle</product_type>")))
+    run = ingest(
+        app,
+        merchant,
+        feedkit.feed(
+            feedkit.product_xml(
+                "B1", price="5.00", extra="<product_type>dynamic price bundle</product_type>"
+            )
+        ),
+    )
     assert (run.updated, run.unchanged) == (0, 1)  # a product_type change alone is no change
 
 
 def test_swap_groups_are_replaced_on_update(app, merchant):
-    groups = ('<groups><group type="sku_swap"><![CDATA[Kibble]]></group>'
-              '<group type="incentive">Big bags</group></groups>')
+    groups = (
+        '<groups><group type="sku_swap"><![CDATA[Kibble]]></group>'
+        '<group type="incentive">Big bags</group></groups>'
+    )
     ingest(app, merchant, feedkit.feed(feedkit.product_xml("G1", extra=groups)))
     assert {(g.group_type, g.name) for g in db.session.scalar(select(Product)).groups} == {
-        ("sku_swap", "Kibble"), ("incentive", "Big bags")}
-    ingest(app, merchant, feedkit.feed(feedkit.product_xml(
-        "G1", extra='<groups><group type="sku_swap">Treats</group></groups>')))
+        ("sku_swap", "Kibble"),
+        ("incentive", "Big bags"),
+    }
+    ingest(
+        app,
+        merchant,
+        feedkit.feed(
+            feedkit.product_xml(
+                "G1", extra='<groups><group type="sku_swap">Treats</group></groups>'
+            )
+        ),
+    )
     db.session.expire_all()
     assert [(g.group_type, g.name) for g in db.session.scalar(select(Product)).groups] == [
-        ("sku_swap", "Treats")]
+        ("sku_swap", "Treats")
+    ]
 
 
 HOSTILE = [
-    "billion_laughs.xml", "external_dtd.xml", "external_entity.xml", "internal_entity.xml",
-    "parameter_entity.xml", "truncated.xml", "unescaped_ampersand.xml", "wrong_root.xml",
+    "billion_laughs.xml",
+    "external_dtd.xml",
+    "external_entity.xml",
+    "internal_entity.xml",
+    "parameter_entity.xml",
+    "truncated.xml",
+    "unescaped_ampersand.xml",
+    "wrong_root.xml",
     "xinclude.xml",
 ]
 
@@ -230,17 +289,24 @@ def test_a_hostile_or_broken_file_leaves_the_catalog_exactly_as_it_was(app, merc
     run = ingest(app, merchant, (FIXTURES / fixture).read_bytes())
     assert run.status == "rejected" and run.error
     assert catalog_snapshot(merchant) == before
-    assert db.session.scalar(select(func.count()).select_from(FeedRunError).where(
-        FeedRunError.run_id == run.id)) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(FeedRunError).where(FeedRunError.run_id == run.id)
+        )
+        == 0
+    )
     assert db.session.scalar(select(func.count()).select_from(Event)) == events_before + 1
 
 
-@pytest.mark.parametrize("data, reason", [
-    (b"", "empty"),
-    (b"   \n  ", "empty"),
-    (b"<products><product><name>half", "well-formed"),
-    (b'<?xml version="1.0"?><!DOCTYPE products [<!ENTITY a "x">]><products/>', "DOCTYPE"),
-])
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"", "empty"),
+        (b"   \n  ", "empty"),
+        (b"<products><product><name>half", "well-formed"),
+        (b'<?xml version="1.0"?><!DOCTYPE products [<!ENTITY a "x">]><products/>', "DOCTYPE"),
+    ],
+)
 def test_whole_file_rejections_say_why(app, merchant, data, reason):
     ingest(app, merchant, feedkit.feed(feedkit.product_xml("P1")))
     before = catalog_snapshot(merchant)
@@ -260,8 +326,9 @@ def test_a_broken_tail_rolls_back_the_valid_products_before_it(app, merchant):
 def test_a_file_over_the_size_limit_is_rejected_whole(app, merchant):
     app.config["FEED_MAX_BYTES"] = 2000
     try:
-        run = ingest(app, merchant, feedkit.feed(*(feedkit.product_xml(f"P{i}")
-                                                   for i in range(50))))
+        run = ingest(
+            app, merchant, feedkit.feed(*(feedkit.product_xml(f"P{i}") for i in range(50)))
+        )
     finally:
         app.config["FEED_MAX_BYTES"] = 512 * 1024 * 1024
     assert run.status == "rejected" and "large" in run.error.lower()
@@ -270,8 +337,9 @@ def test_a_file_over_the_size_limit_is_rejected_whole(app, merchant):
 
 def test_a_file_with_the_wrong_name_is_rejected(app, merchant):
     other = "a" * 32
-    run = ingest(app, merchant, feedkit.feed(feedkit.product_xml("P1")),
-                 name=f"{other}.Products.xml")
+    run = ingest(
+        app, merchant, feedkit.feed(feedkit.product_xml("P1")), name=f"{other}.Products.xml"
+    )
     assert run.status == "rejected" and merchant.public_id in run.error
     assert db.session.scalar(select(func.count()).select_from(Product)) == 0
 
@@ -280,8 +348,11 @@ def test_discontinued_with_a_replacement_swaps_subscriptions_and_emails(app, mer
     ingest(app, merchant, feedkit.feed(feedkit.product_xml("OLD1"), feedkit.product_xml("NEW1")))
     old = db.session.scalar(select(Product).where(Product.product_id == "OLD1"))
     subs = [make_subscription(merchant, old) for _ in range(2)]
-    run = ingest(app, merchant, feedkit.feed(feedkit.discontinued_xml("OLD1", "NEW1"),
-                                             feedkit.product_xml("NEW1")))
+    run = ingest(
+        app,
+        merchant,
+        feedkit.feed(feedkit.discontinued_xml("OLD1", "NEW1"), feedkit.product_xml("NEW1")),
+    )
     assert run.discontinued == 2
     new = db.session.scalar(select(Product).where(Product.product_id == "NEW1"))
     for sub in subs:
@@ -298,10 +369,16 @@ def test_discontinued_with_a_replacement_swaps_subscriptions_and_emails(app, mer
 
 def test_a_silent_replacement_swaps_without_email(app, merchant):
     ingest(app, merchant, feedkit.feed(feedkit.product_xml("OLD1"), feedkit.product_xml("NEW1")))
-    sub = make_subscription(merchant, db.session.scalar(
-        select(Product).where(Product.product_id == "OLD1")))
-    ingest(app, merchant, feedkit.feed(feedkit.discontinued_xml("OLD1", "NEW1", silent=True),
-                                       feedkit.product_xml("NEW1")))
+    sub = make_subscription(
+        merchant, db.session.scalar(select(Product).where(Product.product_id == "OLD1"))
+    )
+    ingest(
+        app,
+        merchant,
+        feedkit.feed(
+            feedkit.discontinued_xml("OLD1", "NEW1", silent=True), feedkit.product_xml("NEW1")
+        ),
+    )
     db.session.refresh(sub)
     assert sub.product.product_id == "NEW1"
     assert db.session.scalar(select(func.count()).select_from(OutboundEmail)) == 0
@@ -325,10 +402,17 @@ def test_discontinued_without_a_replacement_cancels_subscriptions_and_their_orde
 
 def test_a_missing_or_discontinued_replacement_falls_back_to_cancel(app, merchant):
     ingest(app, merchant, feedkit.feed(feedkit.product_xml("OLD1"), feedkit.product_xml("OLD2")))
-    subs = [make_subscription(merchant, p) for p in db.session.scalars(
-        select(Product).order_by(Product.product_id))]
-    ingest(app, merchant, feedkit.feed(feedkit.discontinued_xml("OLD1", "NOWHERE"),
-                                       feedkit.discontinued_xml("OLD2", "OLD1")))
+    subs = [
+        make_subscription(merchant, p)
+        for p in db.session.scalars(select(Product).order_by(Product.product_id))
+    ]
+    ingest(
+        app,
+        merchant,
+        feedkit.feed(
+            feedkit.discontinued_xml("OLD1", "NOWHERE"), feedkit.discontinued_xml("OLD2", "OLD1")
+        ),
+    )
     for sub in subs:
         db.session.refresh(sub)
         assert not sub.live
@@ -341,8 +425,12 @@ def test_cancelled_subscriptions_are_not_touched_again(app, merchant):
     ingest(app, merchant, discontinued)
     run = ingest(app, merchant, discontinued)
     assert run.discontinued == 0
-    assert db.session.scalar(select(func.count()).select_from(Event).where(
-        Event.type == "subscription.cancel")) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Event).where(Event.type == "subscription.cancel")
+        )
+        == 1
+    )
 
 
 def test_two_concurrent_runs_never_ingest_a_file_twice(app, merchant):
@@ -352,8 +440,7 @@ def test_two_concurrent_runs_never_ingest_a_file_twice(app, merchant):
     def worker():
         with app.app_context():
             barrier.wait()
-            results.extend((r.public_id, r.status, r.created)
-                           for r in feeds.run_now(merchant.id))
+            results.extend((r.public_id, r.status, r.created) for r in feeds.run_now(merchant.id))
             db.session.remove()
 
     threads = [threading.Thread(target=worker) for _ in range(3)]
@@ -372,8 +459,10 @@ def test_a_run_executes_once_even_if_its_job_is_delivered_twice(app, merchant):
     assert feeds.execute(run.id).status == "succeeded"
     again = feeds.execute(run.id)
     assert again.status == "succeeded" and again.created == 1
-    assert db.session.scalar(select(func.count()).select_from(Event).where(
-        Event.type == "feed.run")) == 1
+    assert (
+        db.session.scalar(select(func.count()).select_from(Event).where(Event.type == "feed.run"))
+        == 1
+    )
 
 
 def test_files_still_uploading_are_not_claimed(app, merchant):
@@ -400,13 +489,18 @@ def test_subscriptions_of_another_merchant_are_untouched_by_a_discontinuation(ap
     feedkit.open_account(other)
     ingest(app, merchant, feedkit.feed(feedkit.product_xml("OLD1")))
     ingest(app, other, feedkit.feed(feedkit.product_xml("OLD1")))
-    theirs = make_subscription(other, db.session.scalar(
-        select(Product).where(Product.merchant_id == other.id)))
+    theirs = make_subscription(
+        other, db.session.scalar(select(Product).where(Product.merchant_id == other.id))
+    )
     ingest(app, merchant, feedkit.feed(feedkit.discontinued_xml("OLD1")))
     db.session.refresh(theirs)
     assert theirs.live
-    assert db.session.scalar(select(func.count()).select_from(Subscription).where(
-        Subscription.live.is_(False))) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Subscription).where(Subscription.live.is_(False))
+        )
+        == 0
+    )
 
 
 def test_a_run_whose_worker_died_is_queued_again_by_the_next_sweep(app, runner, merchant):
@@ -445,8 +539,12 @@ def test_files_are_applied_in_arrival_order_whichever_job_runs_first(app, mercha
     import os
     import time
 
-    older = feedkit.drop(app, merchant, feedkit.feed(feedkit.product_xml("P1", price="1.00")),
-                         name=f"{merchant.public_id}.Products.xml")
+    older = feedkit.drop(
+        app,
+        merchant,
+        feedkit.feed(feedkit.product_xml("P1", price="1.00")),
+        name=f"{merchant.public_id}.Products.xml",
+    )
     past = time.time() - 60
     os.utime(older, (past, past))
     [first] = feeds.claim(merchant.id, trigger="schedule")
@@ -467,14 +565,18 @@ def test_cancelling_two_subscriptions_of_one_order_cancels_the_order(app, mercha
     sub = make_subscription(merchant, first)
     other = make_subscription(merchant, second, sub.customer)
     order = db.session.scalar(select(Order).where(Order.customer_id == sub.customer_id))
-    moved = db.session.scalar(select(Order).where(Order.customer_id == sub.customer_id,
-                                                  Order.id != order.id))
+    moved = db.session.scalar(
+        select(Order).where(Order.customer_id == sub.customer_id, Order.id != order.id)
+    )
     for item in moved.items:  # both subscriptions ship in the same upcoming order
         item.order_id = order.id
     db.session.delete(moved)
     db.session.commit()
-    ingest(app, merchant, feedkit.feed(feedkit.discontinued_xml("OLD1"),
-                                       feedkit.discontinued_xml("OLD2")))
+    ingest(
+        app,
+        merchant,
+        feedkit.feed(feedkit.discontinued_xml("OLD1"), feedkit.discontinued_xml("OLD2")),
+    )
     db.session.refresh(order)
     assert order.status == OrderStatus.CANCELLED and order.items == []
     assert not db.session.get(Subscription, other.id).live

@@ -86,18 +86,41 @@ def test_t3_file_parses_to_what_t3_expects():
     items = list(parse_feed(T3_FILE))
     assert items == [
         FeedProduct(
-            line=2, product_id="AB4483902", sku="45987234980", name="Dog Food & Treats™",
-            price_minor=1999, details_url="https://shop.example/p/AB4483902",
-            image_url="https://shop.example/i/AB4483902.jpg", autoship_eligible=True,
-            in_stock=True, discontinued=None, groups=(("sku_swap", "Kibble"),),
-            extra_data={"variant_name": "Size X"}, replacement=None, replacement_silent=False,
-            every=4, every_period=2, product_type=None,
+            line=2,
+            product_id="AB4483902",
+            sku="45987234980",
+            name="Dog Food & Treats™",
+            price_minor=1999,
+            details_url="https://shop.example/p/AB4483902",
+            image_url="https://shop.example/i/AB4483902.jpg",
+            autoship_eligible=True,
+            in_stock=True,
+            discontinued=None,
+            groups=(("sku_swap", "Kibble"),),
+            extra_data={"variant_name": "Size X"},
+            replacement=None,
+            replacement_silent=False,
+            every=4,
+            every_period=2,
+            product_type=None,
         ),
         FeedProduct(
-            line=8, product_id="OLD1", sku="OLD1", name="Old Kibble", price_minor=900,
-            details_url="https://shop.example/p/OLD1", image_url="https://shop.example/i/OLD1.jpg",
-            autoship_eligible=False, in_stock=False, discontinued=True, groups=(), extra_data={},
-            replacement="AB4483902", replacement_silent=False, every=None, every_period=None,
+            line=8,
+            product_id="OLD1",
+            sku="OLD1",
+            name="Old Kibble",
+            price_minor=900,
+            details_url="https://shop.example/p/OLD1",
+            image_url="https://shop.example/i/OLD1.jpg",
+            autoship_eligible=False,
+            in_stock=False,
+            discontinued=True,
+            groups=(),
+            extra_data={},
+            replacement="AB4483902",
+            replacement_silent=False,
+            every=None,
+            every_period=None,
             product_type=None,
         ),
     ]
@@ -118,8 +141,13 @@ def test_text_mode_stream_is_a_programming_error():
 
 def test_file_name_must_be_the_merchant_products_file():
     check_file_name(f"{MERCHANT}.Products.xml", MERCHANT)
-    wrong = (f"{MERCHANT}.products.xml", "other.Products.xml", f"incoming/{MERCHANT}.Products.xml",
-             f"{MERCHANT}.Products.xml.tmp", "")
+    wrong = (
+        f"{MERCHANT}.products.xml",
+        "other.Products.xml",
+        f"incoming/{MERCHANT}.Products.xml",
+        f"{MERCHANT}.Products.xml.tmp",
+        "",
+    )
     for name in wrong:
         with pytest.raises(FeedFileError, match="must be named"):
             check_file_name(name, MERCHANT)
@@ -142,12 +170,21 @@ def test_file_name_must_be_the_merchant_products_file():
         ({"product_id": "p" * 64}, "product_id", "p" * 64),
         ({"image_url": ""}, "image_url", None),
         ({"image_url": None}, "image_url", None),
-        ({"image_url": "HTTPS://Shop.Example/i/1.jpg?v=2#x"}, "image_url",
-         "HTTPS://Shop.Example/i/1.jpg?v=2#x"),
-        ({"details_url": "http://shop.example:8080/p/1"}, "details_url",
-         "http://shop.example:8080/p/1"),
-        ({"details_url": "https://xn--caf-dma.example/p/%20x"}, "details_url",
-         "https://xn--caf-dma.example/p/%20x"),
+        (
+            {"image_url": "HTTPS://Shop.Example/i/1.jpg?v=2#x"},
+            "image_url",
+            "HTTPS://Shop.Example/i/1.jpg?v=2#x",
+        ),
+        (
+            {"details_url": "http://shop.example:8080/p/1"},
+            "details_url",
+            "http://shop.example:8080/p/1",
+        ),
+        (
+            {"details_url": "https://xn--caf-dma.example/p/%20x"},
+            "details_url",
+            "https://xn--caf-dma.example/p/%20x",
+        ),
         ({"in_stock": "0"}, "in_stock", False),
         ({"autoship_eligible": "1"}, "autoship_eligible", True),
         ({"autoship_eligible": "0"}, "autoship_eligible", False),
@@ -171,7 +208,11 @@ def test_optional_elements_may_be_left_out():
     item = one(drop=("details_url", "image_url"))
     assert (item.details_url, item.image_url, item.groups, item.extra_data) == (None, None, (), {})
     assert (item.every, item.every_period, item.replacement, item.product_type) == (
-        None, None, None, None)
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 def test_discontinued_needs_no_autoship_element():
@@ -198,8 +239,10 @@ def test_groups_are_kept_in_order_and_once():
 
 
 def test_extra_data_fields_are_read():
-    extra = '<extra_data><field key="variant_name">Size X</field><field key=" color ">Red</field>' \
-            "</extra_data>"
+    extra = (
+        '<extra_data><field key="variant_name">Size X</field><field key=" color ">Red</field>'
+        "</extra_data>"
+    )
     assert one(extra=extra).extra_data == {"variant_name": "Size X", "color": "Red"}
 
 
@@ -275,10 +318,18 @@ LONG_URL = "https://shop.example/" + "a" * 380
         ((), {"autoship_eligible": "yes"}, "autoship_eligible", "must be 1 or 0"),
         ((), {"discontinued": None}, "discontinued", "present but empty"),
         ((), {"discontinued": "2"}, "discontinued", "must be 1 or 0"),
-        ((), {"discontinued": "1", "autoship_eligible": "1", "in_stock": "0"}, "discontinued",
-         "this one is eligible"),
-        ((), {"discontinued": "1", "autoship_eligible": "0", "in_stock": "1"}, "discontinued",
-         "this one is in stock"),
+        (
+            (),
+            {"discontinued": "1", "autoship_eligible": "1", "in_stock": "0"},
+            "discontinued",
+            "this one is eligible",
+        ),
+        (
+            (),
+            {"discontinued": "1", "autoship_eligible": "0", "in_stock": "1"},
+            "discontinued",
+            "this one is in stock",
+        ),
         ((), {"discontinued": "1"}, "discontinued", "<in_stock>0</in_stock>"),
         ((), {"every": "4"}, "every_period", "go together"),
         ((), {"every_period": "2"}, "every", "go together"),
@@ -315,43 +366,84 @@ def test_product_rule_violations_refuse_the_product(drop, fields, field, reason)
         ('<groups><group type="eligibility">x</group></groups>', "groups/group", "sku_swap"),
         ('<groups><group type="sku_swap"/></groups>', "groups/group", "has no name"),
         ('<groups><group type="sku_swap"> </group></groups>', "groups/group", "has no name"),
-        (f'<groups><group type="incentive">{"g" * 65}</group></groups>', "groups/group",
-         "the limit is 64"),
+        (
+            f'<groups><group type="incentive">{"g" * 65}</group></groups>',
+            "groups/group",
+            "the limit is 64",
+        ),
         ("<extra_data/>", "extra_data", "has no <field> inside"),
         ("<extra_data><field>Size X</field></extra_data>", "extra_data/field", "needs a key"),
-        ('<extra_data><field key=" ">Size X</field></extra_data>', "extra_data/field",
-         "needs a key"),
-        ('<extra_data><field key="a">1</field><field key="a">2</field></extra_data>',
-         "extra_data/field", "appears twice"),
+        (
+            '<extra_data><field key=" ">Size X</field></extra_data>',
+            "extra_data/field",
+            "needs a key",
+        ),
+        (
+            '<extra_data><field key="a">1</field><field key="a">2</field></extra_data>',
+            "extra_data/field",
+            "appears twice",
+        ),
         ('<extra_data><field key="a"></field></extra_data>', "extra_data/field", "is empty"),
         ('<extra_data><field key="a"/></extra_data>', "extra_data/field", "is empty"),
-        (f'<extra_data><field key="a">{"v" * 1025}</field></extra_data>', "extra_data/field",
-         "the limit is 1024"),
-        (f'<extra_data><field key="{"k" * 65}">v</field></extra_data>', "extra_data/field",
-         "longer than 64"),
+        (
+            f'<extra_data><field key="a">{"v" * 1025}</field></extra_data>',
+            "extra_data/field",
+            "the limit is 1024",
+        ),
+        (
+            f'<extra_data><field key="{"k" * 65}">v</field></extra_data>',
+            "extra_data/field",
+            "longer than 64",
+        ),
         ("<relationships/>", "relationships", "has no <relationship> inside"),
-        ("<relationships><relationship><name>replacement</name><related><product_id>N"
-         "</product_id></related></relationship></relationships>",
-         "relationships/relationship/name", "discontinued_silent_replacement"),
-        ("<relationships><relationship><related><product_id>N</product_id></related>"
-         "</relationship></relationships>", "relationships/relationship/name", "missing"),
-        ("<relationships><relationship><name>discontinued_replacement</name></relationship>"
-         "</relationships>", "relationships/relationship/related", "needs <related>"),
-        ("<relationships><relationship><name>discontinued_replacement</name><related/>"
-         "</relationship></relationships>", "relationships/relationship/related/product_id",
-         "missing"),
-        ("<relationships><relationship><name>discontinued_replacement</name><related>"
-         "<product_id/></related></relationship></relationships>",
-         "relationships/relationship/related/product_id", "empty"),
-        ("<relationships><relationship><name>discontinued_replacement</name><related>"
-         f"<product_id>{'r' * 65}</product_id></related></relationship></relationships>",
-         "relationships/relationship/related/product_id", "the limit is 64"),
-        ("<relationships><relationship><name>discontinued_replacement</name><related>"
-         "<product_id>P1</product_id></related></relationship></relationships>",
-         "relationships/relationship/related/product_id", "its own replacement"),
-        ("<relationships>" + "<relationship><name>discontinued_replacement</name><related>"
-         "<product_id>N</product_id></related></relationship>" * 2 + "</relationships>",
-         "relationships/relationship", "Only one"),
+        (
+            "<relationships><relationship><name>replacement</name><related><product_id>N"
+            "</product_id></related></relationship></relationships>",
+            "relationships/relationship/name",
+            "discontinued_silent_replacement",
+        ),
+        (
+            "<relationships><relationship><related><product_id>N</product_id></related>"
+            "</relationship></relationships>",
+            "relationships/relationship/name",
+            "missing",
+        ),
+        (
+            "<relationships><relationship><name>discontinued_replacement</name></relationship>"
+            "</relationships>",
+            "relationships/relationship/related",
+            "needs <related>",
+        ),
+        (
+            "<relationships><relationship><name>discontinued_replacement</name><related/>"
+            "</relationship></relationships>",
+            "relationships/relationship/related/product_id",
+            "missing",
+        ),
+        (
+            "<relationships><relationship><name>discontinued_replacement</name><related>"
+            "<product_id/></related></relationship></relationships>",
+            "relationships/relationship/related/product_id",
+            "empty",
+        ),
+        (
+            "<relationships><relationship><name>discontinued_replacement</name><related>"
+            f"<product_id>{'r' * 65}</product_id></related></relationship></relationships>",
+            "relationships/relationship/related/product_id",
+            "the limit is 64",
+        ),
+        (
+            "<relationships><relationship><name>discontinued_replacement</name><related>"
+            "<product_id>P1</product_id></related></relationship></relationships>",
+            "relationships/relationship/related/product_id",
+            "its own replacement",
+        ),
+        (
+            "<relationships>" + "<relationship><name>discontinued_replacement</name><related>"
+            "<product_id>N</product_id></related></relationship>" * 2 + "</relationships>",
+            "relationships/relationship",
+            "Only one",
+        ),
         ("<price>20.00</price>", "price", "<price> is given twice"),
         ("<groups><group type='sku_swap'>A</group></groups>" * 2, "groups", "given twice"),
         ("<name>Other</name>", "name", "given twice"),
@@ -366,7 +458,8 @@ def test_nested_rule_violations_refuse_the_product(extra, field, reason):
 
 def test_refused_product_does_not_stop_the_rest_of_the_file():
     xml = "<products>\n{}\n{}\n{}\n</products>".format(
-        product_xml(product_id="A"), product_xml(product_id="B", price="19.9"),
+        product_xml(product_id="A"),
+        product_xml(product_id="B", price="19.9"),
         product_xml(product_id="C"),
     )
     items = parse_text(xml)
@@ -377,7 +470,8 @@ def test_refused_product_does_not_stop_the_rest_of_the_file():
 
 def test_repeated_product_id_refuses_the_later_product_naming_the_first_line():
     xml = "<products>\n{}\n{}\n{}\n</products>".format(
-        product_xml(product_id="A"), product_xml(product_id="B"),
+        product_xml(product_id="A"),
+        product_xml(product_id="B"),
         product_xml(product_id=" A ", name="Again"),
     )
     first, _, again = parse_text(xml)
@@ -388,9 +482,7 @@ def test_repeated_product_id_refuses_the_later_product_naming_the_first_line():
 
 
 def test_repeated_product_id_counts_even_when_the_first_was_refused():
-    xml = "<products>\n{}\n{}\n</products>".format(
-        product_xml(price="0.00"), product_xml()
-    )
+    xml = "<products>\n{}\n{}\n</products>".format(product_xml(price="0.00"), product_xml())
     first, second = parse_text(xml)
     assert first.field == "price"
     assert "already appears at line 2" in second.reason
@@ -402,8 +494,10 @@ def test_error_reports_the_product_id_as_written_or_none():
 
 
 def test_nested_products_are_not_records():
-    xml = f"<products>\n<product>{product_xml()[9:-10]}<bundle>{product_xml(product_id='IN')}" \
-          "</bundle></product>\n</products>"
+    xml = (
+        f"<products>\n<product>{product_xml()[9:-10]}<bundle>{product_xml(product_id='IN')}"
+        "</bundle></product>\n</products>"
+    )
     assert [item.product_id for item in parse_text(xml)] == ["P1"]
 
 
@@ -537,8 +631,14 @@ def test_official_cartridge_output_with_empty_image_url_is_accepted(fixture, pro
 
 @pytest.mark.parametrize(
     "fixture",
-    ["internal_entity.xml", "billion_laughs.xml", "external_entity.xml", "external_dtd.xml",
-     "parameter_entity.xml", "xinclude.xml"],
+    [
+        "internal_entity.xml",
+        "billion_laughs.xml",
+        "external_entity.xml",
+        "external_dtd.xml",
+        "parameter_entity.xml",
+        "xinclude.xml",
+    ],
 )
 def test_whole_document_parser_refuses_hostile_documents(fixture):
     # libxml2 itself stops billion laughs (amplification limit) before our DOCTYPE check.

@@ -20,8 +20,7 @@ def test_heartbeat_job_runs_in_a_real_worker_and_records_both_processes(app, run
 
 
 def test_status_reports_missing_and_stale_processes(app):
-    assert [(b.name, b.seen_at) for b in health.status()] == [("worker", None),
-                                                               ("scheduler", None)]
+    assert [(b.name, b.seen_at) for b in health.status()] == [("worker", None), ("scheduler", None)]
     health.beat(scheduled_at=datetime(2020, 1, 1, tzinfo=UTC))
     beats = {b.name: b for b in health.status()}
     assert beats["worker"].fresh and not beats["scheduler"].fresh

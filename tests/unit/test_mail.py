@@ -99,8 +99,11 @@ def reload(email: OutboundEmail) -> OutboundEmail:
 
 def make_due(email: OutboundEmail) -> None:
     """Let the clock pass the email's backoff or lease."""
-    db.session.execute(OutboundEmail.__table__.update().where(OutboundEmail.id == email.id)
-                       .values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+    db.session.execute(
+        OutboundEmail.__table__.update()
+        .where(OutboundEmail.id == email.id)
+        .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+    )
     db.session.commit()
 
 
@@ -208,12 +211,16 @@ def test_a_hang_up_after_the_server_took_the_email_counts_as_sent(app, monkeypat
     assert reload(email).status == "sent"
 
 
-@pytest.mark.parametrize(("reply", "status", "attempts_left"), [
-    ("550 5.1.1 No such user", "failed", False),
-    ("451 4.3.0 Try again later", "queued", True),
-])
-def test_smtp_refusals_fail_for_good_or_retry_by_code(app, monkeypatch, reply, status,
-                                                      attempts_left):
+@pytest.mark.parametrize(
+    ("reply", "status", "attempts_left"),
+    [
+        ("550 5.1.1 No such user", "failed", False),
+        ("451 4.3.0 Try again later", "queued", True),
+    ],
+)
+def test_smtp_refusals_fail_for_good_or_retry_by_code(
+    app, monkeypatch, reply, status, attempts_left
+):
     email = make_email(make_merchant())
     with serving(Refuses(reply)) as url:
         use(app, monkeypatch, url)
@@ -223,8 +230,10 @@ def test_smtp_refusals_fail_for_good_or_retry_by_code(app, monkeypatch, reply, s
     assert (email.next_attempt_at is not None) is attempts_left
 
 
-@pytest.mark.parametrize("address", ["a@example.com\r\nBcc: victim@example.org",
-                                     "a@example.com, b@example.org", "not-an-address"])
+@pytest.mark.parametrize(
+    "address",
+    ["a@example.com\r\nBcc: victim@example.org", "a@example.com, b@example.org", "not-an-address"],
+)
 def test_a_malformed_recipient_fails_and_sends_nothing(app, smtp, address):
     merchant = make_merchant()
     customer = make_customer(merchant)
@@ -324,14 +333,21 @@ def test_dedupe_key_queues_one_email_per_merchant_and_purpose(app):
     merchant, other = make_merchant(), make_merchant()
     customer = make_customer(merchant)
     first = make_email(merchant, customer, dedupe_key="order.reminder:o1")
-    again = make_email(merchant, customer, template="subscription.discontinued_swap",
-                       dedupe_key="order.reminder:o1")
+    again = make_email(
+        merchant,
+        customer,
+        template="subscription.discontinued_swap",
+        dedupe_key="order.reminder:o1",
+    )
     assert again.id == first.id
     make_email(other, dedupe_key="order.reminder:o1")  # another merchant's key is its own
     make_email(merchant, customer)
     make_email(merchant, customer)  # no key: no limit
-    counts = dict(db.session.execute(select(OutboundEmail.merchant_id, func.count())
-                                     .group_by(OutboundEmail.merchant_id)).all())
+    counts = dict(
+        db.session.execute(
+            select(OutboundEmail.merchant_id, func.count()).group_by(OutboundEmail.merchant_id)
+        ).all()
+    )
     assert counts == {merchant.id: 3, other.id: 1}
 
 
@@ -340,8 +356,14 @@ def test_a_duplicate_key_leaves_the_callers_other_work_in_place(app):
     customer = make_customer(merchant)
     make_email(merchant, customer, dedupe_key="order.reminder:o1")
     customer.first_name = "Alex"  # the caller's own change, in the same transaction
-    notifications.queue_email(merchant.id, customer, "subscription.discontinued_cancel",
-                              dedupe_key="order.reminder:o1", product="x", subscription="s")
+    notifications.queue_email(
+        merchant.id,
+        customer,
+        "subscription.discontinued_cancel",
+        dedupe_key="order.reminder:o1",
+        product="x",
+        subscription="s",
+    )
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(Customer, customer.id).first_name == "Alex"
@@ -357,10 +379,14 @@ def test_two_transactions_queueing_one_key_at_once_make_one_email(app):
         with app.app_context():
             customer = db.session.get(Customer, customer_id)
             start.wait()
-            email = notifications.queue_email(merchant_id, customer,
-                                              "subscription.discontinued_cancel",
-                                              dedupe_key="order.reminder:o9", product="x",
-                                              subscription="s")
+            email = notifications.queue_email(
+                merchant_id,
+                customer,
+                "subscription.discontinued_cancel",
+                dedupe_key="order.reminder:o9",
+                product="x",
+                subscription="s",
+            )
             db.session.commit()
             got.append(email.id)
             db.session.remove()
@@ -377,22 +403,28 @@ def test_two_transactions_queueing_one_key_at_once_make_one_email(app):
 def test_smtp_url_parsing_and_refusals_never_echo_the_password():
     server = backends.SmtpServer.from_url("smtp://u%40x:s3cr%2Ft@mail.example.com?starttls=1")
     assert (server.host, server.port, server.starttls, server.tls) == (
-        "mail.example.com", 587, True, False)
+        "mail.example.com",
+        587,
+        True,
+        False,
+    )
     assert (server.username, server.password) == ("u@x", "s3cr/t")
     assert "s3cr" not in repr(server)
     assert backends.SmtpServer.from_url("smtps://mail.example.com").port == 465
     assert backends.SmtpServer.from_url("smtp://127.0.0.1").port == 25
-    for url in ("smtp://u:s3cret@mail.example.com:25",  # a password in clear text
-                "http://u:s3cret@mail.example.com", "smtps://u:s3cret@h?starttls=1",
-                "smtp://u:s3cret@h?tls=1"):
+    for url in (
+        "smtp://u:s3cret@mail.example.com:25",  # a password in clear text
+        "http://u:s3cret@mail.example.com",
+        "smtps://u:s3cret@h?starttls=1",
+        "smtp://u:s3cret@h?tls=1",
+    ):
         with pytest.raises(ValueError) as refused:
             backends.SmtpServer.from_url(url)
         assert "s3cret" not in str(refused.value)
 
 
 def test_backend_is_picked_from_settings():
-    settings = {"SMTP_URL": None, "MAIL_FROM": "Shop <no-reply@shop.example>",
-                "SMTP_TIMEOUT": 5}
+    settings = {"SMTP_URL": None, "MAIL_FROM": "Shop <no-reply@shop.example>", "SMTP_TIMEOUT": 5}
     assert isinstance(backends.get_backend(settings), backends.OutboxBackend)
     settings["SMTP_URL"] = "smtp://127.0.0.1:2525"
     assert isinstance(backends.get_backend(settings), backends.SmtpBackend)

@@ -36,8 +36,14 @@ def test_merchant_gets_public_id_and_32_char_hash_key(app):
 
 def test_events_are_append_only(app):
     merchant = make_merchant()
-    event = events.record(merchant.id, "test.thing", events.SYSTEM, object_type="merchant",
-                          object_id=merchant.public_id, after={"a": 1})
+    event = events.record(
+        merchant.id,
+        "test.thing",
+        events.SYSTEM,
+        object_type="merchant",
+        object_id=merchant.public_id,
+        after={"a": 1},
+    )
     db.session.commit()
     event.type = "rewritten"
     with pytest.raises(AppendOnlyError):
@@ -53,8 +59,9 @@ def test_events_are_append_only(app):
 def test_product_ids_are_unique_per_merchant_only(app):
     one, two = make_merchant(), make_merchant()
     for merchant in (one, two):
-        db.session.add(Product(merchant_id=merchant.id, product_id="SKU1", name="A",
-                               price_minor=1999))
+        db.session.add(
+            Product(merchant_id=merchant.id, product_id="SKU1", name="A", price_minor=1999)
+        )
     db.session.commit()
     db.session.add(Product(merchant_id=one.id, product_id="SKU1", name="B", price_minor=1))
     with pytest.raises(IntegrityError):
@@ -63,8 +70,14 @@ def test_product_ids_are_unique_per_merchant_only(app):
 
 
 def test_subscription_eligibility_follows_override_then_feed(app):
-    product = Product(merchant_id=make_merchant().id, product_id="P", name="P", price_minor=100,
-                      autoship_eligible=True, discontinued=False)
+    product = Product(
+        merchant_id=make_merchant().id,
+        product_id="P",
+        name="P",
+        price_minor=100,
+        autoship_eligible=True,
+        discontinued=False,
+    )
     assert product.subscription_eligible
     product.eligible_override = False
     assert not product.subscription_eligible

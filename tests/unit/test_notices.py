@@ -36,8 +36,13 @@ def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
 
 def reminders() -> list[OutboundEmail]:
     db.session.expire_all()
-    return list(db.session.scalars(select(OutboundEmail).where(
-        OutboundEmail.template == "order.reminder").order_by(OutboundEmail.id)))
+    return list(
+        db.session.scalars(
+            select(OutboundEmail)
+            .where(OutboundEmail.template == "order.reminder")
+            .order_by(OutboundEmail.id)
+        )
+    )
 
 
 def reminded(order) -> bool:
@@ -82,8 +87,9 @@ def test_never_two_reminders_for_one_order(merchant):
     db.session.commit()
     notices.send_all(now=at(2030, 1, 28, 14))
     assert len(reminders()) == 1
-    assert db.session.scalar(select(func.count(Event.id)).where(
-        Event.type == "order.reminder")) == 1
+    assert (
+        db.session.scalar(select(func.count(Event.id)).where(Event.type == "order.reminder")) == 1
+    )
 
 
 def test_a_missed_day_is_caught_up_but_due_orders_are_not_reminded(merchant):
@@ -97,7 +103,8 @@ def test_a_missed_day_is_caught_up_but_due_orders_are_not_reminded(merchant):
 
 @pytest.mark.parametrize("overrides, days", [((10,), 10), ((10, 7), 7), ((3,), 5), ((), 5)])
 def test_the_window_is_the_smallest_subscription_override_never_below_five(
-        merchant, overrides, days):
+    merchant, overrides, days
+):
     place = date(2030, 3, 20)
     order = make_due_order(merchant, place, now=at(2030, 3, 1, 12))
     for n, value in enumerate(overrides):
@@ -171,14 +178,18 @@ def test_a_card_that_expires_before_the_order_gets_one_notice(merchant, inbox):
     assert notices.send_all(now=at(2030, 11, 27, 15)).cards == 1
     assert notices.send_all(now=at(2030, 11, 28, 15)).cards == 0
     mail.deliver_pending()
-    cards = [m for m in inbox.messages if m["Subject"] == "Your card expires before your next "
-             "order"]
+    cards = [
+        m for m in inbox.messages if m["Subject"] == "Your card expires before your next order"
+    ]
     [message] = cards
     body = message.get_content()
-    assert "The Visa card that pays for your next order from Bundy Pet Supplies, on Monday, " \
-           "December 2, 2030, expires at the end of 11/2030." in body
-    email = db.session.scalar(select(OutboundEmail).where(
-        OutboundEmail.template == "card.expiring"))
+    assert (
+        "The Visa card that pays for your next order from Bundy Pet Supplies, on Monday, "
+        "December 2, 2030, expires at the end of 11/2030." in body
+    )
+    email = db.session.scalar(
+        select(OutboundEmail).where(OutboundEmail.template == "card.expiring")
+    )
     assert email.dedupe_key == f"card.expiring:{payment.public_id}:{order.public_id}"
 
 
@@ -193,17 +204,28 @@ def test_a_new_card_that_also_expires_gets_its_own_notice(merchant):
     order = make_due_order(merchant, date(2030, 12, 2), now=at(2030, 11, 20, 12))
     old = card(order, 10, 2030)
     notices.send_all(now=at(2030, 11, 27, 15))
-    new = PaymentMethod(merchant_id=merchant.id, customer_id=order.customer_id, token_id="t2",
-                        cc_type=2, expiry_month=11, expiry_year=2030)
+    new = PaymentMethod(
+        merchant_id=merchant.id,
+        customer_id=order.customer_id,
+        token_id="t2",
+        cc_type=2,
+        expiry_month=11,
+        expiry_year=2030,
+    )
     db.session.add(new)
     db.session.flush()
     db.session.get(Order, order.id).payment_id = new.id
     db.session.commit()
     notices.send_all(now=at(2030, 11, 28, 15))
-    keys = set(db.session.scalars(select(OutboundEmail.dedupe_key).where(
-        OutboundEmail.template == "card.expiring")))
-    assert keys == {f"card.expiring:{old.public_id}:{order.public_id}",
-                    f"card.expiring:{new.public_id}:{order.public_id}"}
+    keys = set(
+        db.session.scalars(
+            select(OutboundEmail.dedupe_key).where(OutboundEmail.template == "card.expiring")
+        )
+    )
+    assert keys == {
+        f"card.expiring:{old.public_id}:{order.public_id}",
+        f"card.expiring:{new.public_id}:{order.public_id}",
+    }
 
 
 def test_an_order_whose_subscriptions_all_ended_is_not_reminded(merchant):

@@ -28,8 +28,10 @@ from app.integrations.xml.order_reply import parse_reply
 KEY = "Mt!ZQ45q&GHsgiRD8{NB-_h87#rjvbn0"
 AUTH = signing.build_auth_header("0e5de2bedc5e11e3a2e4bc764e106cf4", KEY, "DC69410241")
 ORDER = b'<?xml version="1.0" encoding="UTF-8"?>\n<order><head/></order>'
-SFCC_SUCCESS = (b'<?xml version="1.0" encoding="UTF-8"?>\r\n<order>\r\n    <code>SUCCESS</code>'
-                b"\r\n    <orderId>1224</orderId>\r\n    <errorMsg />\r\n</order>\r\n")
+SFCC_SUCCESS = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\r\n<order>\r\n    <code>SUCCESS</code>'
+    b"\r\n    <orderId>1224</orderId>\r\n    <errorMsg />\r\n</order>\r\n"
+)
 FAST = {"connect_timeout": 0.5, "read_timeout": 0.5}
 Behaviour = Callable[[BaseHTTPRequestHandler, threading.Event], None]
 
@@ -55,8 +57,9 @@ def store(behave: Behaviour, tls: ssl.SSLContext | None = None) -> Iterator[tupl
     server.daemon_threads = True
     server.handle_error = lambda *args: None  # a refused TLS handshake is expected here
     if tls is not None:
-        server.socket = tls.wrap_socket(server.socket, server_side=True,
-                                        do_handshake_on_connect=False)
+        server.socket = tls.wrap_socket(
+            server.socket, server_side=True, do_handshake_on_connect=False
+        )
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     scheme = "https" if tls else "http"
@@ -68,8 +71,9 @@ def store(behave: Behaviour, tls: ssl.SSLContext | None = None) -> Iterator[tupl
         server.server_close()
 
 
-def reply(status: int, body: bytes, content_type: str = "text/html;charset=UTF-8",
-          **headers: str) -> Behaviour:
+def reply(
+    status: int, body: bytes, content_type: str = "text/html;charset=UTF-8", **headers: str
+) -> Behaviour:
     def behave(handler, release):
         handler.send_response(status)
         handler.send_header("Content-Type", content_type)
@@ -78,6 +82,7 @@ def reply(status: int, body: bytes, content_type: str = "text/html;charset=UTF-8
             handler.send_header(name, value)
         handler.end_headers()
         handler.wfile.write(body)
+
     return behave
 
 
@@ -135,7 +140,8 @@ def test_a_reply_is_returned_with_what_was_sent_exactly_as_given(caplog):
     ((method, headers, body),) = received
     assert method == "POST" and body == ORDER
     assert [value for name, value in headers if name.lower() == "content-type"] == [
-        "application/xml"]  # exactly: no charset parameter
+        "application/xml"
+    ]  # exactly: no charset parameter
     assert [value for name, value in headers if name.lower() == "authorization"] == [AUTH]
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert AUTH not in logged and "sig" not in logged and "<order>" not in logged
@@ -246,8 +252,9 @@ def test_a_body_the_store_never_reads_times_out_on_the_connect_timeout():
         listener.listen(1)
         url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
         started = time.monotonic()
-        delivery = post_order(url, b"x" * (32 << 20), AUTH, connect_timeout=0.5,
-                              read_timeout=30)  # more than the socket buffers hold
+        delivery = post_order(
+            url, b"x" * (32 << 20), AUTH, connect_timeout=0.5, read_timeout=30
+        )  # more than the socket buffers hold
     assert delivery.outcome == "unknown"
     assert time.monotonic() - started < 10
 
@@ -259,18 +266,28 @@ def certificate(tmp_path_factory):
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(
-            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .sign(key, hashes.SHA256())
     )
     folder = tmp_path_factory.mktemp("tls")
     (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
     return str(folder / "cert.pem"), context
@@ -285,8 +302,10 @@ def trusting(cert_path: str) -> requests.Session:
 
 def test_tls_reply_through_a_given_session(certificate):
     cert_path, context = certificate
-    with store(reply(200, SFCC_SUCCESS), tls=context) as (url, received), \
-            trusting(cert_path) as session:
+    with (
+        store(reply(200, SFCC_SUCCESS), tls=context) as (url, received),
+        trusting(cert_path) as session,
+    ):
         delivery = post(url, session=session)
     assert (delivery.outcome, delivery.status, len(received)) == ("replied", 200, 1)
 
@@ -311,7 +330,6 @@ def test_a_tls_handshake_that_stalls_is_not_sent():
 
 def test_tls_closed_after_reading_the_request_is_unknown(certificate):
     cert_path, context = certificate
-    with store(close_without_reply, tls=context) as (url, received), \
-            trusting(cert_path) as session:
+    with store(close_without_reply, tls=context) as (url, received), trusting(cert_path) as session:
         delivery = post(url, session=session)
     assert delivery.outcome == "unknown" and len(received) == 1

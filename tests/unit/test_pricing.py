@@ -33,10 +33,18 @@ def off(amount_minor: int, **kw) -> Terms:
     return inc("fixed_off", amount_minor=amount_minor, **kw)
 
 
-def quote(lines, *incentives, order_number=2, is_initial=False, currency="USD", shipping=0,
-          now=NOW):
-    return price_order(lines, incentives=incentives, order_number=order_number,
-                       is_initial=is_initial, currency=currency, shipping_minor=shipping, now=now)
+def quote(
+    lines, *incentives, order_number=2, is_initial=False, currency="USD", shipping=0, now=NOW
+):
+    return price_order(
+        lines,
+        incentives=incentives,
+        order_number=order_number,
+        is_initial=is_initial,
+        currency=currency,
+        shipping_minor=shipping,
+        now=now,
+    )
 
 
 def test_no_incentives_prices_lines_and_shipping():
@@ -59,16 +67,19 @@ def test_percent_off_item_is_per_unit_times_quantity():
     assert (line.discount_minor, line.total_minor, line.incentive_id) == (600, 5397, "ten")
 
 
-@pytest.mark.parametrize(("price", "percent", "unit_discount"), [
-    (1995, 10, 200),      # 199.5 -> 200 (half rounds up)
-    (1994, 10, 199),      # 199.4 -> 199
-    (1004, 12.5, 126),    # 125.5 -> 126
-    (1003, 12.5, 125),    # 125.375 -> 125
-    (1, 50, 1),           # 0.5 -> 1
-    (1, 49, 0),           # 0.49 -> 0
-    (333, 33.33, 111),    # 110.9889 -> 111
-    (999, 100, 999),      # all of it, never more
-])
+@pytest.mark.parametrize(
+    ("price", "percent", "unit_discount"),
+    [
+        (1995, 10, 200),  # 199.5 -> 200 (half rounds up)
+        (1994, 10, 199),  # 199.4 -> 199
+        (1004, 12.5, 126),  # 125.5 -> 126
+        (1003, 12.5, 125),  # 125.375 -> 125
+        (1, 50, 1),  # 0.5 -> 1
+        (1, 49, 0),  # 0.49 -> 0
+        (333, 33.33, 111),  # 110.9889 -> 111
+        (999, 100, 999),  # all of it, never more
+    ],
+)
 def test_percent_rounds_half_up_per_unit(price, percent, unit_discount):
     line = quote([Line("A", price, 7)], pct(percent)).lines[0]
     assert line.unit_discount_minor == unit_discount
@@ -77,8 +88,10 @@ def test_percent_rounds_half_up_per_unit(price, percent, unit_discount):
 
 def test_fixed_off_item_is_per_unit_and_capped_at_the_unit_price():
     q = quote([Line("A", 1000, 3), Line("B", 300, 2)], off(500))
-    assert [(line.unit_discount_minor, line.total_minor) for line in q.lines] == [(500, 1500),
-                                                                                   (300, 0)]
+    assert [(line.unit_discount_minor, line.total_minor) for line in q.lines] == [
+        (500, 1500),
+        (300, 0),
+    ]
     assert q.total_minor == 1500
 
 
@@ -86,7 +99,9 @@ def test_two_item_level_discounts_give_each_line_its_best_one():
     ten, three = pct(10, public_id="ten"), off(300, public_id="three")
     q = quote([Line("cheap", 2000), Line("dear", 5000)], ten, three)
     assert [(line.incentive_id, line.unit_discount_minor) for line in q.lines] == [
-        ("three", 300), ("ten", 500)]
+        ("three", 300),
+        ("ten", 500),
+    ]
     assert q.discount_total_minor == 800  # never 10% and $3 on the same line
 
 
@@ -126,14 +141,24 @@ def test_fixed_order_discount_never_makes_the_total_negative():
     assert q.total_minor == 450
 
 
-@pytest.mark.parametrize(("applies_to", "is_initial", "applied"), [
-    ("initial", True, True), ("initial", False, False),
-    ("ongoing", True, False), ("ongoing", False, True),
-    ("both", True, True), ("both", False, True),
-])
+@pytest.mark.parametrize(
+    ("applies_to", "is_initial", "applied"),
+    [
+        ("initial", True, True),
+        ("initial", False, False),
+        ("ongoing", True, False),
+        ("ongoing", False, True),
+        ("both", True, True),
+        ("both", False, True),
+    ],
+)
 def test_initial_and_ongoing(applies_to, is_initial, applied):
-    q = quote([Line("A", 1000)], pct(10, applies_to=applies_to), is_initial=is_initial,
-              order_number=1 if is_initial else 2)
+    q = quote(
+        [Line("A", 1000)],
+        pct(10, applies_to=applies_to),
+        is_initial=is_initial,
+        order_number=1 if is_initial else 2,
+    )
     assert q.item_discount_minor == (100 if applied else 0)
 
 
@@ -166,15 +191,19 @@ def test_tier_from_the_nth_order(order_number, applied):
 def test_tier_ladder_gives_each_order_its_rung(order_number, percent):
     early = pct(10, max_order_number=2)
     later = pct(15, min_order_number=3)
-    q = quote([Line("A", 1000)], early, later, order_number=order_number,
-              is_initial=order_number == 1)
+    q = quote(
+        [Line("A", 1000)], early, later, order_number=order_number, is_initial=order_number == 1
+    )
     assert q.item_discount_minor == percent * 10
 
 
 @pytest.mark.parametrize(("order_number", "applied"), [(3, False), (4, True), (5, False)])
 def test_tier_on_exactly_one_order(order_number, applied):
-    q = quote([Line("A", 1000)], pct(20, min_order_number=4, max_order_number=4),
-              order_number=order_number)
+    q = quote(
+        [Line("A", 1000)],
+        pct(20, min_order_number=4, max_order_number=4),
+        order_number=order_number,
+    )
     assert (q.item_discount_minor == 200) is applied
 
 
@@ -190,13 +219,16 @@ def test_order_level_tiers_use_the_orders_number():
     assert quote([Line("A", 2000)], rule, order_number=3).order_discount_minor == 500
 
 
-@pytest.mark.parametrize(("start", "end", "applied"), [
-    (NOW, None, True),               # starts exactly now
-    (NOW + TICK, None, False),       # not started yet
-    (None, NOW, False),              # ended exactly now (the end is exclusive)
-    (None, NOW + TICK, True),        # ends just after now
-    (NOW - timedelta(days=1), NOW + timedelta(days=1), True),
-])
+@pytest.mark.parametrize(
+    ("start", "end", "applied"),
+    [
+        (NOW, None, True),  # starts exactly now
+        (NOW + TICK, None, False),  # not started yet
+        (None, NOW, False),  # ended exactly now (the end is exclusive)
+        (None, NOW + TICK, True),  # ends just after now
+        (NOW - timedelta(days=1), NOW + timedelta(days=1), True),
+    ],
+)
 def test_start_and_end_dates(start, end, applied):
     q = quote([Line("A", 1000)], pct(10, starts_at=start, ends_at=end))
     assert (q.item_discount_minor == 100) is applied
@@ -209,8 +241,9 @@ def test_inactive_incentives_do_not_apply():
 def test_group_and_product_targeting():
     kibble = pct(10, target="group", target_group="Kibble", public_id="kibble")
     treats = off(100, target="products", target_product_ids={"T1"}, public_id="treats")
-    q = quote([Line("K1", 1000, groups={"Kibble"}), Line("T1", 1000), Line("X", 1000)],
-              kibble, treats)
+    q = quote(
+        [Line("K1", 1000, groups={"Kibble"}), Line("T1", 1000), Line("X", 1000)], kibble, treats
+    )
     assert [line.incentive_id for line in q.lines] == ["kibble", "treats", None]
 
 
@@ -246,8 +279,9 @@ def test_flat_rate_below_a_threshold_free_above(price, shipping):
 
 
 def test_shipping_rules_apply_independently_of_discounts():
-    q = quote([Line("A", 2000)], pct(10), off(100, scope="order"), inc("free_shipping"),
-              shipping=500)
+    q = quote(
+        [Line("A", 2000)], pct(10), off(100, scope="order"), inc("free_shipping"), shipping=500
+    )
     assert (q.item_discount_minor, q.order_discount_minor, q.shipping_total_minor) == (200, 100, 0)
 
 
@@ -256,8 +290,10 @@ def test_gift_adds_one_free_unit_once_per_product():
     same = inc("gift", gift_product="G1", public_id="same-gift")
     other = inc("gift", gift_product="G2", public_id="other")
     q = quote([Line("A", 1000)], gift, same, other)
-    assert [(g.product_id, g.quantity, g.unit_price_minor, g.total_minor, g.incentive_id)
-            for g in q.gifts] == [("G1", 1, 0, 0, "gift"), ("G2", 1, 0, 0, "other")]
+    assert [
+        (g.product_id, g.quantity, g.unit_price_minor, g.total_minor, g.incentive_id)
+        for g in q.gifts
+    ] == [("G1", 1, 0, 0, "gift"), ("G2", 1, 0, 0, "other")]
     assert q.gifts[0].gift and q.gifts[0].product_pk == 7
     assert q.subtotal_minor == q.total_minor == 1000
 
@@ -308,17 +344,20 @@ def test_money_incentives_in_another_currency_do_not_apply():
     assert jpy.total_minor == 500
 
 
-@pytest.mark.parametrize("bad", [
-    {"lines": [Line("A", 1000, 0)]},
-    {"lines": [Line("A", -1)]},
-    {"lines": [Line("A", 1000, True)]},
-    {"lines": [Line("A", 10.5)]},
-    {"lines": [Line("A", 1000, best_price_minor=-5)]},
-    {"order_number": 0},
-    {"order_number": 2, "is_initial": True},
-    {"shipping": -1},
-    {"now": datetime(2026, 6, 1, 12)},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"lines": [Line("A", 1000, 0)]},
+        {"lines": [Line("A", -1)]},
+        {"lines": [Line("A", 1000, True)]},
+        {"lines": [Line("A", 10.5)]},
+        {"lines": [Line("A", 1000, best_price_minor=-5)]},
+        {"order_number": 0},
+        {"order_number": 2, "is_initial": True},
+        {"shipping": -1},
+        {"now": datetime(2026, 6, 1, 12)},
+    ],
+)
 def test_impossible_inputs_are_refused(bad):
     args = {"lines": [Line("A", 1000)], **bad}
     with pytest.raises(PricingError):
@@ -326,36 +365,53 @@ def test_impossible_inputs_are_refused(bad):
 
 
 def test_totals_are_never_negative_with_everything_at_once():
-    rules = [pct(100), off(99999), off(99999, scope="order"), inc("free_shipping"),
-             inc("gift", gift_product="G")]
+    rules = [
+        pct(100),
+        off(99999),
+        off(99999, scope="order"),
+        inc("free_shipping"),
+        inc("gift", gift_product="G"),
+    ]
     q = quote([Line("A", 1), Line("B", 0, 5)], *rules, shipping=1)
     assert (q.total_minor, q.shipping_total_minor) == (0, 0)
     assert all(line.total_minor >= 0 for line in q.lines)
 
 
-@pytest.mark.parametrize(("terms", "text"), [
-    (pct(10), "Save 10% on every order"),
-    (pct(12.5, applies_to="ongoing"), "Save 12.5% on every recurring order"),
-    (off(500, scope="order", applies_to="initial"), "Save $5.00 on your first order"),
-    (off(100), "Save $1.00 per item on every order"),
-    (inc("free_shipping", threshold_minor=5000), "Free shipping on every order over $50.00"),
-    (inc("flat_rate_shipping", amount_minor=499), "$4.99 flat-rate shipping on every order"),
-    (inc("gift", gift_name="Chew Toy", applies_to="initial"),
-     "Free gift: Chew Toy with your first order"),
-    (inc("gift", gift_name="Chew Toy", min_order_number=4, max_order_number=4),
-     "Free gift: Chew Toy with your 4th order"),
-    (pct(15, min_order_number=3), "Save 15% from your 3rd order"),
-    (pct(10, max_order_number=2), "Save 10% on your first 2 orders"),
-    (pct(20, min_order_number=2, max_order_number=5), "Save 20% on your 2nd to 5th orders"),
-    (pct(20, applies_to="ongoing", max_order_number=3), "Save 20% on your 2nd to 3rd orders"),
-    (pct(20, applies_to="ongoing", max_order_number=2), "Save 20% on your 2nd order"),
-    (pct(10, target="group", target_group="Kibble"), "Save 10% on every order (Kibble products)"),
-    (pct(10, target="products", target_product_ids={"A"}),
-     "Save 10% on every order (selected products)"),
-    (off(1000, currency="EUR", scope="order"), "Save €10.00 on every order"),
-    (off(500, currency="JPY", scope="order"), "Save ¥500 on every order"),
-    (off(500, currency="SEK", scope="order"), "Save 5.00 SEK on every order"),
-])
+@pytest.mark.parametrize(
+    ("terms", "text"),
+    [
+        (pct(10), "Save 10% on every order"),
+        (pct(12.5, applies_to="ongoing"), "Save 12.5% on every recurring order"),
+        (off(500, scope="order", applies_to="initial"), "Save $5.00 on your first order"),
+        (off(100), "Save $1.00 per item on every order"),
+        (inc("free_shipping", threshold_minor=5000), "Free shipping on every order over $50.00"),
+        (inc("flat_rate_shipping", amount_minor=499), "$4.99 flat-rate shipping on every order"),
+        (
+            inc("gift", gift_name="Chew Toy", applies_to="initial"),
+            "Free gift: Chew Toy with your first order",
+        ),
+        (
+            inc("gift", gift_name="Chew Toy", min_order_number=4, max_order_number=4),
+            "Free gift: Chew Toy with your 4th order",
+        ),
+        (pct(15, min_order_number=3), "Save 15% from your 3rd order"),
+        (pct(10, max_order_number=2), "Save 10% on your first 2 orders"),
+        (pct(20, min_order_number=2, max_order_number=5), "Save 20% on your 2nd to 5th orders"),
+        (pct(20, applies_to="ongoing", max_order_number=3), "Save 20% on your 2nd to 3rd orders"),
+        (pct(20, applies_to="ongoing", max_order_number=2), "Save 20% on your 2nd order"),
+        (
+            pct(10, target="group", target_group="Kibble"),
+            "Save 10% on every order (Kibble products)",
+        ),
+        (
+            pct(10, target="products", target_product_ids={"A"}),
+            "Save 10% on every order (selected products)",
+        ),
+        (off(1000, currency="EUR", scope="order"), "Save €10.00 on every order"),
+        (off(500, currency="JPY", scope="order"), "Save ¥500 on every order"),
+        (off(500, currency="SEK", scope="order"), "Save 5.00 SEK on every order"),
+    ],
+)
 def test_describe_gives_shopper_facing_text(terms, text):
     assert describe(terms) == text
 
@@ -364,4 +420,15 @@ def test_formatting_helpers():
     assert format_percent(1005) == "10.05%"
     assert format_percent(1250) == "12.5%"
     assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == [
-        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"]
+        "1st",
+        "2nd",
+        "3rd",
+        "4th",
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "22nd",
+        "101st",
+        "111th",
+    ]

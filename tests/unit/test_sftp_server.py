@@ -33,8 +33,10 @@ DEADLINE_SECONDS = 5.0
 def make_ed25519() -> paramiko.Ed25519Key:
     """Return a fresh Ed25519 key (paramiko itself cannot generate one)."""
     pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-        serialization.NoEncryption())
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    )
     return paramiko.Ed25519Key(file_obj=io.StringIO(pem.decode()))
 
 
@@ -74,23 +76,33 @@ class Site:
         return [data for name, data in self.events if name == kind]
 
     @contextlib.contextmanager
-    def ssh(self, username: str, *, password: str | None = None,
-            pkey: paramiko.PKey | None = None) -> Iterator[paramiko.SSHClient]:
+    def ssh(
+        self, username: str, *, password: str | None = None, pkey: paramiko.PKey | None = None
+    ) -> Iterator[paramiko.SSHClient]:
         with paramiko.SSHClient() as client:
             host = f"[127.0.0.1]:{self.server.port}"
             client.get_host_keys().add(host, self.host_key.get_name(), self.host_key)
             client.set_missing_host_key_policy(paramiko.RejectPolicy())
-            client.connect("127.0.0.1", port=self.server.port, username=username,
-                           password=password, pkey=pkey, look_for_keys=False,
-                           allow_agent=False, timeout=5, banner_timeout=5, auth_timeout=5)
+            client.connect(
+                "127.0.0.1",
+                port=self.server.port,
+                username=username,
+                password=password,
+                pkey=pkey,
+                look_for_keys=False,
+                allow_agent=False,
+                timeout=5,
+                banner_timeout=5,
+                auth_timeout=5,
+            )
             yield client
 
     @contextlib.contextmanager
-    def sftp(self, username: str = "merchant1", *,
-             pkey: paramiko.PKey | None = None) -> Iterator[paramiko.SFTPClient]:
+    def sftp(
+        self, username: str = "merchant1", *, pkey: paramiko.PKey | None = None
+    ) -> Iterator[paramiko.SFTPClient]:
         password = None if pkey else PASSWORDS[username]
-        with self.ssh(username, password=password, pkey=pkey) as client, \
-                client.open_sftp() as sftp:
+        with self.ssh(username, password=password, pkey=pkey) as client, client.open_sftp() as sftp:
             yield sftp
 
 
@@ -99,13 +111,11 @@ def serve(tmp_path: Path, host_key_path: Path, **limits) -> Iterator[Site]:
     """Run a drop site on a free port under ``tmp_path`` until the block ends."""
     events: list[tuple[str, dict]] = []
     auth = DictAuth()
-    settings = SftpSettings(port=0, root=tmp_path / "drop", host_key_path=host_key_path,
-                            **limits)
+    settings = SftpSettings(port=0, root=tmp_path / "drop", host_key_path=host_key_path, **limits)
     server = SftpServer(settings, auth, on_event=lambda kind, data: events.append((kind, data)))
     server.start_background()
     try:
-        yield Site(server, tmp_path / "drop", paramiko.PKey.from_path(host_key_path), auth,
-                   events)
+        yield Site(server, tmp_path / "drop", paramiko.PKey.from_path(host_key_path), auth, events)
     finally:
         server.shutdown()
 
@@ -167,9 +177,11 @@ def test_upload_is_published_only_when_the_client_closes_it(site):
     assert hashlib.sha256(published).digest() == hashlib.sha256(data).digest()
     assert os.listdir(incoming) == ["M1.Products.xml"]
     assert site.events_of("upload") == [
-        {"username": "merchant1", "path": "/incoming/M1.Products.xml", "bytes": len(data)}]
+        {"username": "merchant1", "path": "/incoming/M1.Products.xml", "bytes": len(data)}
+    ]
     assert site.events_of("login") == [
-        {"username": "merchant1", "ip": "127.0.0.1", "method": "password"}]
+        {"username": "merchant1", "ip": "127.0.0.1", "method": "password"}
+    ]
 
 
 def test_part_file_then_rename_publishes_the_final_name(site):
@@ -179,14 +191,24 @@ def test_part_file_then_rename_publishes_the_final_name(site):
         sftp.posix_rename("incoming/M1.Products.xml.part", "incoming/M1.Products.xml")
         assert sftp.listdir("incoming") == ["M1.Products.xml"]
     assert site.events_of("upload") == [
-        {"username": "merchant1", "path": "/incoming/M1.Products.xml", "bytes": 11}]
+        {"username": "merchant1", "path": "/incoming/M1.Products.xml", "bytes": 11}
+    ]
 
 
-@pytest.mark.parametrize(("name", "published"), [
-    ("M1.Products.xml", True), ("/incoming/M1.Products.xml", True), (".hidden.xml", False),
-    (".M1.Products.xml.0123456789abcdef.part", False), ("feed.xml.part", False),
-    ("feed.xml.tmp", False), ("feed.xml.filepart", False), ("FEED.XML.PART", False), ("", False),
-])
+@pytest.mark.parametrize(
+    ("name", "published"),
+    [
+        ("M1.Products.xml", True),
+        ("/incoming/M1.Products.xml", True),
+        (".hidden.xml", False),
+        (".M1.Products.xml.0123456789abcdef.part", False),
+        ("feed.xml.part", False),
+        ("feed.xml.tmp", False),
+        ("feed.xml.filepart", False),
+        ("FEED.XML.PART", False),
+        ("", False),
+    ],
+)
 def test_is_published_skips_hidden_and_partial_names(name, published):
     assert is_published(name) is published
 
@@ -195,7 +217,8 @@ def test_publickey_login(site):
     with site.sftp(KEY_USER, pkey=CLIENT_KEY) as sftp:
         assert sorted(sftp.listdir("/")) == ["incoming", "outgoing"]
     assert site.events_of("login") == [
-        {"username": KEY_USER, "ip": "127.0.0.1", "method": "publickey"}]
+        {"username": KEY_USER, "ip": "127.0.0.1", "method": "publickey"}
+    ]
     with pytest.raises(paramiko.AuthenticationException), site.ssh(KEY_USER, pkey=STRANGER_KEY):
         pass
 
@@ -204,7 +227,8 @@ def test_wrong_password_is_refused_reported_and_never_logged(site, caplog):
     caplog.set_level(logging.DEBUG)
     refused(site, "merchant1", "hunter2-wrong")
     assert site.events_of("auth_failed") == [
-        {"username": "merchant1", "ip": "127.0.0.1", "locked": False}]
+        {"username": "merchant1", "ip": "127.0.0.1", "locked": False}
+    ]
     assert "merchant1" in caplog.text
     assert "hunter2-wrong" not in caplog.text
     assert not (site.root / "merchant1").exists()
@@ -244,10 +268,16 @@ def test_invalid_usernames_fail_without_touching_the_filesystem(site, username):
     assert site.events_of("auth_failed")[0]["ip"] == "127.0.0.1"
 
 
-@pytest.mark.parametrize("path", [
-    "../merchant10/incoming/secret.xml", "/../merchant10/incoming/secret.xml",
-    "/../../etc/passwd", "incoming/../../../etc/passwd", "../../../../../etc/passwd",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../merchant10/incoming/secret.xml",
+        "/../merchant10/incoming/secret.xml",
+        "/../../etc/passwd",
+        "incoming/../../../etc/passwd",
+        "../../../../../etc/passwd",
+    ],
+)
 def test_traversal_stays_inside_the_home(site, path):
     secret = site.root / "merchant10" / "incoming" / "secret.xml"
     secret.parent.mkdir(parents=True)
@@ -293,8 +323,12 @@ def test_planted_symlinks_are_not_followed(site):
     (home / "incoming" / "passwd").symlink_to("/etc/passwd")
     (home / "incoming" / "theirs").symlink_to(theirs)
     with site.sftp() as sftp:
-        for path in ["etc/passwd", "incoming/passwd", "neighbour/incoming/feed.xml",
-                     "incoming/theirs/feed.xml"]:
+        for path in [
+            "etc/passwd",
+            "incoming/passwd",
+            "neighbour/incoming/feed.xml",
+            "incoming/theirs/feed.xml",
+        ]:
             with pytest.raises(PermissionError):
                 sftp.open(path)
         for path in ["etc", "neighbour/incoming", "incoming/theirs"]:
@@ -341,9 +375,16 @@ def test_shell_exec_forwarding_and_other_subsystems_are_refused(site):
             transport.request_port_forward("127.0.0.1", 0)
 
 
-@pytest.mark.parametrize("path", [
-    "feed.xml", "/feed.xml", "outgoing/feed.xml", "/outgoing/../feed.xml", "incoming",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "feed.xml",
+        "/feed.xml",
+        "outgoing/feed.xml",
+        "/outgoing/../feed.xml",
+        "incoming",
+    ],
+)
 def test_uploads_outside_incoming_are_refused(site, path):
     with site.sftp() as sftp, pytest.raises(PermissionError):
         sftp.putfo(io.BytesIO(b"<products/>"), path)
@@ -486,8 +527,12 @@ def test_idle_connections_are_closed(tmp_path, host_key_file):
 
 
 def test_garbage_on_the_port_does_not_stop_the_server(site):
-    for junk in [b"", b"\x00\xff" * 5000, b"GET / HTTP/1.1\r\n\r\n",
-                 b"SSH-2.0-evil\r\n" + os.urandom(4096)]:
+    for junk in [
+        b"",
+        b"\x00\xff" * 5000,
+        b"GET / HTTP/1.1\r\n\r\n",
+        b"SSH-2.0-evil\r\n" + os.urandom(4096),
+    ]:
         with socket.create_connection(("127.0.0.1", site.server.port), timeout=5) as sock:
             with contextlib.suppress(OSError):
                 sock.sendall(junk)

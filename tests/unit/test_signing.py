@@ -58,8 +58,7 @@ def test_small_future_skew_is_accepted():
 
 def test_auth_header_round_trip_and_shape():
     header = signing.build_auth_header(MERCHANT, KEY, USER, TS)
-    assert json.loads(header) == {"public_id": MERCHANT, "sig_field": USER, "ts": TS,
-                                  "sig": T1_SIG}
+    assert json.loads(header) == {"public_id": MERCHANT, "sig_field": USER, "ts": TS, "sig": T1_SIG}
     parsed = signing.verify_auth_header(header, public_id=MERCHANT, hash_key=KEY, now=TS + 60)
     assert parsed.sig_field == USER and parsed.ts == TS
 
@@ -93,8 +92,9 @@ def test_auth_header_trust_level_variant():
 def test_auth_header_rejections(mutate, now):
     header = json.loads(signing.build_auth_header(MERCHANT, KEY, USER, TS))
     with pytest.raises(signing.SignatureError):
-        signing.verify_auth_header(json.dumps(mutate(header)), public_id=MERCHANT, hash_key=KEY,
-                                   now=now)
+        signing.verify_auth_header(
+            json.dumps(mutate(header)), public_id=MERCHANT, hash_key=KEY, now=now
+        )
 
 
 @pytest.mark.parametrize("raw", [None, "", "not json", "{", "null", '"string"'])
@@ -137,15 +137,17 @@ def test_aes_rejects_wrong_key():
 
 
 T11_KEY = "super-secret-webhooks-verification-key"
-T11_BODY = (b'{"id": "evt1", "type": "subscription.cancel", "created": 1592570791, '
-            b'"data": {"object": {}}}')
+T11_BODY = (
+    b'{"id": "evt1", "type": "subscription.cancel", "created": 1592570791, "data": {"object": {}}}'
+)
 T11_SIG = "6eaa2278053aeaf83cde9555a117d277334b278caf5c653c253abc1944d990cb"
 
 
 def test_t11_webhook_signature():
     assert signing.webhook_header(T11_KEY, TS, T11_BODY) == f"ts={TS},sig={T11_SIG}"
-    assert signing.verify_webhook_header(f"ts={TS},sig={T11_SIG}", T11_KEY, T11_BODY,
-                                         now=TS + 1) == TS
+    assert (
+        signing.verify_webhook_header(f"ts={TS},sig={T11_SIG}", T11_KEY, T11_BODY, now=TS + 1) == TS
+    )
 
 
 def test_webhook_rotation_carries_both_signatures():

@@ -8,12 +8,27 @@ from tests.unit.test_order_xml import t6_document
 
 
 def test_indent_puts_one_element_a_line_and_keeps_leaves_whole():
-    text = ('<?xml version="1.0" encoding="UTF-8"?>\n<order><head><a>1</a>'
-            "<b><![CDATA[x<y>z]]></b><c/></head><items><item><n>2</n></item></items></order>")
-    assert display.indent(text) == "\n".join([
-        '<?xml version="1.0" encoding="UTF-8"?>', "<order>", "  <head>", "    <a>1</a>",
-        "    <b><![CDATA[x<y>z]]></b>", "    <c/>", "  </head>", "  <items>", "    <item>",
-        "      <n>2</n>", "    </item>", "  </items>", "</order>"])
+    text = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<order><head><a>1</a>'
+        "<b><![CDATA[x<y>z]]></b><c/></head><items><item><n>2</n></item></items></order>"
+    )
+    assert display.indent(text) == "\n".join(
+        [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            "<order>",
+            "  <head>",
+            "    <a>1</a>",
+            "    <b><![CDATA[x<y>z]]></b>",
+            "    <c/>",
+            "  </head>",
+            "  <items>",
+            "    <item>",
+            "      <n>2</n>",
+            "    </item>",
+            "  </items>",
+            "</order>",
+        ]
+    )
 
 
 def test_only_layout_is_added_to_a_real_order_document():

@@ -23,10 +23,12 @@ def pytest_terminal_summary(terminalreporter):
     figures = generated.FIGURES
     routes = [figures[name] for name in figures if not name.endswith("(mutations)")]
     mutations = sum(figures.values()) - sum(routes)
-    failed = [r for r in terminalreporter.stats.get("failed", [])
-              if "test_generated_input" in r.nodeid]
+    failed = [
+        r for r in terminalreporter.stats.get("failed", []) if "test_generated_input" in r.nodeid
+    ]
     low, high = min(routes, default=0), max(routes, default=0)
     terminalreporter.write_line(
         f"generated input: {len(routes)} routes, {sum(routes)} examples ({low} to {high} a "
         f"route) + {mutations} purchase POST mutations = {sum(figures.values())} requests, "
-        f"{len(failed)} failing tests")
+        f"{len(failed)} failing tests"
+    )

@@ -12,8 +12,9 @@ def test_placement_run_as_of_places_and_prints_the_report(app, runner):
     with storekit.store() as store:
         merchant = make_placing_merchant(store.url)
         order = make_due_order(merchant, date(2031, 1, 31))
-        result = runner.invoke(args=["placement", "run", "--merchant", merchant.public_id,
-                                     "--as-of", "2031-01-31"])
+        result = runner.invoke(
+            args=["placement", "run", "--merchant", merchant.public_id, "--as-of", "2031-01-31"]
+        )
         assert result.exit_code == 0, result.output
         assert "1 due; success 1" in result.output
         assert len(store.received) == 1
@@ -22,18 +23,27 @@ def test_placement_run_as_of_places_and_prints_the_report(app, runner):
 
 
 def test_placement_run_refuses_a_bad_date_and_an_unknown_merchant(app, runner):
-    assert "--as-of must be a date" in runner.invoke(
-        args=["placement", "run", "--as-of", "tomorrow"]).output
-    assert "no merchant" in runner.invoke(
-        args=["placement", "run", "--merchant", "f" * 32]).output
+    assert (
+        "--as-of must be a date"
+        in runner.invoke(args=["placement", "run", "--as-of", "tomorrow"]).output
+    )
+    assert "no merchant" in runner.invoke(args=["placement", "run", "--merchant", "f" * 32]).output
 
 
 def test_merchant_set_changes_settings_and_refuses_bad_ones(app, runner):
     merchant = make_placing_merchant("https://shop.example/og/orders")
-    result = runner.invoke(args=["merchant", "set", merchant.public_id,
-                                 "order_endpoint_url=https://orders.example/og",
-                                 "placement_hour=never", "reminder_days=7",
-                                 "placement_mode=batch", "endpoint_dedupes=yes"])
+    result = runner.invoke(
+        args=[
+            "merchant",
+            "set",
+            merchant.public_id,
+            "order_endpoint_url=https://orders.example/og",
+            "placement_hour=never",
+            "reminder_days=7",
+            "placement_mode=batch",
+            "endpoint_dedupes=yes",
+        ]
+    )
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     changed = db.session.get(Merchant, merchant.id)

@@ -40,8 +40,9 @@ def test_bad_password_is_refused_without_saying_which_part(client):
 
 def test_unknown_email_gets_the_same_answer(client):
     token = csrf_token(client)
-    response = client.post("/console/login", data={"email": "nobody@example.com",
-                                                   "password": "x", "csrf_token": token})
+    response = client.post(
+        "/console/login", data={"email": "nobody@example.com", "password": "x", "csrf_token": token}
+    )
     assert response.status_code == 401
     assert "Invalid email or password." in response.get_data(as_text=True)
 
@@ -56,7 +57,8 @@ def test_repeated_failures_throttle_the_account_for_a_browser_it_does_not_know(a
     retry_after = int(throttled.headers["Retry-After"])
     minutes = math.ceil(retry_after / 60)
     assert f"Too many failed attempts. Try again in {minutes} minute" in throttled.get_data(
-        as_text=True)
+        as_text=True
+    )
     assert client.get("/console/").status_code == 302
     types = [e.type for e in Event.query.filter_by(merchant_id=user.merchant_id)]
     assert types.count("staff.login_failed") == allowed and "staff.login" not in types
@@ -72,8 +74,9 @@ def test_login_without_csrf_token_is_rejected(client):
 def test_login_with_forged_csrf_token_is_rejected(client):
     user = make_staff()
     csrf_token(client)
-    response = client.post("/console/login", data={"email": user.email, "password": PASSWORD,
-                                                   "csrf_token": "forged"})
+    response = client.post(
+        "/console/login", data={"email": user.email, "password": PASSWORD, "csrf_token": "forged"}
+    )
     assert response.status_code == 400
 
 
@@ -96,18 +99,30 @@ def test_pages_require_login(client, path):
 def test_next_parameter_cannot_redirect_off_site(client):
     user = make_staff()
     token = csrf_token(client)
-    response = client.post("/console/login", data={
-        "email": user.email, "password": PASSWORD, "csrf_token": token,
-        "next": "https://evil.example/console/"})
+    response = client.post(
+        "/console/login",
+        data={
+            "email": user.email,
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "https://evil.example/console/",
+        },
+    )
     assert response.headers["Location"] == "/console/"
 
 
 def test_next_parameter_returns_to_the_console_page(client):
     user = make_staff()
     token = csrf_token(client)
-    response = client.post("/console/login", data={
-        "email": user.email, "password": PASSWORD, "csrf_token": token,
-        "next": "/console/settings"})
+    response = client.post(
+        "/console/login",
+        data={
+            "email": user.email,
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "/console/settings",
+        },
+    )
     assert response.headers["Location"] == "/console/settings"
 
 

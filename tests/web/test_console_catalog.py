@@ -61,8 +61,9 @@ def test_run_now_needs_csrf(client, merchant):
 
 
 def test_run_detail_shows_counts_errors_and_offers_the_csv(app, client, merchant):
-    run = ingest(app, merchant, feedkit.product_xml("GOOD"),
-                 feedkit.product_xml("BAD", price="1.5"))
+    run = ingest(
+        app, merchant, feedkit.product_xml("GOOD"), feedkit.product_xml("BAD", price="1.5")
+    )
     page = text(client.get(f"/console/feeds/{run.public_id}"))
     assert 'data-status="succeeded"' in page and "hx-trigger" not in page
     assert 'data-count="created">1<' in page and 'data-count="rejected">1<' in page
@@ -91,12 +92,21 @@ def test_another_merchants_run_is_not_found(app, client, merchant):
 
 
 def test_products_search_and_filters(app, client, merchant):
-    ingest(app, merchant, feedkit.product_xml("IN1", name="Oat Crunch"),
-           feedkit.product_xml("OUT1", name="Rye Flakes", in_stock="0"),
-           feedkit.discontinued_xml("OLD1"), feedkit.product_xml("GONE1", name="Gone Soon"))
-    ingest(app, merchant, feedkit.product_xml("IN1", name="Oat Crunch"),
-           feedkit.product_xml("OUT1", name="Rye Flakes", in_stock="0"),
-           feedkit.discontinued_xml("OLD1"))
+    ingest(
+        app,
+        merchant,
+        feedkit.product_xml("IN1", name="Oat Crunch"),
+        feedkit.product_xml("OUT1", name="Rye Flakes", in_stock="0"),
+        feedkit.discontinued_xml("OLD1"),
+        feedkit.product_xml("GONE1", name="Gone Soon"),
+    )
+    ingest(
+        app,
+        merchant,
+        feedkit.product_xml("IN1", name="Oat Crunch"),
+        feedkit.product_xml("OUT1", name="Rye Flakes", in_stock="0"),
+        feedkit.discontinued_xml("OLD1"),
+    )
 
     def listed(query: str) -> set[str]:
         response = client.get(f"/console/products/?{query}", headers=HX)
@@ -118,16 +128,25 @@ def test_product_detail_shows_feed_values_and_saves_overrides(app, client, merch
     ingest(app, merchant, feedkit.product_xml("P1", name="Tea & Co™", price="12.00"))
     page = text(client.get("/console/products/P1"))
     assert "Tea & Co™" in page and "12.00" in page
-    response = post(client, "/console/products/P1", {
-        "eligible_override": "no", "upsell_eligible": "on",
-        "allowed_frequencies": "2_2 4_2 1_3", "default_frequency": "4_2"})
+    response = post(
+        client,
+        "/console/products/P1",
+        {
+            "eligible_override": "no",
+            "upsell_eligible": "on",
+            "allowed_frequencies": "2_2 4_2 1_3",
+            "default_frequency": "4_2",
+        },
+    )
     assert response.status_code == 302
     product = db.session.scalar(select(Product))
     assert product.eligible_override is False and not product.subscription_eligible
     assert product.upsell_eligible and product.default_every == 4
-    assert product.allowed_frequencies == [{"every": 2, "every_period": 2},
-                                           {"every": 4, "every_period": 2},
-                                           {"every": 1, "every_period": 3}]
+    assert product.allowed_frequencies == [
+        {"every": 2, "every_period": 2},
+        {"every": 4, "every_period": 2},
+        {"every": 1, "every_period": 3},
+    ]
     event = db.session.scalar(select(Event).where(Event.type == "product.update"))
     assert event.after["eligible_override"] is False
 
@@ -140,12 +159,15 @@ def test_overrides_survive_the_next_feed(app, client, merchant):
     assert product.eligible_override is False and product.price_minor == 3000
 
 
-@pytest.mark.parametrize("form, field", [
-    ({"allowed_frequencies": "2_9"}, "allowed_frequencies"),
-    ({"default_frequency": "banana"}, "default_frequency"),
-    ({"allowed_frequencies": "2_2", "default_frequency": "4_2"}, "default_frequency"),
-    ({"eligible_override": "maybe"}, "eligible_override"),
-])
+@pytest.mark.parametrize(
+    "form, field",
+    [
+        ({"allowed_frequencies": "2_9"}, "allowed_frequencies"),
+        ({"default_frequency": "banana"}, "default_frequency"),
+        ({"allowed_frequencies": "2_2", "default_frequency": "4_2"}, "default_frequency"),
+        ({"eligible_override": "maybe"}, "eligible_override"),
+    ],
+)
 def test_bad_overrides_are_400_and_change_nothing(app, client, merchant, form, field):
     ingest(app, merchant, feedkit.product_xml("P1"))
     response = post(client, "/console/products/P1", form)

@@ -14,10 +14,25 @@ from app.services import events, incentives
 from tests.factories import HX, csrf_token, login, make_merchant, make_staff
 
 STAFF = events.Actor("staff", "1", "127.0.0.1")
-BLANK = {"name": "", "kind": "percent_off", "scope": "item", "applies_to": "both",
-         "percent": "", "amount": "", "currency": "USD", "threshold": "", "gift_product": "",
-         "target": "all", "target_group": "", "target_products": "", "min_order": "",
-         "max_order": "", "starts_at": "", "ends_at": "", "active": "on"}
+BLANK = {
+    "name": "",
+    "kind": "percent_off",
+    "scope": "item",
+    "applies_to": "both",
+    "percent": "",
+    "amount": "",
+    "currency": "USD",
+    "threshold": "",
+    "gift_product": "",
+    "target": "all",
+    "target_group": "",
+    "target_products": "",
+    "min_order": "",
+    "max_order": "",
+    "starts_at": "",
+    "ends_at": "",
+    "active": "on",
+}
 
 
 @pytest.fixture
@@ -35,13 +50,15 @@ def text(response) -> str:
 
 
 def add(merchant, **data) -> Incentive:
-    return incentives.create(merchant.id, {"name": "Ten off", "kind": "percent_off",
-                                           "percent": "10", **data}, actor=STAFF)
+    return incentives.create(
+        merchant.id,
+        {"name": "Ten off", "kind": "percent_off", "percent": "10", **data},
+        actor=STAFF,
+    )
 
 
 def make_product(merchant, product_id: str, name: str) -> Product:
-    product = Product(merchant_id=merchant.id, product_id=product_id, name=name,
-                      price_minor=1200)
+    product = Product(merchant_id=merchant.id, product_id=product_id, name=name, price_minor=1200)
     db.session.add(product)
     db.session.commit()
     return product
@@ -67,14 +84,21 @@ def test_list_shows_what_shoppers_read_and_each_status(client, merchant):
 
 
 def test_create_percent_off(client, merchant):
-    response = post(client, "/console/incentives/", {
-        **BLANK, "name": "Subscribe & save", "percent": "12.5", "threshold": "40",
-        "applies_to": "ongoing"})
+    response = post(
+        client,
+        "/console/incentives/",
+        {
+            **BLANK,
+            "name": "Subscribe & save",
+            "percent": "12.5",
+            "threshold": "40",
+            "applies_to": "ongoing",
+        },
+    )
     incentive = db.session.scalar(select(Incentive))
     assert response.status_code == 302
     assert response.headers["Location"] == f"/console/incentives/{incentive.public_id}"
-    assert (incentive.percent_bp, incentive.threshold_minor, incentive.active) == (1250, 4000,
-                                                                                   True)
+    assert (incentive.percent_bp, incentive.threshold_minor, incentive.active) == (1250, 4000, True)
     page = text(client.get(response.headers["Location"]))
     assert "Incentive created." in page
     assert "Shoppers will read: <strong>Save 12.5% on every recurring order over $40.00" in page
@@ -84,22 +108,43 @@ def test_create_percent_off(client, merchant):
 
 def test_create_a_gift_of_a_catalog_product(client, merchant):
     product = make_product(merchant, "TEA-1", "Sample Tea")
-    response = post(client, "/console/incentives/", {
-        **BLANK, "name": "Welcome gift", "kind": "gift", "gift_product": "TEA-1",
-        "applies_to": "initial"})
+    response = post(
+        client,
+        "/console/incentives/",
+        {
+            **BLANK,
+            "name": "Welcome gift",
+            "kind": "gift",
+            "gift_product": "TEA-1",
+            "applies_to": "initial",
+        },
+    )
     assert response.status_code == 302
     incentive = db.session.scalar(select(Incentive))
     assert (incentive.kind, incentive.gift_product_id, incentive.scope) == (
-        "gift", product.id, "order")
+        "gift",
+        product.id,
+        "order",
+    )
     page = text(client.get(response.headers["Location"]))
     assert "Free gift: Sample Tea with your first order" in page
     assert 'name="gift_product" type="text" value="TEA-1"' in page
 
 
 def test_invalid_input_is_refused_with_the_reasons_and_values_kept(client, merchant):
-    response = post(client, "/console/incentives/", {
-        **BLANK, "name": "Keep my name", "kind": "fixed_off", "amount": "5.001",
-        "starts_at": "2026-12-02T09:00", "ends_at": "2026-12-01T09:00", "active": ""})
+    response = post(
+        client,
+        "/console/incentives/",
+        {
+            **BLANK,
+            "name": "Keep my name",
+            "kind": "fixed_off",
+            "amount": "5.001",
+            "starts_at": "2026-12-02T09:00",
+            "ends_at": "2026-12-01T09:00",
+            "active": "",
+        },
+    )
     assert response.status_code == 400
     page = text(response)
     assert "Please correct the highlighted fields." in page and "At most 2 decimal places." in page
@@ -114,8 +159,14 @@ def test_invalid_input_is_refused_with_the_reasons_and_values_kept(client, merch
 def test_edit_shows_local_times_and_major_units_and_records_the_change(client, merchant):
     merchant.timezone = "America/New_York"
     db.session.commit()
-    incentive = add(merchant, kind="fixed_off", amount="5", scope="order",
-                    starts_at="2026-12-01T09:00", ends_at="2027-01-01T00:00")
+    incentive = add(
+        merchant,
+        kind="fixed_off",
+        amount="5",
+        scope="order",
+        starts_at="2026-12-01T09:00",
+        ends_at="2027-01-01T00:00",
+    )
     assert incentive.starts_at == datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
     path = f"/console/incentives/{incentive.public_id}"
     page = text(client.get(path))
@@ -124,8 +175,15 @@ def test_edit_shows_local_times_and_major_units_and_records_the_change(client, m
     listed = text(client.get("/console/incentives/"))
     assert "2026-12-01 09:00 → 2027-01-01 00:00" in listed
 
-    form = {**BLANK, "name": "Five off", "kind": "fixed_off", "amount": "7.50",
-            "scope": "order", "starts_at": "2026-12-01T09:00", "ends_at": "2027-01-01T00:00"}
+    form = {
+        **BLANK,
+        "name": "Five off",
+        "kind": "fixed_off",
+        "amount": "7.50",
+        "scope": "order",
+        "starts_at": "2026-12-01T09:00",
+        "ends_at": "2027-01-01T00:00",
+    }
     response = post(client, path, form)
     assert response.status_code == 302 and response.headers["Location"] == path
     event = db.session.scalar(select(Event).where(Event.type == "incentive.update"))
@@ -178,13 +236,17 @@ def test_another_merchants_incentive_is_not_found(client, merchant):
 def test_a_gift_must_come_from_the_own_catalog(client, merchant):
     other = make_merchant()
     make_product(other, "THEIRS", "Their product")
-    response = post(client, "/console/incentives/", {
-        **BLANK, "name": "Gift", "kind": "gift", "gift_product": "THEIRS"})
+    response = post(
+        client,
+        "/console/incentives/",
+        {**BLANK, "name": "Gift", "kind": "gift", "gift_product": "THEIRS"},
+    )
     assert response.status_code == 400 and "No product 'THEIRS' in your catalog." in text(response)
 
 
-@pytest.mark.parametrize("path", ["/console/incentives/", "/console/incentives/new",
-                                  "/console/incentives/abc"])
+@pytest.mark.parametrize(
+    "path", ["/console/incentives/", "/console/incentives/new", "/console/incentives/abc"]
+)
 def test_pages_need_a_login(client, path):
     response = client.get(path)
     assert response.status_code == 302
@@ -201,6 +263,5 @@ def test_names_are_escaped(client, merchant):
 
 def test_staff_can_manage_incentives(client):
     login(client, make_staff(role="staff"))
-    response = post(client, "/console/incentives/", {**BLANK, "name": "By staff",
-                                                       "percent": "5"})
+    response = post(client, "/console/incentives/", {**BLANK, "name": "By staff", "percent": "5"})
     assert response.status_code == 302

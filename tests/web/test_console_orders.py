@@ -58,8 +58,11 @@ def with_status(order: Order, status: int, **values) -> Order:
 
 def act(client, order: Order, action: str, headers=HX, **data):
     token = csrf_token(client)  # the login page's: it renders signed in or out
-    return client.post(f"/console/orders/{order.public_id}/{action}",
-                       data={"csrf_token": token, **data}, headers=headers)
+    return client.post(
+        f"/console/orders/{order.public_id}/{action}",
+        data={"csrf_token": token, **data},
+        headers=headers,
+    )
 
 
 def work(runner) -> None:
@@ -74,8 +77,15 @@ def work(runner) -> None:
 # -- access ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/console/orders/", "/console/orders/abc",
-                                  "/console/placement/runs", "/console/settings/placement"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/console/orders/",
+        "/console/orders/abc",
+        "/console/placement/runs",
+        "/console/settings/placement",
+    ],
+)
 def test_login_required(client, path):
     response = client.get(path)
     assert response.status_code == 302 and "/console/login" in response.headers["Location"]
@@ -121,12 +131,22 @@ def test_list_is_a_page_or_its_fragment(client, owner, merchant):
 
 
 def test_filter_by_status_group(client, owner, merchant):
-    orders = {status: with_status(make_due_order(merchant, TODAY), status) for status in (
-        S.UNSENT, S.SUCCESS, S.CREDIT_CARD_RETRY, S.OUTCOME_UNKNOWN, S.SEND_NOW,
-        S.PENDING_VERIFICATION, S.CANCELLED)}
+    orders = {
+        status: with_status(make_due_order(merchant, TODAY), status)
+        for status in (
+            S.UNSENT,
+            S.SUCCESS,
+            S.CREDIT_CARD_RETRY,
+            S.OUTCOME_UNKNOWN,
+            S.SEND_NOW,
+            S.PENDING_VERIFICATION,
+            S.CANCELLED,
+        )
+    }
     fresh = with_status(make_due_order(merchant, TODAY), S.REJECTED)
-    old = with_status(make_due_order(merchant, TODAY), S.REJECTED,
-                      updated_at=utcnow() - timedelta(days=30))
+    old = with_status(
+        make_due_order(merchant, TODAY), S.REJECTED, updated_at=utcnow() - timedelta(days=30)
+    )
 
     def shown(group):
         html = text(client.get(f"/console/orders/?status={group}", headers=HX))
@@ -135,8 +155,7 @@ def test_filter_by_status_group(client, owner, merchant):
     ids = {status: o.public_id for status, o in orders.items()}
     assert shown("upcoming") == {ids[S.UNSENT]}
     assert shown("placed") == {ids[S.SUCCESS]}
-    assert shown("attention") == {ids[S.CREDIT_CARD_RETRY], ids[S.OUTCOME_UNKNOWN],
-                                  fresh.public_id}
+    assert shown("attention") == {ids[S.CREDIT_CARD_RETRY], ids[S.OUTCOME_UNKNOWN], fresh.public_id}
     assert shown("in_progress") == {ids[S.SEND_NOW], ids[S.PENDING_VERIFICATION]}
     assert shown("rejected") == {fresh.public_id, old.public_id}
     assert shown("cancelled") == {ids[S.CANCELLED]}
@@ -152,12 +171,19 @@ def test_filter_by_place_date_range(client, owner, merchant):
 
 
 def test_search_by_ids_customer_and_product(client, owner, merchant):
-    order = with_status(make_due_order(merchant, TODAY, user_id="DC555"), S.SUCCESS,
-                        order_merchant_id="STORE-42")
+    order = with_status(
+        make_due_order(merchant, TODAY, user_id="DC555"), S.SUCCESS, order_merchant_id="STORE-42"
+    )
     other = make_due_order(merchant, TODAY, user_id="DC777")
     product = order.items[0].product.product_id
-    for term in (order.public_id, order.public_id.upper(), "STORE-42", "dc555",
-                 order.customer.email.upper(), product):
+    for term in (
+        order.public_id,
+        order.public_id.upper(),
+        "STORE-42",
+        "dc555",
+        order.customer.email.upper(),
+        product,
+    ):
         html = text(client.get("/console/orders/", query_string={"q": term}, headers=HX))
         assert order.public_id[:12] in html, term
         assert other.public_id[:12] not in html, term
@@ -175,9 +201,11 @@ def test_pages_never_skip_or_repeat_an_order(client, owner, merchant, sort):
         pages += 1
         url = unescape(html.split('hx-get="')[-1].split('"')[0]) if "Next →" in html else None
     assert pages == 2 and sorted(seen) == sorted(o.public_id for o in made)
-    expected = {"newest": sorted(made, key=lambda o: -o.id),
-                "place_desc": sorted(made, key=lambda o: (o.place_date, o.id), reverse=True),
-                "place_asc": sorted(made, key=lambda o: (o.place_date, o.id))}[sort]
+    expected = {
+        "newest": sorted(made, key=lambda o: -o.id),
+        "place_desc": sorted(made, key=lambda o: (o.place_date, o.id), reverse=True),
+        "place_asc": sorted(made, key=lambda o: (o.place_date, o.id)),
+    }[sort]
     first = client.get(f"/console/orders/?sort={sort}", headers=HX).get_data(as_text=True)
     positions = [first.index(f'data-order="{o.public_id}"') for o in expected[:25]]
     assert positions == sorted(positions)
@@ -191,8 +219,12 @@ def test_previous_page_and_foreign_cursors(client, owner, merchant):
     second = client.get("/console/orders/", query_string={"cursor": cursor}, headers=HX)
     assert "← Previous" in second.get_data(as_text=True)
     # A cursor sealed for another sort (another list) is refused.
-    assert client.get("/console/orders/", query_string={"cursor": cursor,
-                                                        "sort": "place_asc"}).status_code == 400
+    assert (
+        client.get(
+            "/console/orders/", query_string={"cursor": cursor, "sort": "place_asc"}
+        ).status_code
+        == 400
+    )
 
 
 # -- one order -------------------------------------------------------------------------------
@@ -215,7 +247,8 @@ def test_a_placed_order_in_full(client, owner, merchant, store):
 
 
 def test_a_declined_order_shows_the_stores_message_and_retry_now_places_it(
-        client, owner, merchant, store, runner):
+    client, owner, merchant, store, runner
+):
     store.replies(storekit.error("140", "Your card was declined."))
     order = make_due_order(merchant, TODAY, now=NOW)
     placement.run_now(merchant.id, as_of=TODAY, now=NOW)
@@ -249,18 +282,25 @@ def test_an_action_the_status_does_not_allow_is_refused_in_place(client, owner, 
     assert Event.query.filter(Event.type.like("order.%")).count() == 0
     assert act(client, order, "confirm").status_code == 409
     assert act(client, order, "rescue").status_code == 409
-    assert client.post(f"/console/orders/{order.public_id}/explode",
-                       data={"csrf_token": csrf_token(client, "/console/orders/")}
-                       ).status_code == 404
+    assert (
+        client.post(
+            f"/console/orders/{order.public_id}/explode",
+            data={"csrf_token": csrf_token(client, "/console/orders/")},
+        ).status_code
+        == 404
+    )
 
 
-@pytest.mark.parametrize("status, action, after, queued", [
-    (S.CREDIT_CARD_RETRY, "reject", S.REJECTED, False),
-    (S.REJECTED, "rescue", S.SEND_NOW, True),
-    (S.OUTCOME_UNKNOWN, "send_again", S.SEND_NOW, True),
-    (S.UNSENT, "send_now", S.SEND_NOW, True),
-    (S.RESPONSE_PROCESSING_ERROR, "retry", S.SEND_NOW, True),
-])
+@pytest.mark.parametrize(
+    "status, action, after, queued",
+    [
+        (S.CREDIT_CARD_RETRY, "reject", S.REJECTED, False),
+        (S.REJECTED, "rescue", S.SEND_NOW, True),
+        (S.OUTCOME_UNKNOWN, "send_again", S.SEND_NOW, True),
+        (S.UNSENT, "send_now", S.SEND_NOW, True),
+        (S.RESPONSE_PROCESSING_ERROR, "retry", S.SEND_NOW, True),
+    ],
+)
 def test_each_action(client, owner, merchant, status, action, after, queued):
     order = with_status(make_due_order(merchant, TODAY), status, rejected_message="Declined")
     page = text(client.get(f"/console/orders/{order.public_id}"))
@@ -301,8 +341,9 @@ def test_staff_can_act_on_orders_but_not_change_settings(client, merchant):
     page = text(client.get("/console/settings/placement"))
     assert "Only the account owner can change these settings." in page and "disabled" in page
     token = csrf_token(client, "/console/orders/")
-    response = client.post("/console/settings/placement", data={
-        "csrf_token": token, "placement_hour": "never"})
+    response = client.post(
+        "/console/settings/placement", data={"csrf_token": token, "placement_hour": "never"}
+    )
     assert response.status_code == 403
     assert db.session.get(Merchant, merchant.id).placement_hour == 6
     assert client.post("/console/placement/runs", data={"csrf_token": token}).status_code == 403
@@ -325,8 +366,12 @@ def test_overview_counts_todays_orders_failures_and_revenue(client, owner, merch
     placement.run_now(merchant.id)  # today, for real: placed_at is now
     assert reload(placed).status == S.SUCCESS
     with_status(make_due_order(merchant, today), S.CREDIT_CARD_RETRY)
-    with_status(make_due_order(merchant, today), S.SUCCESS, placed_at=utcnow() - timedelta(
-        days=3), total_minor=1000)
+    with_status(
+        make_due_order(merchant, today),
+        S.SUCCESS,
+        placed_at=utcnow() - timedelta(days=3),
+        total_minor=1000,
+    )
     page = text(client.get("/console/"))
     assert 'data-count="placed-today"><a href="/console/orders/?status=placed">1</a>' in page
     assert 'data-count="attention"><a href="/console/orders/?status=attention">1</a>' in page
@@ -338,8 +383,10 @@ def test_overview_counts_todays_orders_failures_and_revenue(client, owner, merch
 
 
 def test_runs_show_counts_by_outcome_from_the_ledger(client, owner, merchant, store):
-    store.script = [lambda s: s.replies(storekit.success()),
-                    lambda s: s.replies(storekit.error("160", "Do not retry"))]
+    store.script = [
+        lambda s: s.replies(storekit.success()),
+        lambda s: s.replies(storekit.error("160", "Do not retry")),
+    ]
     make_due_order(merchant, TODAY, now=NOW)
     make_due_order(merchant, TODAY, now=NOW)
     report = placement.run_now(merchant.id, as_of=TODAY, now=NOW)
@@ -374,11 +421,20 @@ def test_run_placement_now_queues_the_due_orders(client, owner, merchant, store,
 
 
 def settings_form(**changes) -> dict[str, str]:
-    return {"placement_hour": "7", "order_endpoint_url": "https://shop.example/og/orders",
-            "placement_mode": "api", "order_timeout_seconds": "20", "endpoint_dedupes": "on",
-            "reminder_days": "6", "cc_retry_days": "2", "cc_retries": "3",
-            "generic_retries": "1", "connection_retry_days": "10",
-            "card_type_names": "1=VISA 2=MASTERCARD", **changes}
+    return {
+        "placement_hour": "7",
+        "order_endpoint_url": "https://shop.example/og/orders",
+        "placement_mode": "api",
+        "order_timeout_seconds": "20",
+        "endpoint_dedupes": "on",
+        "reminder_days": "6",
+        "cc_retry_days": "2",
+        "cc_retries": "3",
+        "generic_retries": "1",
+        "connection_retry_days": "10",
+        "card_type_names": "1=VISA 2=MASTERCARD",
+        **changes,
+    }
 
 
 def save_settings(client, form):
@@ -392,10 +448,18 @@ def test_owner_saves_every_placement_setting(client, owner, merchant):
     assert save_settings(client, settings_form()).status_code == 302
     saved = db.session.get(Merchant, merchant.id)
     assert (saved.placement_hour, saved.order_endpoint_url, saved.order_timeout_seconds) == (
-        7, "https://shop.example/og/orders", 20)
+        7,
+        "https://shop.example/og/orders",
+        20,
+    )
     assert saved.endpoint_dedupes and saved.card_type_names == {"1": "VISA", "2": "MASTERCARD"}
-    assert (saved.reminder_days, saved.cc_retry_days, saved.cc_retries, saved.generic_retries,
-            saved.connection_retry_days) == (6, 2, 3, 1, 10)
+    assert (
+        saved.reminder_days,
+        saved.cc_retry_days,
+        saved.cc_retries,
+        saved.generic_retries,
+        saved.connection_retry_days,
+    ) == (6, 2, 3, 1, 10)
     shown = text(client.get("/console/settings/placement"))
     assert 'value="1=VISA 2=MASTERCARD"' in shown and '<option value="7" selected' in shown
     form = settings_form(placement_hour="never", card_type_names="")
@@ -408,16 +472,24 @@ def test_owner_saves_every_placement_setting(client, owner, merchant):
     assert Event.query.filter_by(type="settings.update").count() == 2
 
 
-@pytest.mark.parametrize("field, value", [
-    ("placement_hour", "24"), ("placement_hour", "seven"), ("placement_hour", ""),
-    ("order_endpoint_url", "http://shop.example/orders"),
-    ("order_endpoint_url", "javascript:alert(1)"),
-    ("order_endpoint_url", "https://user:pw@shop.example/x"),
-    ("placement_mode", "fax"), ("order_timeout_seconds", "0"), ("reminder_days", "4"),
-    ("cc_retries", "11"), ("card_type_names", "9=ODD"), ("endpoint_dedupes", "maybe"),
-])
-def test_invalid_placement_settings_are_refused_and_shown(client, owner, merchant, field,
-                                                          value):
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("placement_hour", "24"),
+        ("placement_hour", "seven"),
+        ("placement_hour", ""),
+        ("order_endpoint_url", "http://shop.example/orders"),
+        ("order_endpoint_url", "javascript:alert(1)"),
+        ("order_endpoint_url", "https://user:pw@shop.example/x"),
+        ("placement_mode", "fax"),
+        ("order_timeout_seconds", "0"),
+        ("reminder_days", "4"),
+        ("cc_retries", "11"),
+        ("card_type_names", "9=ODD"),
+        ("endpoint_dedupes", "maybe"),
+    ],
+)
+def test_invalid_placement_settings_are_refused_and_shown(client, owner, merchant, field, value):
     response = save_settings(client, settings_form(**{field: value}))
     assert response.status_code == 400
     html = response.get_data(as_text=True)

@@ -48,8 +48,13 @@ def test_outbox_table_is_a_fragment_for_htmx(client, merchant):
 
 def test_an_email_opens_with_its_body_escaped(client, merchant):
     customer = make_customer(merchant)
-    email = notifications.queue_email(merchant.id, customer, "subscription.discontinued_cancel",
-                                      product="<script>alert(1)</script>", subscription="s1")
+    email = notifications.queue_email(
+        merchant.id,
+        customer,
+        "subscription.discontinued_cancel",
+        product="<script>alert(1)</script>",
+        subscription="s1",
+    )
     db.session.commit()
     response = client.get(f"/console/outbox/{email.public_id}")
     assert response.status_code == 200

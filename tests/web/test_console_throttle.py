@@ -39,8 +39,9 @@ def exhaust_account(app, client, email: str) -> None:
 
 
 def throttle_message(response) -> str:
-    match = re.search(r"Too many failed attempts\. Try again in \d+ minutes?\.",
-                      response.get_data(as_text=True))
+    match = re.search(
+        r"Too many failed attempts\. Try again in \d+ minutes?\.", response.get_data(as_text=True)
+    )
     assert match, response.get_data(as_text=True)
     return match.group(0)
 
@@ -124,8 +125,11 @@ def test_another_accounts_or_a_forged_device_cookie_does_not_exempt(app, client)
 def test_device_cookie_is_httponly_lax_and_holds_no_email(client):
     user = make_staff()
     response = attempt(client, user.email, PASSWORD)
-    cookie = next(c for c in response.headers.getlist("Set-Cookie")
-                  if c.startswith(throttle.DEVICE_COOKIE + "="))
+    cookie = next(
+        c
+        for c in response.headers.getlist("Set-Cookie")
+        if c.startswith(throttle.DEVICE_COOKIE + "=")
+    )
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/console/" in cookie
     assert "Max-Age=" in cookie
     payload = client.get_cookie(throttle.DEVICE_COOKIE, path="/console/").value.split(".")[0]
@@ -163,7 +167,11 @@ def test_login_works_and_is_still_throttled_when_the_limiters_redis_is_down(app,
     allowed = budget(app, "LOGIN_LIMIT_PER_ACCOUNT")
     result = subprocess.run(  # noqa: S603  (our own interpreter and script)
         [sys.executable, "-c", CHILD, database_url, user.email, PASSWORD, str(allowed + 1)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     expected = ["302"] + ["401"] * allowed + ["429", "302"]

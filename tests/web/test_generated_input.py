@@ -38,10 +38,17 @@ SCALE = float(os.environ.get("HYPOTHESIS_EXAMPLES_SCALE", "1"))
 PER_ROUTE, PER_PART, MUTATIONS = 4, 3, 100
 # No example database: every route's test shares one inner function (see below), so saved
 # examples would be replayed against the wrong route; print_blob reproduces a failure.
-SETTINGS = {"deadline": None, "print_blob": True, "database": None,
-            "suppress_health_check": [HealthCheck.function_scoped_fixture,
-                                      HealthCheck.too_slow, HealthCheck.data_too_large,
-                                      HealthCheck.filter_too_much]}
+SETTINGS = {
+    "deadline": None,
+    "print_blob": True,
+    "database": None,
+    "suppress_health_check": [
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+}
 MUTATIONS_ID = "POST /subscription/create (mutations)"
 ISOLATED = ("api_key_a", "signed_a", "console_a")  # A's credentials: B's data must not show
 
@@ -49,9 +56,12 @@ ISOLATED = ("api_key_a", "signed_a", "console_a")  # A's credentials: B's data m
 def public_routes() -> list[tuple[str, str, str]]:
     """(rule, method, endpoint) for every route but static files, HEAD and OPTIONS."""
     app = create_app(TestConfig)
-    return sorted((rule.rule, method, rule.endpoint) for rule in app.url_map.iter_rules()
-                  if rule.endpoint != "static"
-                  for method in rule.methods - {"HEAD", "OPTIONS"})
+    return sorted(
+        (rule.rule, method, rule.endpoint)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    )
 
 
 ROUTES = public_routes()
@@ -88,8 +98,9 @@ def examples(count: float) -> int:
     return max(1, round(SCALE * count))
 
 
-@pytest.mark.parametrize(("rule", "method"), [(r, m) for r, m, _ in ROUTES],
-                         ids=[f"{m} {r}" for r, m, _ in ROUTES])
+@pytest.mark.parametrize(
+    ("rule", "method"), [(r, m) for r, m, _ in ROUTES], ids=[f"{m} {r}" for r, m, _ in ROUTES]
+)
 def test_route_answers_hostile_input_without_5xx_or_writes(world, rule, method):
     route = world.rules[(rule, method)]
     test_id = f"{method} {rule}"

@@ -55,8 +55,11 @@ def status_of(order) -> int:
 
 
 def upcoming(order) -> list[Order]:
-    return list(db.session.scalars(select(Order).where(
-        Order.customer_id == order.customer_id, Order.id != order.id)))
+    return list(
+        db.session.scalars(
+            select(Order).where(Order.customer_id == order.customer_id, Order.id != order.id)
+        )
+    )
 
 
 def test_t6_the_order_xml_and_its_signature(store, merchant):
@@ -68,8 +71,9 @@ def test_t6_the_order_xml_and_its_signature(store, merchant):
     header = json.loads(sent.headers["Authorization"])
     assert isinstance(header["ts"], int) and header["public_id"] == merchant.public_id
     user = order.customer.merchant_user_id
-    expected = base64.b64encode(hmac.new(T1_KEY.encode(), f"{user}|{header['ts']}".encode(),
-                                         hashlib.sha256).digest()).decode()
+    expected = base64.b64encode(
+        hmac.new(T1_KEY.encode(), f"{user}|{header['ts']}".encode(), hashlib.sha256).digest()
+    ).decode()
     assert header["sig_field"] == user and header["sig"] == expected  # the T1 procedure
     doc = etree.fromstring(sent.body)
     text = {el.tag: el.text for el in doc.iter()}
@@ -127,12 +131,19 @@ def test_card_declined_is_retried_twice_three_days_apart_then_rejected(store, me
     assert len(upcoming(order)) == 1  # the subscription stays live and gets its next order
 
 
-@pytest.mark.parametrize("code, template", [
-    ("160", "order.rejected_payment"), ("100", "order.rejected_card_type"),
-    ("110", "order.rejected_card_number"), ("120", "order.rejected_card_expiry"),
-    ("130", "order.rejected_billing_address"), ("150", "order.rejected_paypal"),
-    ("170", "order.rejected_no_card"), ("180", "order.rejected_authentication"),
-])
+@pytest.mark.parametrize(
+    "code, template",
+    [
+        ("160", "order.rejected_payment"),
+        ("100", "order.rejected_card_type"),
+        ("110", "order.rejected_card_number"),
+        ("120", "order.rejected_card_expiry"),
+        ("130", "order.rejected_billing_address"),
+        ("150", "order.rejected_paypal"),
+        ("170", "order.rejected_no_card"),
+        ("180", "order.rejected_authentication"),
+    ],
+)
 def test_final_declines_reject_at_once_with_their_email(store, merchant, code, template):
     order = make_due_order(merchant, TODAY, now=NOW)
     store.replies(storekit.error(code))
@@ -153,12 +164,15 @@ def test_999_is_retried_at_the_next_three_runs_then_rejected(store, merchant):
     assert status_of(order) == OrderStatus.REJECTED and len(store.received) == 4
 
 
-@pytest.mark.parametrize("body, status", [
-    (b"<html><body>Internal error</body></html>", 200),
-    (b"<order><code>MAYBE</code></order>", 200),
-    (b"", 500),
-    (b"Not XML at all", 200),
-])
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        (b"<html><body>Internal error</body></html>", 200),
+        (b"<order><code>MAYBE</code></order>", 200),
+        (b"", 500),
+        (b"Not XML at all", 200),
+    ],
+)
 def test_unreadable_replies_are_14_without_retry_or_email(store, merchant, body, status):
     order = make_due_order(merchant, TODAY, now=NOW)
     store.replies(body, status=status)
@@ -171,8 +185,10 @@ def test_unreadable_replies_are_14_without_retry_or_email(store, merchant, body,
 
 def test_a_reply_with_crlf_as_text_html_is_read_by_content(store, merchant):
     order = make_due_order(merchant, TODAY, now=NOW)
-    store.replies(b"<?xml version=\"1.0\"?>\r\n<order>\r\n<code>SUCCESS</code>\r\n"
-                  b"<orderId>A-9</orderId>\r\n<errorMsg />\r\n</order>\r\n")
+    store.replies(
+        b'<?xml version="1.0"?>\r\n<order>\r\n<code>SUCCESS</code>\r\n'
+        b"<orderId>A-9</orderId>\r\n<errorMsg />\r\n</order>\r\n"
+    )
     place_now(merchant)
     assert status_of(order) == OrderStatus.SUCCESS
     assert db.session.get(Order, order.id).order_merchant_id == "A-9"
@@ -184,19 +200,34 @@ def test_010_waits_for_order_verify(store, merchant, client):
     place_now(merchant)
     assert status_of(order) == OrderStatus.PENDING_VERIFICATION
     from tests.factories import make_api_key
+
     key = make_api_key(merchant)
-    response = client.post("/order/verify", json={
-        "merchant_id": merchant.public_id, "orders": [
-            {"order_id": "77", "status": "000", "message": "success"},
-            {"order_id": "nope", "status": "000"}]}, headers={"x-api-key": key})
+    response = client.post(
+        "/order/verify",
+        json={
+            "merchant_id": merchant.public_id,
+            "orders": [
+                {"order_id": "77", "status": "000", "message": "success"},
+                {"order_id": "nope", "status": "000"},
+            ],
+        },
+        headers={"x-api-key": key},
+    )
     assert response.status_code == 200
-    assert response.get_json() == {"status": "001", "orders": [
-        {"order_id": "77", "result": "success", "message": "success"},
-        {"order_id": "nope", "result": "error", "message": "Order does not exist"}]}
+    assert response.get_json() == {
+        "status": "001",
+        "orders": [
+            {"order_id": "77", "result": "success", "message": "success"},
+            {"order_id": "nope", "result": "error", "message": "Order does not exist"},
+        ],
+    }
     assert status_of(order) == OrderStatus.SUCCESS
     assert len(upcoming(order)) == 1
-    again = client.post("/order/verify", json={"orders": [{"order_id": "77", "status": "000"}]},
-                        headers={"x-api-key": key})
+    again = client.post(
+        "/order/verify",
+        json={"orders": [{"order_id": "77", "status": "000"}]},
+        headers={"x-api-key": key},
+    )
     assert again.get_json()["orders"][0]["message"] == "Order not in 'Processing' status"
 
 
@@ -214,8 +245,10 @@ def test_refused_connection_is_13_and_retried_next_run(app, merchant):
     assert status_of(order) == OrderStatus.REJECTED
 
 
-@pytest.mark.parametrize("dedupes, expected", [(False, OrderStatus.OUTCOME_UNKNOWN),
-                                               (True, OrderStatus.CONNECTION_ERROR)])
+@pytest.mark.parametrize(
+    "dedupes, expected",
+    [(False, OrderStatus.OUTCOME_UNKNOWN), (True, OrderStatus.CONNECTION_ERROR)],
+)
 def test_a_store_that_times_out_after_the_request(store, merchant, dedupes, expected):
     merchant.endpoint_dedupes = dedupes
     db.session.commit()
@@ -227,8 +260,9 @@ def test_a_store_that_times_out_after_the_request(store, merchant, dedupes, expe
     place_now(merchant, now=NOW + timedelta(hours=1))
     assert len(store.received) == (2 if dedupes else 1)
     if dedupes:  # sent again with the same public id, for the store to deduplicate
-        first, second = (etree.fromstring(r.body).findtext("head/orderPublicId")
-                         for r in store.received)
+        first, second = (
+            etree.fromstring(r.body).findtext("head/orderPublicId") for r in store.received
+        )
         assert first == second == order.public_id
 
 
@@ -313,34 +347,51 @@ def test_out_of_stock_items_are_split_out_and_the_rest_ships(store, merchant):
     assert held.status == OrderStatus.UNSENT and held.place_date == TODAY + timedelta(days=1)
 
 
-@pytest.mark.parametrize("body", [
-    b"[" * 5000, b'{"orders": "x"}', b'{"orders": []}', b'{"orders": [1, null, {}]}',
-    b'{"orders": [{"order_id": "\\ud800", "status": "000"}]}',
-    b'{"orders": [{"order_id": "a\\u0000b", "status": "000"}]}',
-    b'{"orders": [{"order_id": 99999999999999999999, "status": "000"}]}',
-    b"not json", b"",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 5000,
+        b'{"orders": "x"}',
+        b'{"orders": []}',
+        b'{"orders": [1, null, {}]}',
+        b'{"orders": [{"order_id": "\\ud800", "status": "000"}]}',
+        b'{"orders": [{"order_id": "a\\u0000b", "status": "000"}]}',
+        b'{"orders": [{"order_id": 99999999999999999999, "status": "000"}]}',
+        b"not json",
+        b"",
+    ],
+)
 def test_order_verify_refuses_what_is_not_a_verdict(client, merchant, body):
     from tests.factories import make_api_key
-    response = client.post("/order/verify", data=body, content_type="application/json",
-                           headers={"x-api-key": make_api_key(merchant)})
+
+    response = client.post(
+        "/order/verify",
+        data=body,
+        content_type="application/json",
+        headers={"x-api-key": make_api_key(merchant)},
+    )
     assert response.status_code in (200, 400)
     assert response.get_json()["status"] in ("001", "002")
 
 
 def test_order_verify_needs_credentials(client, merchant):
     assert client.post("/order/verify", json={"orders": []}).status_code == 401
-    assert client.post("/order/verify", json={"orders": []},
-                       headers={"x-api-key": "nope"}).status_code == 403
+    assert (
+        client.post("/order/verify", json={"orders": []}, headers={"x-api-key": "nope"}).status_code
+        == 403
+    )
 
 
-@pytest.mark.parametrize("utc, placing", [
-    (datetime(2030, 3, 9, 10, 30, tzinfo=UTC), False),  # 05:30 EST, the day before DST
-    (datetime(2030, 3, 9, 11, 0, tzinfo=UTC), True),  # 06:00 EST
-    (datetime(2030, 3, 10, 9, 59, tzinfo=UTC), False),  # 05:59 EDT, clocks went forward
-    (datetime(2030, 3, 10, 10, 0, tzinfo=UTC), True),  # 06:00 EDT
-    (datetime(2030, 11, 3, 10, 30, tzinfo=UTC), False),  # 05:30 EST, clocks went back
-    (datetime(2030, 11, 3, 11, 0, tzinfo=UTC), True),
-])
+@pytest.mark.parametrize(
+    "utc, placing",
+    [
+        (datetime(2030, 3, 9, 10, 30, tzinfo=UTC), False),  # 05:30 EST, the day before DST
+        (datetime(2030, 3, 9, 11, 0, tzinfo=UTC), True),  # 06:00 EST
+        (datetime(2030, 3, 10, 9, 59, tzinfo=UTC), False),  # 05:59 EDT, clocks went forward
+        (datetime(2030, 3, 10, 10, 0, tzinfo=UTC), True),  # 06:00 EDT
+        (datetime(2030, 11, 3, 10, 30, tzinfo=UTC), False),  # 05:30 EST, clocks went back
+        (datetime(2030, 11, 3, 11, 0, tzinfo=UTC), True),
+    ],
+)
 def test_the_placement_hour_follows_daylight_saving_time(merchant, utc, placing):
     assert placement.placing_now(merchant, utc) is placing

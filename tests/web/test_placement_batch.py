@@ -43,15 +43,18 @@ from tests.placementkit import EXP_12_2099, make_due_order, make_placing_merchan
 # 07:00 UTC on 23 March 2022 is 02:00 in Chicago (CDT): the T8 file's stamp.
 NOW = datetime(2022, 3, 23, 7, 0, tzinfo=UTC)
 TODAY = date(2022, 3, 23)
-T8_RESPONSE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<orders><order><ogOrderId>119994'
-               b"</ogOrderId><code>SUCCESS</code><orderId>1224</orderId></order></orders>")
+T8_RESPONSE = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<orders><order><ogOrderId>119994'
+    b"</ogOrderId><code>SUCCESS</code><orderId>1224</orderId></order></orders>"
+)
 STAFF = events.Actor("staff", "1", "test")
 
 
 @pytest.fixture
 def merchant(app):
-    merchant = make_placing_merchant(None, placement_mode="batch", timezone="America/Chicago",
-                                     placement_hour=2)
+    merchant = make_placing_merchant(
+        None, placement_mode="batch", timezone="America/Chicago", placement_hour=2
+    )
     open_account(merchant)
     return merchant
 
@@ -65,8 +68,9 @@ def response_name(merchant, stamp: str = "03-23-2022_031500") -> str:
 
 
 def response(*records: str) -> bytes:
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<orders>\n' + "\n".join(records)
-            + "\n</orders>\n").encode()
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<orders>\n' + "\n".join(records) + "\n</orders>\n"
+    ).encode()
 
 
 def record(og_id, body: str = "<code>SUCCESS</code><orderId>1224</orderId>") -> str:
@@ -79,8 +83,13 @@ def reload(order) -> Order:
 
 
 def written(merchant) -> list[BatchFile]:
-    return list(db.session.scalars(select(BatchFile).where(
-        BatchFile.merchant_id == merchant.id, BatchFile.kind == "orders")))
+    return list(
+        db.session.scalars(
+            select(BatchFile).where(
+                BatchFile.merchant_id == merchant.id, BatchFile.kind == "orders"
+            )
+        )
+    )
 
 
 def test_t8_writes_one_file_named_in_merchant_time_and_orders_wait_in_9(app, merchant):
@@ -145,8 +154,10 @@ def test_two_runs_in_the_same_second_write_two_files(app, merchant):
     make_due_order(merchant, TODAY, now=NOW)
     placement.run_now(merchant.id, now=NOW)
     names = sorted(p.name for p in outgoing(app, merchant).iterdir())
-    assert names == [f"{merchant.public_id}_batch_orders_03-23-2022_020000.xml",
-                     f"{merchant.public_id}_batch_orders_03-23-2022_020001.xml"]
+    assert names == [
+        f"{merchant.public_id}_batch_orders_03-23-2022_020000.xml",
+        f"{merchant.public_id}_batch_orders_03-23-2022_020001.xml",
+    ]
 
 
 def test_a_scheduled_run_places_every_due_order_in_one_job_and_one_file(app, merchant, runner):
@@ -173,8 +184,7 @@ def test_a_very_large_run_writes_one_file_per_batch_file_orders(app, merchant, m
     assert [len(job.args[1]) for job in jobs] == [2, 2, 1]
 
 
-def test_a_file_that_cannot_be_written_sends_nothing_and_the_orders_are_due_again(app,
-                                                                                   merchant):
+def test_a_file_that_cannot_be_written_sends_nothing_and_the_orders_are_due_again(app, merchant):
     order = make_due_order(merchant, TODAY, now=NOW)
     home = Path(app.config["SFTP_ROOT"]) / merchant.public_id
     home.mkdir(parents=True, exist_ok=True)
@@ -204,8 +214,9 @@ def test_without_an_sftp_login_nothing_is_sent(app):
 
 
 def test_records_for_another_merchants_orders_are_ignored(app, merchant):
-    other = make_placing_merchant(None, placement_mode="batch", timezone="America/Chicago",
-                                  placement_hour=2)
+    other = make_placing_merchant(
+        None, placement_mode="batch", timezone="America/Chicago", placement_hour=2
+    )
     open_account(other)
     theirs = make_due_order(other, TODAY, now=NOW)
     placement.run_now(other.id, now=NOW)
@@ -220,16 +231,23 @@ def test_records_for_another_merchants_orders_are_ignored(app, merchant):
 def test_a_half_bad_file_applies_every_good_record(app, merchant):
     good, declined, muddled = (make_due_order(merchant, TODAY, now=NOW) for _ in range(3))
     placement.run_now(merchant.id, now=NOW)
-    drop(app, merchant, response(
-        record(good.id),
-        "<order><code>SUCCESS</code></order>",  # names no order
-        record("abc"),  # not a number
-        record(good.id, "<code>ERROR</code><errorCode>140</errorCode>"),  # answered already
-        record(999999),  # no such order
-        record(declined.id, "<code>ERROR</code><errorCode>110</errorCode>"
-                            "<errorMsg>Bad card number</errorMsg>"),
-        record(muddled.id, "<code>MAYBE</code>"),
-    ), response_name(merchant))
+    drop(
+        app,
+        merchant,
+        response(
+            record(good.id),
+            "<order><code>SUCCESS</code></order>",  # names no order
+            record("abc"),  # not a number
+            record(good.id, "<code>ERROR</code><errorCode>140</errorCode>"),  # answered already
+            record(999999),  # no such order
+            record(
+                declined.id,
+                "<code>ERROR</code><errorCode>110</errorCode><errorMsg>Bad card number</errorMsg>",
+            ),
+            record(muddled.id, "<code>MAYBE</code>"),
+        ),
+        response_name(merchant),
+    )
     [batch] = placement_responses.sweep(merchant.id)
     assert batch.status == "applied" and batch.orders == 7
     assert batch.counts == {"applied": 3, "bad": 3, "unknown": 1}
@@ -248,9 +266,17 @@ def test_a_half_bad_file_applies_every_good_record(app, merchant):
 def test_a_card_decline_in_a_response_goes_into_the_next_file(app, merchant):
     order = make_due_order(merchant, TODAY, now=NOW)
     placement.run_now(merchant.id, now=NOW)
-    drop(app, merchant, response(record(order.id, "<code>ERROR</code><errorCode>140</errorCode>"
-                                               "<errorMsg>Declined</errorMsg>")),
-         response_name(merchant))
+    drop(
+        app,
+        merchant,
+        response(
+            record(
+                order.id,
+                "<code>ERROR</code><errorCode>140</errorCode><errorMsg>Declined</errorMsg>",
+            )
+        ),
+        response_name(merchant),
+    )
     placement_responses.sweep(merchant.id, now=NOW + timedelta(hours=2))
     retrying = reload(order)
     assert retrying.status == OrderStatus.CREDIT_CARD_RETRY
@@ -300,8 +326,12 @@ def test_the_feed_sweep_leaves_response_files_alone(app, merchant):
 def test_files_apply_in_stamp_order(app, merchant):
     order = make_due_order(merchant, TODAY, now=NOW)
     placement.run_now(merchant.id, now=NOW)
-    drop(app, merchant, response(record(order.id, "<code>ERROR</code><errorCode>160</errorCode>")),
-         response_name(merchant, "03-24-2022_000000"))
+    drop(
+        app,
+        merchant,
+        response(record(order.id, "<code>ERROR</code><errorCode>160</errorCode>")),
+        response_name(merchant, "03-24-2022_000000"),
+    )
     drop(app, merchant, response(record(order.id)), response_name(merchant, "03-23-2022_235959"))
     first, second = placement_responses.sweep(merchant.id)
     assert first.file_name.endswith("03-23-2022_235959.xml") and first.counts == {"applied": 1}
@@ -377,13 +407,20 @@ def test_staff_can_confirm_an_order_whose_response_never_came(app, merchant):
 
 def _die_while_writing(merchant, order, *, publish: bool) -> BatchFile:
     """Do what place_file does up to the point where its worker dies."""
-    batch = BatchFile(merchant_id=merchant.id, kind="orders", status="writing", counts={},
-                      problems=[])
+    batch = BatchFile(
+        merchant_id=merchant.id, kind="orders", status="writing", counts={}, problems=[]
+    )
     db.session.add(batch)
     db.session.commit()
-    prepared = placement_send.prepare(order.id, run_id=None, as_of=TODAY, worker="dead",
-                                      now=NOW, lease=timedelta(minutes=1),
-                                      batch_file_id=batch.id)
+    prepared = placement_send.prepare(
+        order.id,
+        run_id=None,
+        as_of=TODAY,
+        worker="dead",
+        now=NOW,
+        lease=timedelta(minutes=1),
+        batch_file_id=batch.id,
+    )
     temp = placement_batch.work_dir() / f"{batch.public_id}.part"
     temp.write_bytes(b"<orders>")  # cut short by the kill
     if publish:
@@ -396,8 +433,10 @@ def _die_while_writing(merchant, order, *, publish: bool) -> BatchFile:
     return batch
 
 
-@pytest.mark.parametrize("publish, status", [(False, OrderStatus.CONNECTION_ERROR),
-                                             (True, OrderStatus.PENDING_BATCH_RESPONSE)])
+@pytest.mark.parametrize(
+    "publish, status",
+    [(False, OrderStatus.CONNECTION_ERROR), (True, OrderStatus.PENDING_BATCH_RESPONSE)],
+)
 def test_recovery_asks_the_file_whether_it_was_published(app, merchant, publish, status):
     order = make_due_order(merchant, TODAY, now=NOW)
     batch = _die_while_writing(merchant, order, publish=publish)
@@ -449,20 +488,39 @@ KILL_POINTS = {
 @pytest.mark.slow
 @pytest.mark.parametrize("when", KILL_POINTS)
 def test_a_placing_process_killed_anywhere_leaves_each_order_sent_once_or_due(
-        app, merchant, database_url, tmp_path, when):
+    app, merchant, database_url, tmp_path, when
+):
     """A real ``flask placement run`` is SIGKILLed at ``when`` (wherever it has got to by the
     time the signal lands); recovery must leave every order either in a published file and
     status 9, or due and in no file; the next run sends the rest, each once."""
     due = [make_due_order(merchant, TODAY, now=NOW) for _ in range(40)]
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": app.config["REDIS_URL"],
-           "SFTP_ROOT": app.config["SFTP_ROOT"], "SECRET_KEY": "batch-fault-test",
-           "PERENNIAL_INSTANCE": str(tmp_path / "instance")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": app.config["REDIS_URL"],
+        "SFTP_ROOT": app.config["SFTP_ROOT"],
+        "SECRET_KEY": "batch-fault-test",
+        "PERENNIAL_INSTANCE": str(tmp_path / "instance"),
+    }
     with (tmp_path / "run.log").open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our venv's flask
-            [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "placement", "run",
-             "--merchant", merchant.public_id, "--as-of", TODAY.isoformat()],
-            cwd=Path(__file__).resolve().parents[2], env=env, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                str(Path(sys.executable).parent / "flask"),
+                "--app",
+                "wsgi",
+                "placement",
+                "run",
+                "--merchant",
+                merchant.public_id,
+                "--as-of",
+                TODAY.isoformat(),
+            ],
+            cwd=Path(__file__).resolve().parents[2],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             deadline = time.monotonic() + 60
             while process.poll() is None and time.monotonic() < deadline:
@@ -485,8 +543,9 @@ def test_a_placing_process_killed_anywhere_leaves_each_order_sent_once_or_due(
 def assert_each_order_once_or_due(app, merchant, due, *, allow_due: bool) -> None:
     sent = []
     for path in outgoing(app, merchant).glob("*_batch_orders_*.xml"):
-        sent += [int(i) for i in etree.parse(str(path)).getroot().xpath("order/head/orderOgId"
-                                                                          "/text()")]
+        sent += [
+            int(i) for i in etree.parse(str(path)).getroot().xpath("order/head/orderOgId/text()")
+        ]
     assert len(sent) == len(set(sent))  # never in two files
     for order in due:
         status = reload(order).status

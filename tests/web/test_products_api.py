@@ -32,8 +32,9 @@ def get(client, path: str, key: str):
     return client.get(path, headers={"x-api-key": key})
 
 
-@pytest.mark.parametrize("headers", [{}, {"x-api-key": ""}, {"x-api-key": "pk_nope"},
-                                     {"X-API-KEY": "x" * 500}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"x-api-key": ""}, {"x-api-key": "pk_nope"}, {"X-API-KEY": "x" * 500}]
+)
 def test_a_missing_or_unknown_key_is_403_in_the_contract_shape(client, headers):
     for path in ("/products/", "/products/P1/"):
         response = client.get(path, headers=headers)
@@ -57,13 +58,20 @@ def test_an_unknown_product_is_404_in_the_contract_shape(client, key):
 
 
 def test_the_detail_returns_the_feed_values(app, client, merchant, key):
-    load(app, merchant, feedkit.product_xml(
-        "AB/1-x", name="Kibble & Co™", price="1234.05", in_stock="0",
-        extra="<every>3</every><every_period>3</every_period>"))
+    load(
+        app,
+        merchant,
+        feedkit.product_xml(
+            "AB/1-x",
+            name="Kibble & Co™",
+            price="1234.05",
+            in_stock="0",
+            extra="<every>3</every><every_period>3</every_period>",
+        ),
+    )
     body = get(client, "/products/AB/1-x/", key).get_json()
     assert body["product_id"] == "AB/1-x" and body["name"] == "Kibble & Co™"
-    assert (body["price"], body["price_minor"], body["currency_code"]) == ("1234.05", 123405,
-                                                                           "USD")
+    assert (body["price"], body["price_minor"], body["currency_code"]) == ("1234.05", 123405, "USD")
     assert body["in_stock"] is False and body["live"] is False
     assert body["autoship_eligible"] is True and body["autoship_enabled"] is True
     assert body["default_frequency"] == {"every": 3, "every_period": 3}
@@ -96,12 +104,19 @@ def test_default_page_size_is_ten(app, client, merchant, key):
 
 
 def test_filters(app, client, merchant, key):
-    load(app, merchant, feedkit.product_xml("IN"), feedkit.product_xml("OUT", in_stock="0"),
-         feedkit.product_xml("NOELIG", eligible="0"), feedkit.discontinued_xml("DISC"))
+    load(
+        app,
+        merchant,
+        feedkit.product_xml("IN"),
+        feedkit.product_xml("OUT", in_stock="0"),
+        feedkit.product_xml("NOELIG", eligible="0"),
+        feedkit.discontinued_xml("DISC"),
+    )
 
     def ids(query: str) -> set[str]:
-        return {p["product_id"] for p in get(client, f"/products/?{query}", key).get_json()[
-            "results"]}
+        return {
+            p["product_id"] for p in get(client, f"/products/?{query}", key).get_json()["results"]
+        }
 
     assert ids("in_stock=true") == {"IN", "NOELIG"}
     assert ids("in_stock=false") == {"OUT", "DISC"}
@@ -113,9 +128,18 @@ def test_filters(app, client, merchant, key):
     assert ids("updated_end=2000-01-01") == set()
 
 
-@pytest.mark.parametrize("query", ["page_size=0", "page_size=101", "page_size=abc",
-                                   "cursor=!!!", "cursor=eyJkIjoic2lkZXdheXMiLCJpZCI6MX0",
-                                   "in_stock=maybe", "updated_start=yesterday"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page_size=0",
+        "page_size=101",
+        "page_size=abc",
+        "cursor=!!!",
+        "cursor=eyJkIjoic2lkZXdheXMiLCJpZCI6MX0",
+        "in_stock=maybe",
+        "updated_start=yesterday",
+    ],
+)
 def test_bad_query_parameters_are_400_with_the_field_named(client, key, query):
     response = get(client, f"/products/?{query}", key)
     assert response.status_code == 400
@@ -134,8 +158,10 @@ def test_a_merchant_never_sees_another_merchants_products(app, client, merchant,
 
 
 def test_groups_come_back_in_feed_order(app, client, merchant, key):
-    groups = ('<groups><group type="sku_swap">Zeta</group><group type="incentive">Alpha</group>'
-              '<group type="sku_swap">Beta</group></groups>')
+    groups = (
+        '<groups><group type="sku_swap">Zeta</group><group type="incentive">Alpha</group>'
+        '<group type="sku_swap">Beta</group></groups>'
+    )
     load(app, merchant, feedkit.product_xml("G1", extra=groups))
     body = get(client, "/products/G1/", key).get_json()
     assert [g["name"] for g in body["groups"]] == ["Zeta", "Alpha", "Beta"]
@@ -145,14 +171,24 @@ def test_next_links_use_the_public_origin_behind_a_trusted_proxy(app, database_u
     from app import create_app
     from tests.conftest import make_config
 
-    proxied = create_app(make_config(database_url, TRUSTED_PROXIES=1,
-                                     SECRET_KEY=app.config["SECRET_KEY"]))
+    proxied = create_app(
+        make_config(database_url, TRUSTED_PROXIES=1, SECRET_KEY=app.config["SECRET_KEY"])
+    )
     key = make_api_key(merchant)
     load(app, merchant, *(feedkit.product_xml(f"P{i}") for i in range(3)))
     with proxied.app_context():
-        body = proxied.test_client().get(
-            "/products/?page_size=2", headers={"x-api-key": key, "X-Forwarded-Proto": "https",
-                                               "X-Forwarded-Host": "subs.shop.example"}).get_json()
+        body = (
+            proxied.test_client()
+            .get(
+                "/products/?page_size=2",
+                headers={
+                    "x-api-key": key,
+                    "X-Forwarded-Proto": "https",
+                    "X-Forwarded-Host": "subs.shop.example",
+                },
+            )
+            .get_json()
+        )
         db.session.remove()
         db.engine.dispose()
     assert body["next"].startswith("https://subs.shop.example/products/?")

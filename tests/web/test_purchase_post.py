@@ -52,8 +52,7 @@ def check_t4(client, merchant, key, response):
     body = response.get_json()
     assert body["result"] == "Subscription request received"
     assert len(body["subs_req_id"]) == 24 and int(body["subs_req_id"], 16) >= 0
-    status = client.get(f"/subscription/{body['subs_req_id']}/response",
-                        headers={"x-api-key": key})
+    status = client.get(f"/subscription/{body['subs_req_id']}/response", headers={"x-api-key": key})
     assert status.status_code == 200
     ids = status.get_json()
     assert ids["customer"] and ids["payment"] and ids["shipping_address"]
@@ -61,9 +60,12 @@ def check_t4(client, merchant, key, response):
     sub_id = entry["123456789"]
     sub = client.get(f"/subscriptions/{sub_id}/", headers={"x-api-key": key}).get_json()
     assert (sub["product"], sub["quantity"], sub["every"], sub["every_period"]) == (
-        "123456789", 2, 4, 2)
-    assert (sub["frequency_days"], sub["offer"], sub["merchant_order_id"]) == (28, OFFER,
-                                                                              "abc123")
+        "123456789",
+        2,
+        4,
+        2,
+    )
+    assert (sub["frequency_days"], sub["offer"], sub["merchant_order_id"]) == (28, OFFER, "abc123")
     assert sub["customer"] == "DC69410241" and sub["payment"] == ids["payment"]
     row = db.session.scalar(select(Subscription).where(Subscription.public_id == sub_id))
     order = subscriptions.upcoming_order(row)
@@ -90,14 +92,20 @@ def test_t4_per_value_encoding(client, merchant, key):
 
 def test_t4_signed_authorization_header(client, merchant, key):
     header = signing.build_auth_header(merchant.public_id, T1_KEY, "DC69410241")
-    check_t4(client, merchant, key, post(client, whole(example(merchant)),
-                                         headers={"Authorization": header}))
+    check_t4(
+        client,
+        merchant,
+        key,
+        post(client, whole(example(merchant)), headers={"Authorization": header}),
+    )
 
 
 def test_form_content_type_and_trailing_slash(client, merchant, key):
-    response = client.post("/subscription/create/", data=whole(example(merchant)),
-                           headers={"x-api-key": key,
-                                    "Content-Type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        "/subscription/create/",
+        data=whole(example(merchant)),
+        headers={"x-api-key": key, "Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 200
 
 
@@ -115,14 +123,16 @@ def test_first_order_place_date_and_merchant_timezone(client, merchant, key):
 def test_cart_tracking_uses_the_sessions_opt_ins_and_clears_them(client, merchant, key):
     session_id = f"{merchant.public_id}.42.1596647632"
     offer = offers.ensure_default(merchant.id)
-    offers.choose(merchant, session_id, offers.Slot("o0", "222"), subscribed=True,
-                  frequency="2_3")
+    offers.choose(merchant, session_id, offers.Slot("o0", "222"), subscribed=True, frequency="2_3")
     assert len(client.get(f"/carts/{session_id}/").get_json()["items"]) == 1  # now cached
-    payload = example(merchant, og_cart_tracking=True, session_id=session_id,
-                      merchant_order_id="cart-1")
-    payload["products"] = [{"product": "222", "purchase_info": {"quantity": 3}},
-                           {"product": "ONCE"},
-                           {"product": "123456789", "subscription_info": {"quantity": 1}}]
+    payload = example(
+        merchant, og_cart_tracking=True, session_id=session_id, merchant_order_id="cart-1"
+    )
+    payload["products"] = [
+        {"product": "222", "purchase_info": {"quantity": 3}},
+        {"product": "ONCE"},
+        {"product": "123456789", "subscription_info": {"quantity": 1}},
+    ]
     response = post(client, whole(payload), key=key)
     assert response.status_code == 200
     [sub] = db.session.scalars(select(Subscription)).all()  # only the opted-in line
@@ -136,9 +146,16 @@ def test_cart_tracking_uses_the_sessions_opt_ins_and_clears_them(client, merchan
 
 
 def test_tracking_array_and_precedence(client, merchant, key):
-    payload = example(merchant, tracking=[
-        {"product": "222", "tracking_override": {"offer": OFFER, "every": 6, "every_period": 2}},
-        {"product": "123456789", "tracking_override": {"every": 1, "every_period": 1}}])
+    payload = example(
+        merchant,
+        tracking=[
+            {
+                "product": "222",
+                "tracking_override": {"offer": OFFER, "every": 6, "every_period": 2},
+            },
+            {"product": "123456789", "tracking_override": {"every": 1, "every_period": 1}},
+        ],
+    )
     payload["products"].append({"product": "222"})
     assert post(client, whole(payload), key=key).status_code == 200
     subs = {s.product.product_id: s for s in db.session.scalars(select(Subscription))}
@@ -148,8 +165,12 @@ def test_tracking_array_and_precedence(client, merchant, key):
 
 def test_two_subscriptions_same_date_share_one_order(client, merchant, key):
     payload = example(merchant)
-    payload["products"].append({"product": "222", "subscription_info": {
-        "tracking_override": {"every": 4, "every_period": 2}}})
+    payload["products"].append(
+        {
+            "product": "222",
+            "subscription_info": {"tracking_override": {"every": 4, "every_period": 2}},
+        }
+    )
     assert post(client, whole(payload), key=key).status_code == 200
     assert count(Subscription) == 2 and count(Order) == 1
     order = db.session.scalar(select(Order))
@@ -166,14 +187,20 @@ def test_repeat_customer_is_matched_not_duplicated(client, merchant, key):
     assert db.session.scalar(select(Customer)).email == "new@example.com"
     assert count(Subscription) == 2
     types = set(db.session.scalars(select(Event.type)))
-    assert {"customer.create", "customer.update", "address.create", "payment.create",
-            "subscription.create", "order.create", "checkout.receive"} <= types
+    assert {
+        "customer.create",
+        "customer.update",
+        "address.create",
+        "payment.create",
+        "subscription.create",
+        "order.create",
+        "checkout.receive",
+    } <= types
 
 
 def test_non_subscription_checkout(client, merchant, key):
     session_id = f"{merchant.public_id}.7.1596647632"
-    offers.choose(merchant, session_id, offers.Slot("o0", "222"), subscribed=True,
-                  frequency="4_2")
+    offers.choose(merchant, session_id, offers.Slot("o0", "222"), subscribed=True, frequency="4_2")
     payload = example(merchant, og_cart_tracking=True, session_id=session_id)
     payload.pop("payment")
     payload["products"] = [{"product": "ONCE", "purchase_info": {"quantity": 1}}]
@@ -196,18 +223,27 @@ def test_repeated_order_id_is_409_and_creates_nothing_twice(client, merchant, ke
     assert count(Subscription) == 1
 
 
-@pytest.mark.parametrize("change, status, body", [
-    ({"merchant_order_id": None}, 400, {"error_message": "Merchant order id cannot be null"}),
-    ({"merchant_order_id": ""}, 400, {"error_message": "Merchant order id cannot be null"}),
-    ({"merchant_id": 123}, 400, {"error": "Merchant ID must be a string"}),
-    ({"merchant_id": "f" * 32}, 400, {"error": f"Invalid Merchant {'f' * 32}"}),
-    ({"og_cart_tracking": None}, 400, {"error_message": "Session id cannot be null"}),
-    ({"og_cart_tracking": True, "session_id": 12}, 400,
-     {"error_message": "Session ID must be a string"}),
-    ({"payment": None}, 400, {"error_message": "Missing payment data to create record"}),
-    ({"payment": {"cc_type": "1"}}, 400,
-     {"error_message": "Missing payment data to create record"}),
-])
+@pytest.mark.parametrize(
+    "change, status, body",
+    [
+        ({"merchant_order_id": None}, 400, {"error_message": "Merchant order id cannot be null"}),
+        ({"merchant_order_id": ""}, 400, {"error_message": "Merchant order id cannot be null"}),
+        ({"merchant_id": 123}, 400, {"error": "Merchant ID must be a string"}),
+        ({"merchant_id": "f" * 32}, 400, {"error": f"Invalid Merchant {'f' * 32}"}),
+        ({"og_cart_tracking": None}, 400, {"error_message": "Session id cannot be null"}),
+        (
+            {"og_cart_tracking": True, "session_id": 12},
+            400,
+            {"error_message": "Session ID must be a string"},
+        ),
+        ({"payment": None}, 400, {"error_message": "Missing payment data to create record"}),
+        (
+            {"payment": {"cc_type": "1"}},
+            400,
+            {"error_message": "Missing payment data to create record"},
+        ),
+    ],
+)
 def test_t5_refusals(client, merchant, key, change, status, body):
     payload = example(merchant)
     for name, value in change.items():
@@ -229,7 +265,8 @@ def test_encryption_errors(client, merchant, key):
     response = post(client, whole(payload), key=key)
     assert response.status_code == 400
     assert response.get_json()["error_message"] == (
-        "Expiration date is not valid, received: 13/2099")
+        "Expiration date is not valid, received: 13/2099"
+    )
     payload["payment"]["cc_exp_date"] = signing.encrypt_field("x" * 32, "12/2099")
     assert post(client, whole(payload), key=key).status_code == 400
 
@@ -241,11 +278,14 @@ def test_refused_request_can_be_resent_with_the_same_order_id(client, merchant, 
     assert post(client, whole(example(merchant)), key=key).status_code == 200
 
 
-@pytest.mark.parametrize("headers, status", [
-    ({}, 401),
-    ({"x-api-key": "pk_nope"}, 403),
-    ({"Authorization": "not json"}, 403),
-])
+@pytest.mark.parametrize(
+    "headers, status",
+    [
+        ({}, 401),
+        ({"x-api-key": "pk_nope"}, 403),
+        ({"Authorization": "not json"}, 403),
+    ],
+)
 def test_auth_failures(client, merchant, headers, status):
     response = post(client, whole(example(merchant)), headers=headers)
     assert response.status_code == status
@@ -253,24 +293,32 @@ def test_auth_failures(client, merchant, headers, status):
 
 
 def test_stale_or_tampered_signature(client, merchant):
-    old = signing.build_auth_header(merchant.public_id, T1_KEY, "DC69410241",
-                                    ts=int(datetime.now(UTC).timestamp()) - 7201)
-    assert post(client, whole(example(merchant)), headers={"Authorization": old}
-                ).status_code == 403
+    old = signing.build_auth_header(
+        merchant.public_id, T1_KEY, "DC69410241", ts=int(datetime.now(UTC).timestamp()) - 7201
+    )
+    assert post(client, whole(example(merchant)), headers={"Authorization": old}).status_code == 403
     forged = signing.build_auth_header(merchant.public_id, "y" * 32, "DC69410241")
-    assert post(client, whole(example(merchant)), headers={"Authorization": forged}
-                ).status_code == 403
+    assert (
+        post(client, whole(example(merchant)), headers={"Authorization": forged}).status_code == 403
+    )
 
 
 def test_partial_success_is_207(client, merchant, key):
     payload = example(merchant)
     payload["products"] += [
-        {"product": "NOPE", "subscription_info": {"tracking_override": {
-            "every": 4, "every_period": 2}}},
-        {"product": "ONCE", "subscription_info": {"tracking_override": {
-            "every": 4, "every_period": 2}}},
-        {"product": "222", "subscription_info": {"tracking_override": {
-            "every": 0, "every_period": 9}}}]
+        {
+            "product": "NOPE",
+            "subscription_info": {"tracking_override": {"every": 4, "every_period": 2}},
+        },
+        {
+            "product": "ONCE",
+            "subscription_info": {"tracking_override": {"every": 4, "every_period": 2}},
+        },
+        {
+            "product": "222",
+            "subscription_info": {"tracking_override": {"every": 0, "every_period": 9}},
+        },
+    ]
     response = post(client, whole(payload), key=key)
     assert response.status_code == 207
     body = response.get_json()
@@ -297,26 +345,38 @@ def test_verification_hold_then_process_or_decline(client, merchant, key):
     assert held.status_code == 200
     req_id = held.get_json()["subs_req_id"]
     assert count(Subscription) == 0 and count(Customer) == 0
-    assert client.get(f"/subscription/{req_id}/response",
-                      headers={"x-api-key": key}).status_code == 202
+    assert (
+        client.get(f"/subscription/{req_id}/response", headers={"x-api-key": key}).status_code
+        == 202
+    )
 
     def verify(order_id, action, ts=None, key_=T1_KEY):
         ts = ts or int(datetime.now(UTC).timestamp())
         sig = signing.sign(key_, order_id, ts)
-        return client.get("/subscription/verify/", query_string={
-            "merchant_id": merchant.public_id, "order_id": order_id, "ts": ts, "sig": sig,
-            "action": action})
+        return client.get(
+            "/subscription/verify/",
+            query_string={
+                "merchant_id": merchant.public_id,
+                "order_id": order_id,
+                "ts": ts,
+                "sig": sig,
+                "action": action,
+            },
+        )
 
     assert verify("abc123", "process", key_="z" * 32).get_data(as_text=True) == (
-        "Authentication failed")
+        "Authentication failed"
+    )
     assert verify("abc123", "explode").status_code == 400
     assert "does not exist" in verify("nope", "process").get_data(as_text=True)
     response = verify("abc123", "process")
     assert (response.status_code, response.get_data(as_text=True)) == (200, "SUCCESS")
     assert count(Subscription) == 1
     assert "already been transmitted" in verify("abc123", "process").get_data(as_text=True)
-    assert client.get(f"/subscription/{req_id}/response",
-                      headers={"x-api-key": key}).status_code == 200
+    assert (
+        client.get(f"/subscription/{req_id}/response", headers={"x-api-key": key}).status_code
+        == 200
+    )
     post(client, whole(example(merchant, processed=False, merchant_order_id="x2")), key=key)
     assert verify("x2", "decline").get_data(as_text=True) == "SUCCESS"
     assert count(Subscription) == 1
@@ -325,8 +385,16 @@ def test_verification_hold_then_process_or_decline(client, merchant, key):
 # -- hostile input ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("where", ["user.phone_number", "payment.token_id", "products.sku",
-                                   "user.shipping_address.address2", "extra"])
+@pytest.mark.parametrize(
+    "where",
+    [
+        "user.phone_number",
+        "payment.token_id",
+        "products.sku",
+        "user.shipping_address.address2",
+        "extra",
+    ],
+)
 def test_a_card_number_anywhere_is_refused(client, merchant, key, where):
     payload = example(merchant)
     pan = "4111 1111 1111 1111"
@@ -353,24 +421,42 @@ def test_ids_that_are_not_card_numbers_pass(client, merchant, key):
     assert post(client, whole(payload), key=key).status_code == 200
 
 
-@pytest.mark.parametrize("body", [
-    "create_request={not json", "create_request=", "hello", "create_request=[1,2]",
-    "create_request=%FF%FE", "create_request=null", "create_request=\"text\"",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "create_request={not json",
+        "create_request=",
+        "hello",
+        "create_request=[1,2]",
+        "create_request=%FF%FE",
+        "create_request=null",
+        'create_request="text"',
+    ],
+)
 def test_malformed_bodies_are_400(client, merchant, key, body):
     response = post(client, body, key=key)
     assert response.status_code == 400
     assert "error_message" in response.get_json()
 
 
-@pytest.mark.parametrize("change", [
-    {"user": "DC69410241"}, {"user": {"user_id": {"a": 1}}}, {"products": "123"},
-    {"products": []}, {"products": [1, 2]}, {"products": [{"sku": "x"}]},
-    {"payment": ["7654321"]}, {"og_cart_tracking": "maybe"}, {"processed": 3},
-    {"merchant_order_id": ["a"]}, {"tracking": {"a": 1}},
-    {"products": [{"product": "123456789", "subscription_info": "yes"}]},
-    {"products": [{"product": "123456789", "subscription_info": {"tracking_override": 5}}]},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"user": "DC69410241"},
+        {"user": {"user_id": {"a": 1}}},
+        {"products": "123"},
+        {"products": []},
+        {"products": [1, 2]},
+        {"products": [{"sku": "x"}]},
+        {"payment": ["7654321"]},
+        {"og_cart_tracking": "maybe"},
+        {"processed": 3},
+        {"merchant_order_id": ["a"]},
+        {"tracking": {"a": 1}},
+        {"products": [{"product": "123456789", "subscription_info": "yes"}]},
+        {"products": [{"product": "123456789", "subscription_info": {"tracking_override": 5}}]},
+    ],
+)
 def test_wrong_types_are_400_never_500(client, merchant, key, change):
     response = post(client, whole(example(merchant, **change)), key=key)
     assert response.status_code == 400, response.get_json()
@@ -380,11 +466,23 @@ def test_wrong_types_are_400_never_500(client, merchant, key, change):
 def test_wrong_line_values_are_line_errors(client, merchant, key):
     payload = example(merchant)
     info = payload["products"][0]["subscription_info"]
-    for bad in ({"quantity": "two"}, {"first_order_place_date": "2020-01-01"},
-                {"first_order_place_date": "soon"}, {"extra_data": [1]},
-                {"tracking_override": {"every": 4}}):
-        response = post(client, whole({**payload, "products": [
-            {**payload["products"][0], "subscription_info": {**info, **bad}}]}), key=key)
+    for bad in (
+        {"quantity": "two"},
+        {"first_order_place_date": "2020-01-01"},
+        {"first_order_place_date": "soon"},
+        {"extra_data": [1]},
+        {"tracking_override": {"every": 4}},
+    ):
+        response = post(
+            client,
+            whole(
+                {
+                    **payload,
+                    "products": [{**payload["products"][0], "subscription_info": {**info, **bad}}],
+                }
+            ),
+            key=key,
+        )
         assert response.status_code == 400, bad
     assert count(Subscription) == 0
 
@@ -407,13 +505,16 @@ def test_one_merchants_key_cannot_read_anothers_objects(client, merchant, key):
     sub = db.session.scalar(select(Subscription))
     order = subscriptions.upcoming_order(sub)
     headers = {"x-api-key": other_key}
-    assert client.get(f"/subscription/{body['subs_req_id']}/response",
-                      headers=headers).status_code == 404
+    assert (
+        client.get(f"/subscription/{body['subs_req_id']}/response", headers=headers).status_code
+        == 404
+    )
     assert client.get(f"/subscriptions/{sub.public_id}/", headers=headers).status_code == 404
     assert client.get("/customers/DC69410241/", headers=headers).status_code == 404
     assert client.get(f"/orders/{order.public_id}/", headers=headers).status_code == 404
-    listed = client.get("/subscriptions/", query_string={"customer": "DC69410241"},
-                        headers=headers).get_json()
+    listed = client.get(
+        "/subscriptions/", query_string={"customer": "DC69410241"}, headers=headers
+    ).get_json()
     assert listed["results"] == []
 
 
@@ -468,29 +569,38 @@ def test_plan_fields_and_user_extra_data_are_kept(client, merchant, key):
     payload = example(merchant)
     payload["user"]["extra_data"] = {"loyalty_tier": "gold"}
     info = payload["products"][0]["subscription_info"]
-    info.update(components=["222", "222"], subscription_type="prepaid",
-                prepaid_orders_per_billing=3, renewal_behavior="autorenew",
-                multi_item_bundle_components=[{"product": "222", "quantity": 2}],
-                extra_data={"engraving": "Rex"})
+    info.update(
+        components=["222", "222"],
+        subscription_type="prepaid",
+        prepaid_orders_per_billing=3,
+        renewal_behavior="autorenew",
+        multi_item_bundle_components=[{"product": "222", "quantity": 2}],
+        extra_data={"engraving": "Rex"},
+    )
     assert post(client, whole(payload), key=key).status_code == 200
     sub_id = db.session.scalar(select(Subscription.public_id))
     sub = client.get(f"/subscriptions/{sub_id}/", headers={"x-api-key": key}).get_json()
     assert sub["components"] == ["222", "222"]
     assert sub["multi_item_bundle_components"] == [{"product": "222", "quantity": 2}]
     assert sub["subscription_type"] == "prepaid"
-    assert sub["prepaid_subscription_context"] == {"orders_per_billing": 3,
-                                                   "renewal_behavior": "autorenew"}
+    assert sub["prepaid_subscription_context"] == {
+        "orders_per_billing": 3,
+        "renewal_behavior": "autorenew",
+    }
     assert sub["extra_data"] == {"engraving": "Rex"}
     customer = client.get("/customers/DC69410241/", headers={"x-api-key": key}).get_json()
     assert customer["extra_data"] == {"loyalty_tier": "gold"}
 
 
-@pytest.mark.parametrize("change", [
-    {"subscription_type": "lifetime"},
-    {"subscription_type": "prepaid"},  # without prepaid_orders_per_billing
-    {"components": "222 222"},
-    {"multi_item_bundle_components": [{"quantity": 2}]},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"subscription_type": "lifetime"},
+        {"subscription_type": "prepaid"},  # without prepaid_orders_per_billing
+        {"components": "222 222"},
+        {"multi_item_bundle_components": [{"quantity": 2}]},
+    ],
+)
 def test_bad_plan_fields_are_line_errors(client, merchant, key, change):
     payload = example(merchant)
     payload["products"][0]["subscription_info"].update(change)
@@ -502,8 +612,10 @@ def test_bad_plan_fields_are_line_errors(client, merchant, key, change):
 def test_a_second_checkout_due_the_same_day_joins_the_first_order(client, merchant, key):
     """Items of one customer, address and payment due the same day ship as one order."""
     assert post(client, whole(example(merchant)), key=key).status_code == 200
-    assert post(client, whole(example(merchant, merchant_order_id="abc124")),
-                key=key).status_code == 200
+    assert (
+        post(client, whole(example(merchant, merchant_order_id="abc124")), key=key).status_code
+        == 200
+    )
     [order] = db.session.scalars(select(Order)).all()
     assert len(order.items) == 2 and count(Subscription) == 2
     assert {item.cycle for item in order.items} == {2}

@@ -16,9 +16,13 @@ def _post(client, path, data=None, headers=None):
 
 
 def _settings(**overrides):
-    form = {"name": "Fern Shop", "timezone": "Europe/Paris", "placement_hour": "7",
-            "order_endpoint_url": "https://shop.example/og/orders",
-            "allowed_origins": "https://shop.example\nhttps://www.shop.example:8443"}
+    form = {
+        "name": "Fern Shop",
+        "timezone": "Europe/Paris",
+        "placement_hour": "7",
+        "order_endpoint_url": "https://shop.example/og/orders",
+        "allowed_origins": "https://shop.example\nhttps://www.shop.example:8443",
+    }
     return {**form, **overrides}
 
 
@@ -61,9 +65,14 @@ def test_invalid_settings_are_refused_and_nothing_changes(client, owner, field, 
 
 
 def test_localhost_http_is_allowed_for_development(client, owner):
-    response = _post(client, "/console/settings", _settings(
-        order_endpoint_url="http://127.0.0.1:5001/og/orders",
-        allowed_origins="http://127.0.0.1:5001"))
+    response = _post(
+        client,
+        "/console/settings",
+        _settings(
+            order_endpoint_url="http://127.0.0.1:5001/og/orders",
+            allowed_origins="http://127.0.0.1:5001",
+        ),
+    )
     assert response.status_code == 302
 
 
@@ -97,8 +106,10 @@ def test_revoked_key_no_longer_authenticates(client, owner):
 
 def test_at_most_ten_active_keys(client, owner):
     for i in range(10):
-        assert _post(client, "/console/settings/api-keys", {"name": f"k{i}"},
-                     headers=HX).status_code == 200
+        assert (
+            _post(client, "/console/settings/api-keys", {"name": f"k{i}"}, headers=HX).status_code
+            == 200
+        )
     response = _post(client, "/console/settings/api-keys", {"name": "eleven"}, headers=HX)
     assert response.status_code == 400
     assert ApiKey.query.count() == 10
@@ -121,8 +132,9 @@ def test_staff_role_can_read_but_not_change_settings(client):
     assert db.session.get(Merchant, owner.merchant_id).timezone == "UTC"
 
 
-@pytest.mark.parametrize("path", ["/console/settings", "/console/settings/hash-key",
-                                  "/console/settings/api-keys"])
+@pytest.mark.parametrize(
+    "path", ["/console/settings", "/console/settings/hash-key", "/console/settings/api-keys"]
+)
 def test_settings_posts_need_csrf(client, owner, path):
     assert client.post(path, data={"name": "x"}).status_code == 400
 

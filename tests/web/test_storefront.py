@@ -22,10 +22,14 @@ ACTOR = events.Actor("staff", "1", "test")
 @pytest.fixture
 def shop(app):
     merchant = make_merchant(allowed_origins=[STORE])
-    incentives.create(merchant.id, {"name": "Subscriber 10%", "kind": "percent_off",
-                                    "percent": "10"}, actor=ACTOR)
-    incentives.create(merchant.id, {"name": "Free ship", "kind": "free_shipping",
-                                    "applies_to": "ongoing"}, actor=ACTOR)
+    incentives.create(
+        merchant.id, {"name": "Subscriber 10%", "kind": "percent_off", "percent": "10"}, actor=ACTOR
+    )
+    incentives.create(
+        merchant.id,
+        {"name": "Free ship", "kind": "free_shipping", "applies_to": "ongoing"},
+        actor=ACTOR,
+    )
     return merchant
 
 
@@ -41,26 +45,50 @@ def session_of(merchant, n: int = 12345) -> str:
 def batch(client, merchant, *slots, session=None, origin=STORE):
     query = [("session", session or session_of(merchant))]
     for i, slot in enumerate(slots):
-        product, location, default, kind = (*slot, "", "", "")[:4] if isinstance(
-            slot, tuple) else (slot, "pdp", "", "")
-        query += [("k", f"o{i}"), ("p", product), ("l", location or "pdp"), ("d", default),
-                  ("t", kind)]
+        product, location, default, kind = (
+            (*slot, "", "", "")[:4] if isinstance(slot, tuple) else (slot, "pdp", "", "")
+        )
+        query += [
+            ("k", f"o{i}"),
+            ("p", product),
+            ("l", location or "pdp"),
+            ("d", default),
+            ("t", kind),
+        ]
     headers = {"Origin": origin} if origin else {}
     return client.get(f"/{merchant.public_id}/offers/", query_string=query, headers=headers)
 
 
 def slot_html(html: str, key: str) -> str:
-    match = re.search(rf'<div data-og-slot="{key}">(.*?)</div>\s*(?=<div data-og-slot|$)', html,
-                      re.S)
+    match = re.search(
+        rf'<div data-og-slot="{key}">(.*?)</div>\s*(?=<div data-og-slot|$)', html, re.S
+    )
     assert match, html
     return match.group(1)
 
 
-def choose(client, merchant, product, *, subscribed="1", frequency="4_2", session=None,
-           origin=STORE, **extra):
-    form = {"og_session": session or session_of(merchant), "og_key": "o0",
-            "og_product": product, "og_location": "pdp", "og_default": "", "og_type": "",
-            "og_subscribed": subscribed, "og_frequency": frequency, **extra}
+def choose(
+    client,
+    merchant,
+    product,
+    *,
+    subscribed="1",
+    frequency="4_2",
+    session=None,
+    origin=STORE,
+    **extra,
+):
+    form = {
+        "og_session": session or session_of(merchant),
+        "og_key": "o0",
+        "og_product": product,
+        "og_location": "pdp",
+        "og_default": "",
+        "og_type": "",
+        "og_subscribed": subscribed,
+        "og_frequency": frequency,
+        **extra,
+    }
     headers = {"Origin": origin} if origin else {}
     return client.post(f"/{merchant.public_id}/offers/choose", data=form, headers=headers)
 
@@ -92,12 +120,12 @@ def test_unknown_merchant_gets_an_empty_harmless_script(client, shop):
 def test_loader_budget_and_scoped_htmx(app):
     with app.app_context():
         body = assets.storefront_loader(app)[0].decode()
-    ours = body[body.index("var OG_CSS"):]
+    ours = body[body.index("var OG_CSS") :]
     assert len(gzip.compress(ours.encode())) <= 6 * 1024  # htmx not counted
-    htmx_part = body[:body.index("var OG_CSS")]
+    htmx_part = body[: body.index("var OG_CSS")]
     assert ".body;" not in htmx_part.split("return Y}();")[0][-400:]  # no start-up block
     assert '"[og-hx-"+e+"], [data-og-hx-"+e+"]"' in htmx_part
-    assert not re.search(r'(?<![\w-])hx-(get|post|trigger|target|swap)', htmx_part)
+    assert not re.search(r"(?<![\w-])hx-(get|post|trigger|target|swap)", htmx_part)
 
 
 def test_scope_htmx_refuses_an_unexpected_htmx():
@@ -130,11 +158,21 @@ def test_batch_renders_each_offer_in_order_with_incentive_text(client, shop, cof
 
 def test_frequencies_product_default_and_element_default(client, shop):
     make_product(shop, "D", every=30, every_period=1)
-    make_product(shop, "A", allowed_frequencies=[{"every": 1, "every_period": 3},
-                                                 {"every": 2, "every_period": 3}],
-                 default_every=2, default_every_period=3)
-    html = batch(client, shop, ("D", "pdp", "6_2"), ("D", "pdp", ""), ("A", "pdp", "1_3"),
-                 ("A", "pdp", "9_9")).get_data(as_text=True)
+    make_product(
+        shop,
+        "A",
+        allowed_frequencies=[{"every": 1, "every_period": 3}, {"every": 2, "every_period": 3}],
+        default_every=2,
+        default_every_period=3,
+    )
+    html = batch(
+        client,
+        shop,
+        ("D", "pdp", "6_2"),
+        ("D", "pdp", ""),
+        ("A", "pdp", "1_3"),
+        ("A", "pdp", "9_9"),
+    ).get_data(as_text=True)
     assert 'data-og-frequency="6_2"' in slot_html(html, "o0")  # the element's default-frequency
     assert 'data-og-frequency="30_1"' in slot_html(html, "o1")  # the feed's frequency
     assert ">30 days<" in slot_html(html, "o1")
@@ -145,13 +183,26 @@ def test_frequencies_product_default_and_element_default(client, shop):
 
 
 def test_offer_type_from_attribute_and_location_settings(client, shop, coffee):
-    offers.save(shop.id, "cart", {"offer_type": "toggle", "optin_label": "Make it a habit",
-                                  "optout_label": "Just once", "every_label": "Every",
-                                  "tooltip_trigger": "?", "tooltip": "Cancel any time.",
-                                  "frequencies": "1_3 2_3", "default_frequency": "1_3",
-                                  "active": "on", "show_tooltip": ""}, actor=ACTOR)
-    html = batch(client, shop, ("AB4483902", "cart"), ("AB4483902", "pdp", "", "select"),
-                 ("AB4483902", "qv")).get_data(as_text=True)
+    offers.save(
+        shop.id,
+        "cart",
+        {
+            "offer_type": "toggle",
+            "optin_label": "Make it a habit",
+            "optout_label": "Just once",
+            "every_label": "Every",
+            "tooltip_trigger": "?",
+            "tooltip": "Cancel any time.",
+            "frequencies": "1_3 2_3",
+            "default_frequency": "1_3",
+            "active": "on",
+            "show_tooltip": "",
+        },
+        actor=ACTOR,
+    )
+    html = batch(
+        client, shop, ("AB4483902", "cart"), ("AB4483902", "pdp", "", "select"), ("AB4483902", "qv")
+    ).get_data(as_text=True)
     cart = slot_html(html, "o0")
     assert 'role="switch"' in cart and "Make it a habit 10%" in cart
     assert "og-tip" not in cart
@@ -160,22 +211,42 @@ def test_offer_type_from_attribute_and_location_settings(client, shop, coffee):
 
 
 def test_inactive_location_renders_nothing(client, shop, coffee):
-    offers.save(shop.id, "cart", {"offer_type": "radio", "optin_label": "a", "optout_label": "b",
-                                  "every_label": "c", "tooltip_trigger": "d", "tooltip": "e",
-                                  "frequencies": "4_2", "default_frequency": "4_2"},
-                actor=ACTOR)
+    offers.save(
+        shop.id,
+        "cart",
+        {
+            "offer_type": "radio",
+            "optin_label": "a",
+            "optout_label": "b",
+            "every_label": "c",
+            "tooltip_trigger": "d",
+            "tooltip": "e",
+            "frequencies": "4_2",
+            "default_frequency": "4_2",
+        },
+        actor=ACTOR,
+    )
     html = batch(client, shop, ("AB4483902", "cart")).get_data(as_text=True)
     assert slot_html(html, "o0").strip() == ""
 
 
-@pytest.mark.parametrize("query, message", [
-    ([("k", "o0"), ("p", "X")], "Each offer needs"),
-    ([("k", "<x>"), ("p", "X"), ("l", ""), ("d", ""), ("t", "")], "key"),
-    ([("k", "o0"), ("p", ""), ("l", ""), ("d", ""), ("t", "")], "product id"),
-    ([("k", "o0"), ("p", "X"), ("l", "a b"), ("d", ""), ("t", "")], "location"),
-    ([(n, v) for i in range(51) for n, v in (("k", f"k{i}"), ("p", "X"), ("l", ""), ("d", ""),
-                                             ("t", ""))], "At most 50"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ([("k", "o0"), ("p", "X")], "Each offer needs"),
+        ([("k", "<x>"), ("p", "X"), ("l", ""), ("d", ""), ("t", "")], "key"),
+        ([("k", "o0"), ("p", ""), ("l", ""), ("d", ""), ("t", "")], "product id"),
+        ([("k", "o0"), ("p", "X"), ("l", "a b"), ("d", ""), ("t", "")], "location"),
+        (
+            [
+                (n, v)
+                for i in range(51)
+                for n, v in (("k", f"k{i}"), ("p", "X"), ("l", ""), ("d", ""), ("t", ""))
+            ],
+            "At most 50",
+        ),
+    ],
+)
 def test_batch_rejects_malformed_requests(client, shop, query, message):
     response = client.get(f"/{shop.public_id}/offers/", query_string=query)
     assert response.status_code == 400
@@ -201,12 +272,16 @@ def test_foreign_origin_gets_no_cors_and_cannot_write(client, shop, coffee):
 
 
 def test_preflight_answers_only_registered_origins(client, shop):
-    ok = client.options(f"/{shop.public_id}/offers/choose", headers={
-        "Origin": STORE, "Access-Control-Request-Method": "POST"})
+    ok = client.options(
+        f"/{shop.public_id}/offers/choose",
+        headers={"Origin": STORE, "Access-Control-Request-Method": "POST"},
+    )
     assert ok.headers["Access-Control-Allow-Origin"] == STORE
     assert "POST" in ok.headers["Access-Control-Allow-Methods"]
-    other = client.options(f"/{shop.public_id}/offers/choose", headers={
-        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    other = client.options(
+        f"/{shop.public_id}/offers/choose",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
     assert "Access-Control-Allow-Origin" not in other.headers
 
 
@@ -226,16 +301,19 @@ def test_opt_in_change_frequency_opt_out(client, shop, coffee):
     html = response.get_data(as_text=True)
     assert 'data-og-subscribed="1"' in html and 'data-og-frequency="4_2"' in html
     assert re.search(r'value="1" checked', html)
-    assert 'data-og-frequency="6_2"' in choose(client, shop, "AB4483902",
-                                               frequency="6_2").get_data(as_text=True)
+    assert 'data-og-frequency="6_2"' in choose(client, shop, "AB4483902", frequency="6_2").get_data(
+        as_text=True
+    )
     [row] = db.session.query(OptIn).all()
     assert (row.every, row.every_period) == (6, 2)
     # a reload: the batch shows the choice and carries the session's opt-ins
     html = batch(client, shop, "AB4483902").get_data(as_text=True)
     assert 'data-og-subscribed="1"' in slot_html(html, "o0")
     offer_id = offers.ensure_default(shop.id).public_id
-    assert f'data-og-optins=\'[{{"frequency": "6_2", "id": "AB4483902", "offer": "{offer_id}"}}]' \
+    assert (
+        f'data-og-optins=\'[{{"frequency": "6_2", "id": "AB4483902", "offer": "{offer_id}"}}]'
         in html
+    )
     out = choose(client, shop, "AB4483902", subscribed="0", frequency="6_2")
     assert 'data-og-subscribed="0"' in out.get_data(as_text=True)
     assert db.session.query(OptIn).count() == 0
@@ -245,17 +323,19 @@ def test_select_offer_choice(client, shop, coffee):
     form = {"og_choice": "2_2"}
     html = choose(client, shop, "AB4483902", og_type="select", **form).get_data(as_text=True)
     assert 'data-og-subscribed="1"' in html and 'data-og-frequency="2_2"' in html
-    html = choose(client, shop, "AB4483902", og_type="select", og_choice="").get_data(
-        as_text=True)
+    html = choose(client, shop, "AB4483902", og_type="select", og_choice="").get_data(as_text=True)
     assert 'data-og-subscribed="0"' in html
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"frequency": "5_2"}, "offered frequencies"),
-    ({"frequency": "junk"}, "offered frequencies"),
-    ({"session": "nope"}, "og_session_id"),
-    ({"og_product": "UNKNOWN"}, "cannot be subscribed"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"frequency": "5_2"}, "offered frequencies"),
+        ({"frequency": "junk"}, "offered frequencies"),
+        ({"session": "nope"}, "og_session_id"),
+        ({"og_product": "UNKNOWN"}, "cannot be subscribed"),
+    ],
+)
 def test_choose_rejects_bad_input(client, shop, coffee, change, message):
     product = change.pop("og_product", "AB4483902")
     response = choose(client, shop, product, **change)
@@ -279,14 +359,32 @@ def test_cart_lists_opt_ins_like_t12(client, shop, coffee):
     [item] = body["items"]
     offer = offers.ensure_default(shop.id)
     ids = {i.name: i.public_id for i in incentives.list_for(shop.id)}
-    assert item == {"id": "AB4483902", "offer_id": offer.public_id, "every": 4,
-                    "every_period": 2, "quantity": 1, "attributes": {}, "coupon_code": None,
-                    "incentives": {"initial": [ids["Subscriber 10%"]],
-                                   "ongoing": [ids["Subscriber 10%"], ids["Free ship"]]}}
+    assert item == {
+        "id": "AB4483902",
+        "offer_id": offer.public_id,
+        "every": 4,
+        "every_period": 2,
+        "quantity": 1,
+        "attributes": {},
+        "coupon_code": None,
+        "incentives": {
+            "initial": [ids["Subscriber 10%"]],
+            "ongoing": [ids["Subscriber 10%"], ids["Free ship"]],
+        },
+    }
     tracked = client.get(f"/{shop.public_id}/optins/", query_string={"session": sid}).get_json()
-    assert tracked == [{"product": "AB4483902", "subscription_info": {"components": []},
-                        "tracking_override": {"offer": offer.public_id, "every": 4,
-                                              "every_period": 2, "session_id": sid}}]
+    assert tracked == [
+        {
+            "product": "AB4483902",
+            "subscription_info": {"components": []},
+            "tracking_override": {
+                "offer": offer.public_id,
+                "every": 4,
+                "every_period": 2,
+                "session_id": sid,
+            },
+        }
+    ]
 
 
 def test_cart_of_unknown_or_malformed_session(client, shop):
@@ -298,8 +396,11 @@ def test_cart_of_unknown_or_malformed_session(client, shop):
 def test_clear_forgets_only_this_session(client, shop, coffee):
     choose(client, shop, "AB4483902")
     choose(client, shop, "AB4483902", session=session_of(shop, 2))
-    response = client.post(f"/{shop.public_id}/optins/clear",
-                           data={"session": session_of(shop)}, headers={"Origin": STORE})
+    response = client.post(
+        f"/{shop.public_id}/optins/clear",
+        data={"session": session_of(shop)},
+        headers={"Origin": STORE},
+    )
     assert response.get_json() == {"cleared": 1}
     assert client.get(f"/carts/{session_of(shop)}/").get_json()["items"] == []
     assert len(client.get(f"/carts/{session_of(shop, 2)}/").get_json()["items"]) == 1
@@ -313,8 +414,13 @@ def test_concurrent_identical_opt_ins_make_one_row(app, shop, coffee):
         with app.app_context():
             try:
                 merchant = db.session.get(type(shop), merchant_id)
-                offers.choose(merchant, session_of(merchant), offers.Slot("o0", "AB4483902"),
-                              subscribed=True, frequency="4_2")
+                offers.choose(
+                    merchant,
+                    session_of(merchant),
+                    offers.Slot("o0", "AB4483902"),
+                    subscribed=True,
+                    frequency="4_2",
+                )
             except Exception as exc:  # noqa: BLE001 - collected and asserted below
                 errors.append(exc)
 
@@ -332,10 +438,22 @@ def test_concurrent_identical_opt_ins_make_one_row(app, shop, coffee):
 
 def test_changes_reach_the_storefront_at_once(client, shop, coffee):
     assert "Save 10% on every order" in batch(client, shop, "AB4483902").get_data(as_text=True)
-    offers.save(shop.id, "pdp", {"offer_type": "radio", "optin_label": "Autoship it",
-                                 "optout_label": "Once", "every_label": "Every",
-                                 "tooltip_trigger": "?", "tooltip": "x", "frequencies": "4_2",
-                                 "default_frequency": "4_2", "active": "on"}, actor=ACTOR)
+    offers.save(
+        shop.id,
+        "pdp",
+        {
+            "offer_type": "radio",
+            "optin_label": "Autoship it",
+            "optout_label": "Once",
+            "every_label": "Every",
+            "tooltip_trigger": "?",
+            "tooltip": "x",
+            "frequencies": "4_2",
+            "default_frequency": "4_2",
+            "active": "on",
+        },
+        actor=ACTOR,
+    )
     ten = next(i for i in incentives.list_for(shop.id) if i.kind == "percent_off")
     incentives.deactivate(shop.id, ten.public_id, actor=ACTOR)
     html = batch(client, shop, "AB4483902").get_data(as_text=True)
@@ -370,9 +488,14 @@ def snapshots(app, monkeypatch):
 
 def test_only_known_merchants_get_a_snapshot(client, shop, snapshots):
     unknown = uuid.uuid4().hex
-    for path in (f"/{'a' * 4000}/main.js", f"/{shop.public_id.upper()}/main.js",
-                 f"/{unknown}/offers/", f"/carts/{'b' * 4000}.1.1/", f"/carts/{unknown}.1.1/",
-                 f"/{shop.public_id}/main.js"):
+    for path in (
+        f"/{'a' * 4000}/main.js",
+        f"/{shop.public_id.upper()}/main.js",
+        f"/{unknown}/offers/",
+        f"/carts/{'b' * 4000}.1.1/",
+        f"/carts/{unknown}.1.1/",
+        f"/{shop.public_id}/main.js",
+    ):
         assert client.get(path).status_code in (200, 404)
     assert list(snapshots.shops) == [shop.public_id]
     assert list(snapshots.unknown) == [unknown]  # for a few seconds, so it costs no query
@@ -395,15 +518,28 @@ def test_snapshot_keeps_the_most_recently_used_products(app, shop, monkeypatch):
     snapshot = offers.shop_for(shop.public_id)
     found = offers.catalog_products(snapshot, ["A", "B", "C", "missing"])
     assert {pid: info and info.name for pid, info in found.items()} == {
-        "A": "Product A", "B": "Product B", "C": "Product C", "missing": None}
+        "A": "Product A",
+        "B": "Product B",
+        "C": "Product C",
+        "missing": None,
+    }
     assert len(snapshot.products) == 2
 
 
 def test_a_made_up_host_is_served_but_not_cached(client, shop, coffee):
     host = ".".join(["x" * 60] * 8) + ".example"  # every label of a host name is <= 63
-    response = client.get(f"/{shop.public_id}/offers/", headers={"Origin": STORE, "Host": host},
-                          query_string={"session": session_of(shop), "k": "o0",
-                                        "p": "AB4483902", "l": "pdp", "d": "", "t": ""})
+    response = client.get(
+        f"/{shop.public_id}/offers/",
+        headers={"Origin": STORE, "Host": host},
+        query_string={
+            "session": session_of(shop),
+            "k": "o0",
+            "p": "AB4483902",
+            "l": "pdp",
+            "d": "",
+            "t": "",
+        },
+    )
     assert f"http://{host}/{shop.public_id}/offers/choose" in response.get_data(as_text=True)
     assert batch(client, shop, "AB4483902").status_code == 200
     variants = [key[-1] for key in offers.shop_for(shop.public_id).fragments]

@@ -40,14 +40,26 @@ def web(app, database_url, tmp_path) -> Iterator[tuple[int, int, str]]:
     merchant = make_merchant()
     make_product(merchant, "P1")
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": app.config["REDIS_URL"],
-           "SECRET_KEY": "memory-test", "PERENNIAL_INSTANCE": str(tmp_path / "instance"),
-           "WEB_HOST": "127.0.0.1", "WEB_PORT": str(port), "WEB_CONCURRENCY": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": app.config["REDIS_URL"],
+        "SECRET_KEY": "memory-test",
+        "PERENNIAL_INSTANCE": str(tmp_path / "instance"),
+        "WEB_HOST": "127.0.0.1",
+        "WEB_PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+    }
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as out:
         server = subprocess.Popen(  # noqa: S603 - our venv's gunicorn
-            [str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            [str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         _wait_ready(port, server, log)
         yield port, _worker_of(server.pid), merchant.public_id
@@ -74,8 +86,11 @@ def test_unknown_merchant_ids_leave_the_worker_flat(web):
 
 
 def _known(merchant: str) -> list[tuple[str, int]]:
-    return [(f"/{merchant}/main.js", 200), (f"/{merchant}/offers/{OFFER_QUERY}", 200),
-            (f"/carts/{merchant}.1.1/", 200)]
+    return [
+        (f"/{merchant}/main.js", 200),
+        (f"/{merchant}/offers/{OFFER_QUERY}", 200),
+        (f"/carts/{merchant}.1.1/", 200),
+    ]
 
 
 def _unknown(n: int) -> tuple[str, int]:
@@ -86,9 +101,11 @@ def _unknown(n: int) -> tuple[str, int]:
         merchant, path = secrets.token_hex(LONG_ID // 2), n % 2
     else:
         merchant, path = uuid.uuid4().hex, n // 5 % 3
-    return [(f"/{merchant}/main.js", 200),  # an empty script: a page's tag must not break
-            (f"/{merchant}/offers/{OFFER_QUERY}", 404),
-            (f"/carts/{merchant}.1.1/", 404)][path]
+    return [
+        (f"/{merchant}/main.js", 200),  # an empty script: a page's tag must not break
+        (f"/{merchant}/offers/{OFFER_QUERY}", 404),
+        (f"/carts/{merchant}.1.1/", 404),
+    ][path]
 
 
 def _get(port: int, path: str) -> int:

@@ -23,8 +23,9 @@ def test_cannot_revoke_another_merchants_key(client):
     key = ApiKey.query.filter_by(merchant_id=theirs.id).one()
     login(client, make_staff(mine))
     token = csrf_token(client, "/console/settings")
-    response = client.post(f"/console/settings/api-keys/{key.id}/revoke",
-                           data={"csrf_token": token})
+    response = client.post(
+        f"/console/settings/api-keys/{key.id}/revoke", data={"csrf_token": token}
+    )
     assert response.status_code == 404
     assert db.session.get(ApiKey, key.id).revoked_at is None
 
@@ -33,9 +34,17 @@ def test_settings_update_touches_only_the_signed_in_merchant(client):
     mine, theirs = make_merchant(), make_merchant()
     login(client, make_staff(mine))
     token = csrf_token(client, "/console/settings")
-    client.post("/console/settings", data={"csrf_token": token, "name": "Renamed",
-                                           "timezone": "Asia/Tokyo", "placement_hour": "3",
-                                           "order_endpoint_url": "", "allowed_origins": ""})
+    client.post(
+        "/console/settings",
+        data={
+            "csrf_token": token,
+            "name": "Renamed",
+            "timezone": "Asia/Tokyo",
+            "placement_hour": "3",
+            "order_endpoint_url": "",
+            "allowed_origins": "",
+        },
+    )
     assert db.session.get(Merchant, mine.id).timezone == "Asia/Tokyo"
     assert db.session.get(Merchant, theirs.id).timezone == "UTC"
     assert db.session.get(Merchant, theirs.id).name != "Renamed"
@@ -45,6 +54,7 @@ def test_revealed_hash_key_is_the_signed_in_merchants(client):
     mine, theirs = make_merchant(), make_merchant()
     login(client, make_staff(mine))
     token = csrf_token(client, "/console/settings")
-    html = unescape(client.post("/console/settings/hash-key", data={"csrf_token": token})
-                    .get_data(as_text=True))
+    html = unescape(
+        client.post("/console/settings/hash-key", data={"csrf_token": token}).get_data(as_text=True)
+    )
     assert mine.hash_key in html and theirs.hash_key not in html

@@ -90,8 +90,9 @@ class ChrootSftp(paramiko.SFTPServerInterface):
             if is_temp_name(name):
                 continue
             with contextlib.suppress(FileNotFoundError):
-                entries.append(paramiko.SFTPAttributes.from_stat(
-                    os.lstat(os.path.join(real, name)), name))
+                entries.append(
+                    paramiko.SFTPAttributes.from_stat(os.lstat(os.path.join(real, name)), name)
+                )
         return entries
 
     @_answer
@@ -198,9 +199,15 @@ class ChrootSftp(paramiko.SFTPServerInterface):
             file.close()
             os.unlink(temp)
             raise
-        upload = UploadHandle(file, flags=flags, temp=temp, final=real,
-                              max_bytes=self.gate.max_file_bytes, on_publish=self._published,
-                              touch=self.gate.touch)
+        upload = UploadHandle(
+            file,
+            flags=flags,
+            temp=temp,
+            final=real,
+            max_bytes=self.gate.max_file_bytes,
+            on_publish=self._published,
+            touch=self.gate.touch,
+        )
         self._uploads.add(upload)
         return upload
 
@@ -219,8 +226,9 @@ class ChrootSftp(paramiko.SFTPServerInterface):
         if not is_published(real) or not os.path.isfile(real):
             return
         size = os.path.getsize(real) if size is None else size
-        self.gate.emit("upload", {"username": self.gate.username, "path": self._virtual(real),
-                                  "bytes": size})
+        self.gate.emit(
+            "upload", {"username": self.gate.username, "path": self._virtual(real), "bytes": size}
+        )
 
     def _virtual(self, real: str) -> str:
         return "/" + os.path.relpath(real, self.home)

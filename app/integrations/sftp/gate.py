@@ -111,8 +111,9 @@ class SessionGate(paramiko.ServerInterface):
         """Refuse remote commands: this is a drop site."""
         return False
 
-    def check_channel_direct_tcpip_request(self, chanid: int, origin: tuple,
-                                           destination: tuple) -> int:
+    def check_channel_direct_tcpip_request(
+        self, chanid: int, origin: tuple, destination: tuple
+    ) -> int:
         """Refuse local port forwarding."""
         return _DENIED
 
@@ -131,8 +132,9 @@ class SessionGate(paramiko.ServerInterface):
 
     def _fail(self, username: str, *, locked: bool) -> None:
         shown = username[:64]
-        log.warning("sftp login failed for %r from %s%s", shown, self.ip,
-                    " (locked out)" if locked else "")
+        log.warning(
+            "sftp login failed for %r from %s%s", shown, self.ip, " (locked out)" if locked else ""
+        )
         self.emit("auth_failed", {"username": shown, "ip": self.ip, "locked": locked})
 
     def _establish(self) -> bool:

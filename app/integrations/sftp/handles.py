@@ -90,8 +90,9 @@ class UploadHandle(paramiko.SFTPHandle):
         try:
             start = self._file.seek(0, os.SEEK_END) if self._append else offset
             if start + len(data) > self._max_bytes:
-                log.warning("upload to %s refused: larger than %d bytes", self._final,
-                            self._max_bytes)
+                log.warning(
+                    "upload to %s refused: larger than %d bytes", self._final, self._max_bytes
+                )
                 self.abort()
                 return paramiko.SFTP_FAILURE
             self._file.seek(start)

@@ -135,8 +135,9 @@ class SftpServer:
     def start_background(self) -> None:
         """Bind now and serve from a daemon thread (for tests and embedding)."""
         self._bind()
-        self._accept_thread = threading.Thread(target=self._accept_loop, name="sftp-accept",
-                                               daemon=True)
+        self._accept_thread = threading.Thread(
+            target=self._accept_loop, name="sftp-accept", daemon=True
+        )
         self._accept_thread.start()
 
     def shutdown(self) -> None:
@@ -185,11 +186,15 @@ class SftpServer:
         with self._lock:
             if len(self._connections) >= self.settings.max_connections or self._stop.is_set():
                 conn.close()
-                log.warning("sftp connection from %s refused: %d connections open", ip,
-                            len(self._connections))
+                log.warning(
+                    "sftp connection from %s refused: %d connections open",
+                    ip,
+                    len(self._connections),
+                )
                 return
-            thread = threading.Thread(target=self._serve_connection, args=(conn, ip),
-                                      name=f"sftp-{ip}", daemon=True)
+            thread = threading.Thread(
+                target=self._serve_connection, args=(conn, ip), name=f"sftp-{ip}", daemon=True
+            )
             self._connections[thread] = None
         thread.start()
 
@@ -227,8 +232,14 @@ class SftpServer:
         transport.auth_timeout = AUTH_TIMEOUT
         transport.add_server_key(self._host_key)
         transport.set_subsystem_handler("sftp", _SftpSubsystem, ChrootSftp)
-        gate = SessionGate(ip, root=self._root, auth=self._auth, throttle=self._throttle,
-                           emit=self._emit, max_file_bytes=self.settings.max_file_bytes)
+        gate = SessionGate(
+            ip,
+            root=self._root,
+            auth=self._auth,
+            throttle=self._throttle,
+            emit=self._emit,
+            max_file_bytes=self.settings.max_file_bytes,
+        )
         transport.start_server(server=gate)
         # Accepted channels must stay referenced: paramiko closes a Channel when it is collected.
         channels: list[paramiko.Channel] = []

@@ -152,11 +152,22 @@ def _build(
     every, every_period = _frequency(texts)
     replacement, silent = _relationships(nested.get("relationships"), product_id)
     return FeedProduct(
-        line=line, product_id=product_id, sku=sku, name=name, price_minor=price_minor,
-        details_url=details_url, image_url=image_url, autoship_eligible=eligible,
-        in_stock=in_stock, discontinued=discontinued, groups=_groups(nested.get("groups")),
-        extra_data=_extra_data(nested.get("extra_data")), replacement=replacement,
-        replacement_silent=silent, every=every, every_period=every_period,
+        line=line,
+        product_id=product_id,
+        sku=sku,
+        name=name,
+        price_minor=price_minor,
+        details_url=details_url,
+        image_url=image_url,
+        autoship_eligible=eligible,
+        in_stock=in_stock,
+        discontinued=discontinued,
+        groups=_groups(nested.get("groups")),
+        extra_data=_extra_data(nested.get("extra_data")),
+        replacement=replacement,
+        replacement_silent=silent,
+        every=every,
+        every_period=every_period,
         product_type=_product_type(_optional(texts, "product_type")),
     )
 

@@ -60,9 +60,16 @@ from app.integrations.xml.writer import clean, container, leaf
 
 # Braintree's names, which Magento needs. SFCC reads VISA, MASTER, MASTERCARD, AMEX, AMERICAN
 # EXPRESS, DISCOVER, DINERS and JCB in any case: an SFCC store needs 5 -> "Diners" instead.
-CARD_TYPES: Mapping[int, str] = MappingProxyType({
-    1: "Visa", 2: "MasterCard", 3: "American Express", 4: "Discover", 5: "Diners Club", 6: "JCB",
-})
+CARD_TYPES: Mapping[int, str] = MappingProxyType(
+    {
+        1: "Visa",
+        2: "MasterCard",
+        3: "American Express",
+        4: "Discover",
+        5: "Diners Club",
+        6: "JCB",
+    }
+)
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
 
@@ -345,11 +352,18 @@ def _add_customer(order: etree._Element, doc: OrderDocument) -> None:
 
 def _add_address(customer: etree._Element, prefix: str, address: Address) -> None:
     for name, value in (
-        ("FirstName", address.first_name), ("LastName", address.last_name),
-        ("Address", _joined(address.line1, address.line2)), ("Address1", address.line1),
-        ("Address2", address.line2), ("City", address.city), ("State", address.state),
-        ("Zip", address.zip_code), ("Phone", address.phone), ("Fax", address.fax),
-        ("Company", address.company), ("Country", address.country),
+        ("FirstName", address.first_name),
+        ("LastName", address.last_name),
+        ("Address", _joined(address.line1, address.line2)),
+        ("Address1", address.line1),
+        ("Address2", address.line2),
+        ("City", address.city),
+        ("State", address.state),
+        ("Zip", address.zip_code),
+        ("Phone", address.phone),
+        ("Fax", address.fax),
+        ("Company", address.company),
+        ("Country", address.country),
     ):
         leaf(customer, prefix + name, value, cdata=True)
 
@@ -371,8 +385,12 @@ def _add_item(items: etree._Element, item: Item, *, currency: str) -> None:
     leaf(element, "price", decimal_string(item.price_minor, currency))
     container(element, "components", item.components, _add_component)
     # The subscription's fields go straight inside <subscription>, empty for a one-time item.
-    container(element, "subscription", [item.subscription] if item.subscription else [],
-              _add_subscription_fields)
+    container(
+        element,
+        "subscription",
+        [item.subscription] if item.subscription else [],
+        _add_subscription_fields,
+    )
 
 
 def _add_component(components: etree._Element, component: Component) -> None:

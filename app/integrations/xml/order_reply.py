@@ -160,8 +160,7 @@ def _read(element: etree._Element) -> Reply:
     message = " ".join(texts.get("errorMsg", "").split())
     if len(message) > MAX_MESSAGE:
         message = message[: MAX_MESSAGE - 1] + "…"
-    read = {"error_code": error_code, "error_msg": message or None,
-            "response_code": response_code}
+    read = {"error_code": error_code, "error_msg": message or None, "response_code": response_code}
     if order_id and len(order_id) > MAX_ORDER_ID:
         problem = f"The <orderId> is longer than {MAX_ORDER_ID} characters."
         return Reply("unreadable", problem=problem, **read)
@@ -178,8 +177,9 @@ def _read(element: etree._Element) -> Reply:
         if error_code and _ERROR_CODE.fullmatch(error_code):
             return Reply("error", **read)
         found = f"{_show(error_code)}, not a number" if error_code else "none"
-        return Reply("unreadable", problem=f"An ERROR reply needs an <errorCode> ({found}).",
-                     **read)
+        return Reply(
+            "unreadable", problem=f"An ERROR reply needs an <errorCode> ({found}).", **read
+        )
     problem = f"The <code> is {_show(code)}, not SUCCESS or ERROR." if code else "No <code>."
     return Reply("unreadable", problem=problem, **read)
 

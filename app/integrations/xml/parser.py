@@ -29,9 +29,15 @@ ENTITY_REASON = "The file uses an entity reference such as &name;, which is not 
 XINCLUDE_REASON = "The file uses XInclude, which is not allowed."
 OPTIONS: MappingProxyType[str, bool] = MappingProxyType(
     {
-        "resolve_entities": False, "no_network": True, "load_dtd": False,
-        "dtd_validation": False, "attribute_defaults": False, "huge_tree": False,
-        "collect_ids": False, "remove_comments": True, "remove_pis": True,
+        "resolve_entities": False,
+        "no_network": True,
+        "load_dtd": False,
+        "dtd_validation": False,
+        "attribute_defaults": False,
+        "huge_tree": False,
+        "collect_ids": False,
+        "remove_comments": True,
+        "remove_pis": True,
     }
 )
 
@@ -87,7 +93,10 @@ def fromstring(data: bytes) -> etree._Element:
 
 
 def iter_records(
-    source: str | os.PathLike[str] | BinaryIO, *, root: str, record: str,
+    source: str | os.PathLike[str] | BinaryIO,
+    *,
+    root: str,
+    record: str,
     max_bytes: int | None = None,
 ) -> Iterator[etree._Element]:
     """Stream each ``record`` child of a ``root`` document in flat memory.
@@ -167,8 +176,11 @@ def _check_safe(element: etree._Element) -> None:
     """Refuse the document holding ``element`` if it declares a DOCTYPE."""
     info = element.getroottree().docinfo
     if (
-        info.doctype or info.internalDTD is not None or info.externalDTD is not None
-        or info.system_url or info.public_id
+        info.doctype
+        or info.internalDTD is not None
+        or info.externalDTD is not None
+        or info.system_url
+        or info.public_id
     ):
         raise UnsafeXMLError(DOCTYPE_REASON)
 

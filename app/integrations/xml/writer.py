@@ -57,8 +57,7 @@ def stream(out: BinaryIO, root: str) -> Iterator[Callable[[etree._Element], None
         yield xf.write
 
 
-def leaf(parent: etree._Element, tag: str, value: str | int | None, *,
-         cdata: bool = False) -> None:
+def leaf(parent: etree._Element, tag: str, value: str | int | None, *, cdata: bool = False) -> None:
     """Add ``<tag>value</tag>`` (CDATA if asked and possible), or ``<tag/>`` when empty."""
     element = etree.SubElement(parent, tag)
     text = "" if value is None else clean(str(value))
@@ -67,7 +66,9 @@ def leaf(parent: etree._Element, tag: str, value: str | int | None, *,
 
 
 def container(
-    parent: etree._Element, tag: str, entries: Iterable[T],
+    parent: etree._Element,
+    tag: str,
+    entries: Iterable[T],
     add: Callable[[etree._Element, T], None],
 ) -> None:
     """Add ``<tag>`` holding ``add(tag_element, entry)`` for each entry, ``<tag/>`` when none."""

@@ -14,15 +14,21 @@ from app.views.api.auth import api_key_required
 @api_key_required
 def product_list():
     filters = {name: params.flag(name) for name in products.FLAG_FILTERS}
-    filters.update(search=params.text("search"), updated_start=params.moment("updated_start"),
-                   updated_end=params.moment("updated_end"))
-    result = products.page(g.merchant.id, filters, cursor=request.args.get("cursor") or None,
-                           size=params.page_size())
-    return jsonify({
-        "next": _link(result.next_cursor),
-        "previous": _link(result.previous_cursor),
-        "results": [products.to_dict(p) for p in result.items],
-    })
+    filters.update(
+        search=params.text("search"),
+        updated_start=params.moment("updated_start"),
+        updated_end=params.moment("updated_end"),
+    )
+    result = products.page(
+        g.merchant.id, filters, cursor=request.args.get("cursor") or None, size=params.page_size()
+    )
+    return jsonify(
+        {
+            "next": _link(result.next_cursor),
+            "previous": _link(result.previous_cursor),
+            "results": [products.to_dict(p) for p in result.items],
+        }
+    )
 
 
 def _link(cursor: str | None) -> str | None:

@@ -20,8 +20,9 @@ from app.views.api.auth import AUTH_FAILED, api_key_required
 NO_CREDENTIALS = {"detail": "Authentication credentials were not provided."}
 
 
-def credentials(source: str = "purchase_post"
-                ) -> tuple[Merchant, events.Actor] | tuple[None, tuple[dict, int]]:
+def credentials(
+    source: str = "purchase_post",
+) -> tuple[Merchant, events.Actor] | tuple[None, tuple[dict, int]]:
     """The merchant of an ``x-api-key`` or a signed ``Authorization`` header, and the actor;
     or None and the refusal (401 no credentials, 403 bad ones)."""
     raw_key = request.headers.get("x-api-key")
@@ -30,7 +31,8 @@ def credentials(source: str = "purchase_post"
         if key is None:
             return None, (AUTH_FAILED, 403)
         return db.session.get(Merchant, key.merchant_id), events.Actor(
-            "api_key", key.prefix, source)
+            "api_key", key.prefix, source
+        )
     header = request.headers.get("Authorization")
     if not header:
         return None, (NO_CREDENTIALS, 401)
@@ -39,8 +41,7 @@ def credentials(source: str = "purchase_post"
         merchant = merchants.get_by_public_id(parsed.public_id)
         if merchant is None:
             raise signing.SignatureError("unknown merchant")
-        signing.verify_auth_header(header, public_id=merchant.public_id,
-                                   hash_key=merchant.hash_key)
+        signing.verify_auth_header(header, public_id=merchant.public_id, hash_key=merchant.hash_key)
     except signing.SignatureError:
         return None, (AUTH_FAILED, 403)
     return merchant, events.Actor("signature", parsed.sig_field[:64], source)
@@ -100,14 +101,14 @@ def subscription_verify():
     if not order_id:
         return _text("order id is required", 400)
     try:
-        signing.verify_signature(merchant.hash_key, order_id, args.get("ts", ""),
-                                 args.get("sig", ""))
+        signing.verify_signature(
+            merchant.hash_key, order_id, args.get("ts", ""), args.get("sig", "")
+        )
     except signing.SignatureError:
         return _text("Authentication failed", 400)
     actor = events.Actor("signature", "verify", "purchase_post")
     try:
-        return _text(purchases.verify(merchant, order_id, args.get("action", ""), actor=actor),
-                     200)
+        return _text(purchases.verify(merchant, order_id, args.get("action", ""), actor=actor), 200)
     except purchases.Refused as exc:
         return _text(exc.body.get("error_message", "Invalid action"), exc.status)
 

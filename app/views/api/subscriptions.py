@@ -28,18 +28,27 @@ def subscription_list():
     if user_id is not None:
         customer = customers.get_by_user_id(g.merchant.id, user_id)
         customer_id = customer.id if customer else -1  # an unknown customer has none
-    result = subscriptions.page(g.merchant.id, customer_id=customer_id,
-                                cursor=request.args.get("cursor") or None,
-                                size=params.page_size())
-    return jsonify({"next": _link(result.next_cursor), "previous": _link(result.previous_cursor),
-                    "results": [subscriptions.subscription_dict(s) for s in result.items]})
+    result = subscriptions.page(
+        g.merchant.id,
+        customer_id=customer_id,
+        cursor=request.args.get("cursor") or None,
+        size=params.page_size(),
+    )
+    return jsonify(
+        {
+            "next": _link(result.next_cursor),
+            "previous": _link(result.previous_cursor),
+            "results": [subscriptions.subscription_dict(s) for s in result.items],
+        }
+    )
 
 
 def _link(cursor: str | None) -> str | None:
     if cursor is None:
         return None
-    return url_for("api.subscription_list", cursor=cursor, _external=True,
-                   **params.others("cursor"))
+    return url_for(
+        "api.subscription_list", cursor=cursor, _external=True, **params.others("cursor")
+    )
 
 
 @bp.get("/customers/<path:user_id>/")
@@ -48,13 +57,21 @@ def customer_detail(user_id: str):
     customer = customers.get_by_user_id(g.merchant.id, user_id)
     if customer is None:
         raise NotFound()
-    addresses = db.session.scalars(select(Address).where(Address.customer_id == customer.id)
-                                   .order_by(Address.id))
-    payments = db.session.scalars(select(PaymentMethod).where(
-        PaymentMethod.customer_id == customer.id).order_by(PaymentMethod.id))
-    return jsonify({**customers.customer_dict(customer),
-                    "addresses": [customers.address_dict(a) for a in addresses],
-                    "payments": [customers.payment_dict(p) for p in payments]})
+    addresses = db.session.scalars(
+        select(Address).where(Address.customer_id == customer.id).order_by(Address.id)
+    )
+    payments = db.session.scalars(
+        select(PaymentMethod)
+        .where(PaymentMethod.customer_id == customer.id)
+        .order_by(PaymentMethod.id)
+    )
+    return jsonify(
+        {
+            **customers.customer_dict(customer),
+            "addresses": [customers.address_dict(a) for a in addresses],
+            "payments": [customers.payment_dict(p) for p in payments],
+        }
+    )
 
 
 @bp.get("/orders/<public_id>/")

@@ -59,8 +59,9 @@ def login():
 @throttle.per_account
 def login_post():
     email = request.form.get("email", "")
-    user = accounts.authenticate(email, request.form.get("password", ""),
-                                 source=request.remote_addr)
+    user = accounts.authenticate(
+        email, request.form.get("password", ""), source=request.remote_addr
+    )
     if user is None:  # a 401 counts against both limits (throttle.refused)
         flash("Invalid email or password.", "error")
         return render_template("console/auth/login.html", email=email), 401

@@ -12,8 +12,11 @@ from app.views.console.auth import actor, login_required
 
 def _index_ctx():
     account = sftp_accounts.get(g.merchant.id)
-    return {"runs": feeds.list_runs(g.merchant.id), "account": account,
-            "pending": feeds.pending_files(account) if account else []}
+    return {
+        "runs": feeds.list_runs(g.merchant.id),
+        "account": account,
+        "pending": feeds.pending_files(account) if account else [],
+    }
 
 
 @bp.get("/feeds/")
@@ -25,8 +28,9 @@ def feeds_index():
 @bp.get("/feeds/runs")
 @login_required
 def feed_rows():
-    return htmx.render("console/feeds/index.html", fragment="console/feeds/_runs.html",
-                       **_index_ctx())
+    return htmx.render(
+        "console/feeds/index.html", fragment="console/feeds/_runs.html", **_index_ctx()
+    )
 
 
 @bp.post("/feeds/run")
@@ -37,16 +41,16 @@ def run_feeds():
         flash("No new file in incoming/. Upload <merchant id>.Products.xml first.", "info")
     else:
         flash(f"Started {len(runs)} feed run(s).", "success")
-    return htmx.render("console/feeds/index.html", fragment="console/feeds/_runs.html",
-                       **_index_ctx())
+    return htmx.render(
+        "console/feeds/index.html", fragment="console/feeds/_runs.html", **_index_ctx()
+    )
 
 
 @bp.get("/feeds/<run_id>")
 @login_required
 def feed_run(run_id: str):
     run = feeds.get_run(g.merchant.id, run_id)
-    return htmx.render("console/feeds/run.html", fragment="console/feeds/_run_status.html",
-                       run=run)
+    return htmx.render("console/feeds/run.html", fragment="console/feeds/_run_status.html", run=run)
 
 
 @bp.get("/feeds/<run_id>/report.csv")
@@ -56,5 +60,9 @@ def feed_report(run_id: str):
     if not run.report_path:
         flash("This run has no report yet.", "info")
         return redirect(url_for("console.feed_run", run_id=run_id))
-    return send_file(run.report_path, mimetype="text/csv", as_attachment=True,
-                     download_name=f"{run.file_name or 'feed'}.{run.public_id}.report.csv")
+    return send_file(
+        run.report_path,
+        mimetype="text/csv",
+        as_attachment=True,
+        download_name=f"{run.file_name or 'feed'}.{run.public_id}.report.csv",
+    )

@@ -14,17 +14,44 @@ from app.views import htmx
 from app.views.console import bp
 from app.views.console.auth import actor, login_required
 
-FIELDS = ("name", "kind", "scope", "applies_to", "percent", "amount", "currency", "threshold",
-          "gift_product", "target", "target_group", "target_products", "min_order",
-          "max_order", "starts_at", "ends_at", "active")
+FIELDS = (
+    "name",
+    "kind",
+    "scope",
+    "applies_to",
+    "percent",
+    "amount",
+    "currency",
+    "threshold",
+    "gift_product",
+    "target",
+    "target_group",
+    "target_products",
+    "min_order",
+    "max_order",
+    "starts_at",
+    "ends_at",
+    "active",
+)
 LABELS = {
-    "kind": dict(zip(KINDS, ("Percent off", "Amount off", "Free shipping",
-                             "Flat-rate shipping", "Free gift"), strict=True)),
+    "kind": dict(
+        zip(
+            KINDS,
+            ("Percent off", "Amount off", "Free shipping", "Flat-rate shipping", "Free gift"),
+            strict=True,
+        )
+    ),
     "scope": dict(zip(SCOPES, ("Each item", "The whole order"), strict=True)),
-    "applies_to": dict(zip(APPLIES_TO, ("First order", "Recurring orders",
-                                        "First and recurring orders"), strict=True)),
-    "target": dict(zip(TARGETS, ("All products", "A product group", "Listed products"),
-                       strict=True)),
+    "applies_to": dict(
+        zip(
+            APPLIES_TO,
+            ("First order", "Recurring orders", "First and recurring orders"),
+            strict=True,
+        )
+    ),
+    "target": dict(
+        zip(TARGETS, ("All products", "A product group", "Listed products"), strict=True)
+    ),
 }
 
 
@@ -40,24 +67,33 @@ def _status(incentive, now: datetime) -> str:
 
 def _list_ctx(**ctx):
     now = datetime.now(UTC)
-    rows = [{"incentive": i, "status": _status(i, now), "reads": pricing.describe(i)}
-            for i in incentives.list_for(g.merchant.id)]
+    rows = [
+        {"incentive": i, "status": _status(i, now), "reads": pricing.describe(i)}
+        for i in incentives.list_for(g.merchant.id)
+    ]
     return {"rows": rows, "labels": LABELS, "tz": g.merchant.tz, **ctx}
 
 
 def _form_page(incentive=None, form=None, errors=None, status: int = 200):
     return htmx.render(
-        "console/incentives/form.html", status=status, incentive=incentive,
-        form=form or _form(incentive), errors=errors or {}, labels=LABELS, tz=g.merchant.tz,
+        "console/incentives/form.html",
+        status=status,
+        incentive=incentive,
+        form=form or _form(incentive),
+        errors=errors or {},
+        labels=LABELS,
+        tz=g.merchant.tz,
         state=_status(incentive, datetime.now(UTC)) if incentive else None,
-        reads=pricing.describe(incentive) if incentive else None)
+        reads=pricing.describe(incentive) if incentive else None,
+    )
 
 
 @bp.get("/incentives/")
 @login_required
 def incentives_index():
-    return htmx.render("console/incentives/index.html",
-                       fragment="console/incentives/_table.html", **_list_ctx())
+    return htmx.render(
+        "console/incentives/index.html", fragment="console/incentives/_table.html", **_list_ctx()
+    )
 
 
 @bp.get("/incentives/new")
@@ -93,8 +129,7 @@ def incentive_update(public_id: str):
         incentives.update(g.merchant.id, public_id, form, actor=actor())
     except ValidationError as exc:
         flash(exc.message, "error")
-        return _form_page(incentives.get(g.merchant.id, public_id), form, exc.fields,
-                          status=400)
+        return _form_page(incentives.get(g.merchant.id, public_id), form, exc.fields, status=400)
     flash("Incentive saved.", "success")
     return redirect(url_for("console.incentive_detail", public_id=public_id))
 
@@ -105,8 +140,11 @@ def incentive_set_active(public_id: str):
     switch = incentives.activate if request.form.get("active") == "on" else incentives.deactivate
     incentive = switch(g.merchant.id, public_id, actor=actor())
     notice = f"{incentive.name} is {'on' if incentive.active else 'off'}."
-    return htmx.render("console/incentives/index.html",
-                       fragment="console/incentives/_table.html", **_list_ctx(notice=notice))
+    return htmx.render(
+        "console/incentives/index.html",
+        fragment="console/incentives/_table.html",
+        **_list_ctx(notice=notice),
+    )
 
 
 def _posted() -> dict[str, str]:
@@ -118,19 +156,31 @@ def _form(incentive) -> dict[str, str]:
     """The edit form's values: major units, percentages, local datetime-local strings."""
     if incentive is None:
         return {key: "" for key in FIELDS} | {
-            "kind": "percent_off", "scope": "item", "applies_to": "both", "target": "all",
-            "currency": g.merchant.currency, "active": "on"}
+            "kind": "percent_off",
+            "scope": "item",
+            "applies_to": "both",
+            "target": "all",
+            "currency": g.merchant.currency,
+            "active": "on",
+        }
     i = incentive
     return {
-        "name": i.name, "kind": i.kind, "scope": i.scope, "applies_to": i.applies_to,
+        "name": i.name,
+        "kind": i.kind,
+        "scope": i.scope,
+        "applies_to": i.applies_to,
         "percent": pricing.format_percent(i.percent_bp).rstrip("%") if i.percent_bp else "",
-        "amount": _major(i.amount_minor, i.currency), "currency": i.currency,
+        "amount": _major(i.amount_minor, i.currency),
+        "currency": i.currency,
         "threshold": _major(i.threshold_minor, i.currency),
         "gift_product": i.gift_product.product_id if i.gift_product else "",
-        "target": i.target, "target_group": i.target_group or "",
+        "target": i.target,
+        "target_group": i.target_group or "",
         "target_products": " ".join(i.target_product_ids or []),
-        "min_order": str(i.min_order_number or ""), "max_order": str(i.max_order_number or ""),
-        "starts_at": _local(i.starts_at), "ends_at": _local(i.ends_at),
+        "min_order": str(i.min_order_number or ""),
+        "max_order": str(i.max_order_number or ""),
+        "starts_at": _local(i.starts_at),
+        "ends_at": _local(i.ends_at),
         "active": "on" if i.active else "",
     }
 

@@ -10,8 +10,18 @@ from app.views import htmx
 from app.views.console import bp
 from app.views.console.auth import actor, login_required
 
-FIELDS = ("offer_type", "optin_label", "optout_label", "every_label", "tooltip_trigger",
-          "tooltip", "frequencies", "default_frequency", "show_tooltip", "active")
+FIELDS = (
+    "offer_type",
+    "optin_label",
+    "optout_label",
+    "every_label",
+    "tooltip_trigger",
+    "tooltip",
+    "frequencies",
+    "default_frequency",
+    "show_tooltip",
+    "active",
+)
 TYPE_LABELS = {"radio": "Radio buttons", "toggle": "Toggle (checkbox)", "select": "Drop-down"}
 SUGGESTED = ("pdp", "cart", "or", "qv", "confirmation")
 
@@ -21,8 +31,12 @@ SUGGESTED = ("pdp", "cart", "or", "qv", "confirmation")
 def offers_index():
     existing = offers.list_for(g.merchant.id)
     taken = {o.location for o in existing}
-    return htmx.render("console/offers/index.html", offers=existing,
-                       suggested=[s for s in SUGGESTED if s not in taken], types=TYPE_LABELS)
+    return htmx.render(
+        "console/offers/index.html",
+        offers=existing,
+        suggested=[s for s in SUGGESTED if s not in taken],
+        types=TYPE_LABELS,
+    )
 
 
 @bp.get("/offers/<location>")
@@ -50,8 +64,9 @@ def offer_save(location: str):
 def offer_preview(location: str):
     data = _posted()
     preview, errors = offers.preview(g.merchant, data, request.form.get("preview_product", ""))
-    return htmx.render("console/offers/_preview.html", preview=preview, errors=errors,
-                       location=location)
+    return htmx.render(
+        "console/offers/_preview.html", preview=preview, errors=errors, location=location
+    )
 
 
 def _existing(location: str):
@@ -82,8 +97,16 @@ def _form(offer) -> dict:
 def _page(location: str, offer, form: dict, errors: dict, status: int = 200):
     products = offers.preview_products(g.merchant.id)
     preview, _ = offers.preview(g.merchant, form, products[0].product_id if products else "")
-    return htmx.render("console/offers/form.html", status=status, location=location,
-                       offer=offer, form=form, errors=errors, types=TYPE_LABELS,
-                       incentives=incentives.list_for(g.merchant.id), products=products,
-                       preview=preview, preview_errors={})
-
+    return htmx.render(
+        "console/offers/form.html",
+        status=status,
+        location=location,
+        offer=offer,
+        form=form,
+        errors=errors,
+        types=TYPE_LABELS,
+        incentives=incentives.list_for(g.merchant.id),
+        products=products,
+        preview=preview,
+        preview_errors={},
+    )

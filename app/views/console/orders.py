@@ -34,48 +34,81 @@ MAX_STORE_ORDER_ID = 200
 
 
 def _list_ctx() -> dict:
-    chosen = order_search.filters(params.text("status"), params.text("from"),
-                                  params.text("to"), params.text("q"), params.text("sort"))
-    result = order_search.page(g.merchant.id, chosen, cursor=params.text("cursor", limit=512)
-                               or None)
-    return {"result": result, "total": order_search.count(g.merchant.id, chosen),
-            "f": chosen, "groups": order_search.GROUPS, "sorts": order_search.SORTS,
-            "labels": order_search.LABELS, "tones": order_search.TONES,
-            "carry": _carry(chosen), "money": money.display}
+    chosen = order_search.filters(
+        params.text("status"),
+        params.text("from"),
+        params.text("to"),
+        params.text("q"),
+        params.text("sort"),
+    )
+    result = order_search.page(
+        g.merchant.id, chosen, cursor=params.text("cursor", limit=512) or None
+    )
+    return {
+        "result": result,
+        "total": order_search.count(g.merchant.id, chosen),
+        "f": chosen,
+        "groups": order_search.GROUPS,
+        "sorts": order_search.SORTS,
+        "labels": order_search.LABELS,
+        "tones": order_search.TONES,
+        "carry": _carry(chosen),
+        "money": money.display,
+    }
 
 
 def _carry(chosen: order_search.Filters) -> dict[str, str]:
     """The filters as a next-page link repeats them."""
-    values = {"q": chosen.q, "status": chosen.status, "sort": chosen.sort,
-              "from": chosen.since.isoformat() if chosen.since else "",
-              "to": chosen.until.isoformat() if chosen.until else ""}
+    values = {
+        "q": chosen.q,
+        "status": chosen.status,
+        "sort": chosen.sort,
+        "from": chosen.since.isoformat() if chosen.since else "",
+        "to": chosen.until.isoformat() if chosen.until else "",
+    }
     return {name: value for name, value in values.items() if value}
 
 
 @bp.get("/orders/")
 @login_required
 def orders_index():
-    return htmx.render("console/orders/index.html", fragment="console/orders/_table.html",
-                       **_list_ctx())
+    return htmx.render(
+        "console/orders/index.html", fragment="console/orders/_table.html", **_list_ctx()
+    )
 
 
 def actions_for(status: int) -> list[str]:
     """What staff can do to an order in this status ("send now" only where "retry" is not)."""
-    return [a for a in ACTIONS if status in orders.ACTIONABLE[a]
-            and not (a == "send_now" and status in orders.ACTIONABLE["retry"])]
+    return [
+        a
+        for a in ACTIONS
+        if status in orders.ACTIONABLE[a]
+        and not (a == "send_now" and status in orders.ACTIONABLE["retry"])
+    ]
 
 
 def _detail(public_id: str, *, status: int = 200, **ctx):
     order = orders.get(g.merchant.id, public_id)
     return htmx.render(
-        "console/orders/detail.html", fragment="console/orders/_order.html", status=status,
-        order=order, attempts=order_search.attempts(g.merchant.id, order.id),
-        actions=actions_for(order.status), action_labels=ACTIONS,
-        live=order.status in order_search.SENDING, labels=order_search.LABELS,
-        tones=order_search.TONES, outcomes=order_search.OUTCOMES,
-        outcome_tones=order_search.OUTCOME_TONES, tz=g.merchant.tz, money=money.display,
-        card_label=subscribers.card_label, lines=subscribers.address_lines,
-        indent_xml=display.indent, **ctx)
+        "console/orders/detail.html",
+        fragment="console/orders/_order.html",
+        status=status,
+        order=order,
+        attempts=order_search.attempts(g.merchant.id, order.id),
+        actions=actions_for(order.status),
+        action_labels=ACTIONS,
+        live=order.status in order_search.SENDING,
+        labels=order_search.LABELS,
+        tones=order_search.TONES,
+        outcomes=order_search.OUTCOMES,
+        outcome_tones=order_search.OUTCOME_TONES,
+        tz=g.merchant.tz,
+        money=money.display,
+        card_label=subscribers.card_label,
+        lines=subscribers.address_lines,
+        indent_xml=display.indent,
+        **ctx,
+    )
 
 
 @bp.get("/orders/<public_id>")
@@ -84,17 +117,27 @@ def order_detail(public_id: str):
     return _detail(public_id)
 
 
-@bp.post("/orders/<public_id>/"
-         "<any(retry, send_again, confirm, rescue, send_now, reject):action>")
+@bp.post("/orders/<public_id>/<any(retry, send_again, confirm, rescue, send_now, reject):action>")
 @login_required
 def order_act(public_id: str, action: str):
     try:
-        order = orders.act(g.merchant.id, public_id, action, actor=actor(),
-                           store_order_id=_store_order_id() if action == "confirm" else None)
+        order = orders.act(
+            g.merchant.id,
+            public_id,
+            action,
+            actor=actor(),
+            store_order_id=_store_order_id() if action == "confirm" else None,
+        )
     except Conflict:  # shown in place, with the order as it is now
         label = order_search.LABELS.get(orders.get(g.merchant.id, public_id).status, "")
-        return _detail(public_id, status=409, notice_error=True, notice=(
-            f"Not done: the order is “{label}” now; it changed since this page was loaded."))
+        return _detail(
+            public_id,
+            status=409,
+            notice_error=True,
+            notice=(
+                f"Not done: the order is “{label}” now; it changed since this page was loaded."
+            ),
+        )
     except ValidationError as exc:
         return _detail(public_id, status=exc.status, notice=exc.message, notice_error=True)
     if order.status == OrderStatus.SEND_NOW:
@@ -106,6 +149,5 @@ def _store_order_id() -> str | None:
     """The store's order id typed in with "Confirm placed" (empty: keep what we have)."""
     text = " ".join(request.form.get("store_order_id", "").split())
     if len(text) > MAX_STORE_ORDER_ID:
-        raise ValidationError(f"The store's order id is at most {MAX_STORE_ORDER_ID} "
-                              "characters.")
+        raise ValidationError(f"The store's order id is at most {MAX_STORE_ORDER_ID} characters.")
     return text or None

@@ -15,12 +15,19 @@ from app.views.console.auth import login_required
 @login_required
 def outbox_index():
     before = params.integer("before", default=None, low=1, high=wire.DB_INT_MAX)
-    return htmx.render("console/outbox/index.html", fragment="console/outbox/_table.html",
-                       outbox=notifications.page(g.merchant.id, before=before), tz=g.merchant.tz)
+    return htmx.render(
+        "console/outbox/index.html",
+        fragment="console/outbox/_table.html",
+        outbox=notifications.page(g.merchant.id, before=before),
+        tz=g.merchant.tz,
+    )
 
 
 @bp.get("/outbox/<public_id>")
 @login_required
 def outbox_email(public_id: str):
-    return htmx.render("console/outbox/detail.html",
-                       email=notifications.get(g.merchant.id, public_id), tz=g.merchant.tz)
+    return htmx.render(
+        "console/outbox/detail.html",
+        email=notifications.get(g.merchant.id, public_id),
+        tz=g.merchant.tz,
+    )

@@ -12,8 +12,12 @@ from app.views.console.auth import login_required
 
 
 def _ctx() -> dict:
-    return {"orders": order_search.summary(g.merchant.id), "beats": health.status(),
-            "queue_stats": queue.stats(), "recent_events": events.recent(g.merchant.id, limit=10)}
+    return {
+        "orders": order_search.summary(g.merchant.id),
+        "beats": health.status(),
+        "queue_stats": queue.stats(),
+        "recent_events": events.recent(g.merchant.id, limit=10),
+    }
 
 
 @bp.get("/")
@@ -25,5 +29,6 @@ def overview():
 @bp.get("/status")
 @login_required
 def status():
-    return htmx.render("console/overview/index.html", fragment="console/overview/_status.html",
-                       **_ctx())
+    return htmx.render(
+        "console/overview/index.html", fragment="console/overview/_status.html", **_ctx()
+    )

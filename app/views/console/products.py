@@ -24,49 +24,79 @@ FILTERS = {
 def _list_ctx():
     show = request.args.get("show", "")
     filters = {**FILTERS.get(show, {}), "search": request.args.get("q", "")}
-    result = products.page(g.merchant.id, filters, cursor=request.args.get("cursor") or None,
-                           size=25)
-    return {"result": result, "total": products.count(g.merchant.id, filters), "show": show,
-            "q": request.args.get("q", ""), "filters": FILTERS}
+    result = products.page(
+        g.merchant.id, filters, cursor=request.args.get("cursor") or None, size=25
+    )
+    return {
+        "result": result,
+        "total": products.count(g.merchant.id, filters),
+        "show": show,
+        "q": request.args.get("q", ""),
+        "filters": FILTERS,
+    }
 
 
 @bp.get("/products/")
 @login_required
 def products_index():
-    return htmx.render("console/products/index.html", fragment="console/products/_table.html",
-                       **_list_ctx())
+    return htmx.render(
+        "console/products/index.html", fragment="console/products/_table.html", **_list_ctx()
+    )
 
 
 @bp.get("/products/<path:product_id>")
 @login_required
 def product_detail(product_id: str):
     product = products.get(g.merchant.id, product_id)
-    return htmx.render("console/products/detail.html", product=product, errors={},
-                       form=_form(product), data=products.to_dict(product))
+    return htmx.render(
+        "console/products/detail.html",
+        product=product,
+        errors={},
+        form=_form(product),
+        data=products.to_dict(product),
+    )
 
 
 @bp.post("/products/<path:product_id>")
 @login_required
 def product_update(product_id: str):
-    form = {k: request.form.get(k, "") for k in ("eligible_override", "allowed_frequencies",
-                                                   "default_frequency", "upsell_eligible")}
+    form = {
+        k: request.form.get(k, "")
+        for k in (
+            "eligible_override",
+            "allowed_frequencies",
+            "default_frequency",
+            "upsell_eligible",
+        )
+    }
     try:
         products.update_overrides(g.merchant.id, product_id, form, actor=actor())
     except ValidationError as exc:
         product = products.get(g.merchant.id, product_id)
         flash(exc.message, "error")
-        return htmx.render("console/products/detail.html", status=400, product=product,
-                           errors=exc.fields, form=form, data=products.to_dict(product))
+        return htmx.render(
+            "console/products/detail.html",
+            status=400,
+            product=product,
+            errors=exc.fields,
+            form=form,
+            data=products.to_dict(product),
+        )
     flash("Product settings saved.", "success")
     return redirect(url_for("console.product_detail", product_id=product_id))
 
 
 def _form(product) -> dict[str, str]:
     override = {None: "", True: "yes", False: "no"}[product.eligible_override]
-    allowed = " ".join(f"{f['every']}_{f['every_period']}"
-                       for f in product.allowed_frequencies or [])
-    default = (f"{product.default_every}_{product.default_every_period}"
-               if product.default_every else "")
-    return {"eligible_override": override, "allowed_frequencies": allowed,
-            "default_frequency": default, "upsell_eligible": "on" if product.upsell_eligible
-            else ""}
+    allowed = " ".join(
+        f"{f['every']}_{f['every_period']}" for f in product.allowed_frequencies or []
+    )
+    default = (
+        f"{product.default_every}_{product.default_every_period}" if product.default_every else ""
+    )
+    return {
+        "eligible_override": override,
+        "allowed_frequencies": allowed,
+        "default_frequency": default,
+        "upsell_eligible": "on" if product.upsell_eligible else "",
+    }

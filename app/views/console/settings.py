@@ -27,16 +27,27 @@ def _page(status: int = 200, errors: dict | None = None, form: dict | None = Non
 
 def _sftp_ctx() -> dict:
     config = current_app.config
-    return {"sftp": sftp_accounts.get(g.merchant.id), "sftp_username": g.merchant.public_id,
-            "sftp_host": config["SFTP_PUBLIC_HOST"], "sftp_port": config["SFTP_PORT"],
-            "sftp_fingerprint": sftp_accounts.host_key_fingerprint()}
+    return {
+        "sftp": sftp_accounts.get(g.merchant.id),
+        "sftp_username": g.merchant.public_id,
+        "sftp_host": config["SFTP_PUBLIC_HOST"],
+        "sftp_port": config["SFTP_PORT"],
+        "sftp_fingerprint": sftp_accounts.host_key_fingerprint(),
+    }
 
 
 def _sftp_fragment(status: int = 200, **ctx):
-    return htmx.render("console/settings/index.html", fragment="console/settings/_sftp.html",
-                       status=status, merchant=g.merchant, form=merchants.snapshot(g.merchant),
-                       errors={}, keys=api_keys.list_for(g.merchant.id),
-                       can_edit=g.staff.is_owner, **{**_sftp_ctx(), **ctx})
+    return htmx.render(
+        "console/settings/index.html",
+        fragment="console/settings/_sftp.html",
+        status=status,
+        merchant=g.merchant,
+        form=merchants.snapshot(g.merchant),
+        errors={},
+        keys=api_keys.list_for(g.merchant.id),
+        can_edit=g.staff.is_owner,
+        **{**_sftp_ctx(), **ctx},
+    )
 
 
 @bp.post("/settings/sftp/password")
@@ -51,8 +62,7 @@ def reset_sftp_password():
 def update_sftp_keys():
     text = request.form.get("authorized_keys", "")
     try:
-        sftp_accounts.set_authorized_keys(g.merchant.id, g.merchant.public_id, text,
-                                          actor=actor())
+        sftp_accounts.set_authorized_keys(g.merchant.id, g.merchant.public_id, text, actor=actor())
     except ValidationError as exc:
         return _sftp_fragment(400, sftp_error=exc.message, keys_text=text)
     return _sftp_fragment(sftp_saved=True)
@@ -82,17 +92,25 @@ def update_settings():
 @owner_required
 def reveal_hash_key():
     key = merchants.reveal_hash_key(g.merchant.id, actor=actor())
-    return htmx.render("console/settings/index.html", fragment="console/settings/_hash_key.html",
-                       merchant=g.merchant, form=merchants.snapshot(g.merchant), errors={},
-                       keys=api_keys.list_for(g.merchant.id), can_edit=True, hash_key=key)
+    return htmx.render(
+        "console/settings/index.html",
+        fragment="console/settings/_hash_key.html",
+        merchant=g.merchant,
+        form=merchants.snapshot(g.merchant),
+        errors={},
+        keys=api_keys.list_for(g.merchant.id),
+        can_edit=True,
+        hash_key=key,
+    )
 
 
 @bp.post("/settings/api-keys")
 @owner_required
 def create_api_key():
     try:
-        key, raw = api_keys.create(g.merchant.id, request.form.get("name", ""), actor=actor(),
-                                   created_by_id=g.staff.id)
+        key, raw = api_keys.create(
+            g.merchant.id, request.form.get("name", ""), actor=actor(), created_by_id=g.staff.id
+        )
     except ValidationError as exc:
         return _keys_fragment(error=exc.message, status=400)
     return _keys_fragment(new_key=raw, new_key_id=key.id)
@@ -106,6 +124,14 @@ def revoke_api_key(key_id: int):
 
 
 def _keys_fragment(status: int = 200, **ctx):
-    return htmx.render("console/settings/index.html", fragment="console/settings/_api_keys.html",
-                       status=status, merchant=g.merchant, form=merchants.snapshot(g.merchant),
-                       errors={}, keys=api_keys.list_for(g.merchant.id), can_edit=True, **ctx)
+    return htmx.render(
+        "console/settings/index.html",
+        fragment="console/settings/_api_keys.html",
+        status=status,
+        merchant=g.merchant,
+        form=merchants.snapshot(g.merchant),
+        errors={},
+        keys=api_keys.list_for(g.merchant.id),
+        can_edit=True,
+        **ctx,
+    )

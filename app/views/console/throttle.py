@@ -75,8 +75,12 @@ def recognised_device() -> bool:
 def remember_device(response: Response, email: str) -> Response:
     """Mark this browser as recognised for the account (after a successful login)."""
     response.set_cookie(
-        DEVICE_COOKIE, _devices().dumps(account_digest(email)), max_age=_device_max_age(),
-        path="/console/", secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True,
+        DEVICE_COOKIE,
+        _devices().dumps(account_digest(email)),
+        max_age=_device_max_age(),
+        path="/console/",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
         samesite="Lax",
     )
     return response
@@ -92,8 +96,9 @@ def too_many_attempts(limit: RequestLimit) -> Response:
     the account exists."""
     seconds = max(1, math.ceil(limit.window[0] - time.time()))
     minutes = math.ceil(seconds / 60)
-    flash(f"Too many failed attempts. Try again in {minutes} minute{'s' * (minutes != 1)}.",
-          "error")
+    flash(
+        f"Too many failed attempts. Try again in {minutes} minute{'s' * (minutes != 1)}.", "error"
+    )
     page = render_template("console/auth/login.html", email=request.form.get("email", ""))
     response = make_response(page, 429)
     response.headers["Retry-After"] = str(seconds)
@@ -101,11 +106,17 @@ def too_many_attempts(limit: RequestLimit) -> Response:
 
 
 per_address = limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], key_func=client_network,
-    scope="address", deduct_when=refused, on_breach=too_many_attempts,
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    key_func=client_network,
+    scope="address",
+    deduct_when=refused,
+    on_breach=too_many_attempts,
 )
 per_account = limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=account_key,
-    scope="account", exempt_when=recognised_device, deduct_when=refused,
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=account_key,
+    scope="account",
+    exempt_when=recognised_device,
+    deduct_when=refused,
     on_breach=too_many_attempts,
 )

@@ -34,7 +34,7 @@ KEEP_GOING = os.environ.get("GENERATED_INPUT_KEEP_GOING") == "1"  # record, fail
 # What a refused request may still write, because recording it is the point:
 IGNORE_COLUMNS = {
     "api_keys": {"last_used_at"},  # stamped (once a minute) when a key authenticates, before
-                                   # the view decides; a 404 with a good key is still a use
+    # the view decides; a 404 with a good key is still a use
 }
 IGNORE_ROWS = {"events": lambda row: row["type"] == "staff.login_failed"}  # its audit record
 # Left as the request wrote them rather than undone: a key's last use is stamped at most once
@@ -58,8 +58,14 @@ def where(exc: BaseException) -> tuple[str, str]:
     """The exception, and the deepest frame of our own code it passed through."""
     frames = traceback.extract_tb(exc.__traceback__)
     ours = [f for f in frames if f"{os.sep}app{os.sep}" in f.filename] or frames[-1:]
-    at = (f"{ours[-1].filename.rsplit(os.sep + 'app' + os.sep, 1)[-1]}:{ours[-1].lineno}"
-          f" ({ours[-1].name})") if ours else "?"
+    at = (
+        (
+            f"{ours[-1].filename.rsplit(os.sep + 'app' + os.sep, 1)[-1]}:{ours[-1].lineno}"
+            f" ({ours[-1].name})"
+        )
+        if ours
+        else "?"
+    )
     first = (str(exc).splitlines() or [""])[0]
     return f"{type(exc).__name__}: {first[:200]}", at
 
@@ -122,8 +128,7 @@ class World:
             key = (problem[:12], f"{error.partition(':')[0]} at {at}")
             self.kept.setdefault(test_id, {}).setdefault(key, (server, request))
             return
-        raise AssertionError(f"{problem}\n  request: {request!r}\n  server: {server}"
-                             ) from crash
+        raise AssertionError(f"{problem}\n  request: {request!r}\n  server: {server}") from crash
 
     def _leaked(self, request, body: bytes) -> list[str]:
         """B's strings in the response that the request did not itself send (an echo)."""
@@ -133,16 +138,19 @@ class World:
     def assert_no_failures_kept(self, test_id: str) -> None:
         """With GENERATED_INPUT_KEEP_GOING: fail now, listing each distinct failure once."""
         kept = self.kept.pop(test_id, {})
-        assert not kept, "\n".join(f"{problem}: {server}\n  {request!r}"
-                                    for (problem, _), (server, request) in kept.items())
+        assert not kept, "\n".join(
+            f"{problem}: {server}\n  {request!r}"
+            for (problem, _), (server, request) in kept.items()
+        )
 
     def _written_then_undone(self) -> list[str]:
         """What the request wrote (audit records aside), after putting the database back."""
         if not self.watch.moved():
             return []
         after = dbstate.snapshot()
-        written = dbstate.changes(self.baseline, after, ignore_columns=IGNORE_COLUMNS,
-                                  ignore_rows=IGNORE_ROWS)
+        written = dbstate.changes(
+            self.baseline, after, ignore_columns=IGNORE_COLUMNS, ignore_rows=IGNORE_ROWS
+        )
         self.baseline = dbstate.adopt(self.baseline, after, KEEP_COLUMNS)
         if dbstate.restore(self.baseline, after):
             offers.bump([self.a.id, self.b.id])  # the storefront caches what we just undid
@@ -153,9 +161,14 @@ class World:
         client = self.app.test_client()
         if request.mode == "console_a":
             client.set_cookie(SESSION_COOKIE, self.console_cookie)
-        builder = EnvironBuilder(method=request.method, path="/", headers=request.headers,
-                                 data=request.body, content_type=request.content_type,
-                                 environ_overrides=request.environ_overrides())
+        builder = EnvironBuilder(
+            method=request.method,
+            path="/",
+            headers=request.headers,
+            data=request.body,
+            content_type=request.content_type,
+            environ_overrides=request.environ_overrides(),
+        )
         self.log.errors.clear()
         # Every request comes from 127.0.0.1: without a fresh budget the login throttle would
         # answer 429 before the view ever met the hostile input.
@@ -177,8 +190,16 @@ class World:
         if not FAILURE_LOG:
             return
         with open(FAILURE_LOG, "a") as fh:
-            fh.write(json.dumps({"test": test_id, "status": status, "problem": problem,
-                                 "server": server, "request": repr(request),
-                                 "database": db.engine.dialect.name}) + "\n")
-
-
+            fh.write(
+                json.dumps(
+                    {
+                        "test": test_id,
+                        "status": status,
+                        "problem": problem,
+                        "server": server,
+                        "request": repr(request),
+                        "database": db.engine.dialect.name,
+                    }
+                )
+                + "\n"
+            )

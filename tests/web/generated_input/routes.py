@@ -73,9 +73,12 @@ def _plausible(kind: str, world: World) -> st.SearchStrategy[str]:
     if kind == "ts":
         return st.just(str(int(time.time())))
     if kind == "create_request":
-        return st.sampled_from([json.dumps(purchase_payload(shop, user_id="NEW-1",
-                                                            order_id="gen-1"))
-                                for shop in (a, a, b)])
+        return st.sampled_from(
+            [
+                json.dumps(purchase_payload(shop, user_id="NEW-1", order_id="gen-1"))
+                for shop in (a, a, b)
+            ]
+        )
     if kind in FIXED:
         return st.sampled_from(FIXED[kind])
     return st.sampled_from([*a.ids(), *b.ids()])  # "any": every id of both merchants
@@ -84,9 +87,13 @@ def _plausible(kind: str, world: World) -> st.SearchStrategy[str]:
 def _hostile(kind: str, world: World) -> st.SearchStrategy[str]:
     """What hurts this kind most (near misses, huge numbers, odd dates...), generic hostile
     text, or a plausible value with a hostile tail."""
-    special = {"date": hostile.DATE, "cursor": hostile.CURSOR,
-               "session": st.tuples(st.sampled_from((world.a, world.b)), hostile.NUMBER,
-                                    hostile.NUMBER).map(_session_of)}.get(kind)
+    special = {
+        "date": hostile.DATE,
+        "cursor": hostile.CURSOR,
+        "session": st.tuples(
+            st.sampled_from((world.a, world.b)), hostile.NUMBER, hostile.NUMBER
+        ).map(_session_of),
+    }.get(kind)
     if kind in NUMERIC:
         special = hostile.NUMBER
     near = st.sampled_from(NEAR[kind]) if kind in NEAR else None
@@ -107,16 +114,19 @@ def bad(kind: str, world: World) -> st.SearchStrategy[bytes]:
     """A hostile value of ``kind``, as bytes: text, or bytes that are not UTF-8 at all."""
     key = ("bad", kind)
     if key not in world.cache:
-        world.cache[key] = st.one_of(_hostile(kind, world).map(hostile.utf8),
-                                     _hostile(kind, world).map(hostile.utf8),
-                                     _hostile(kind, world).map(hostile.utf8),
-                                     st.binary(min_size=1, max_size=12))
+        world.cache[key] = st.one_of(
+            _hostile(kind, world).map(hostile.utf8),
+            _hostile(kind, world).map(hostile.utf8),
+            _hostile(kind, world).map(hostile.utf8),
+            st.binary(min_size=1, max_size=12),
+        )
     return world.cache[key]
 
 
 @st.composite
-def pairs(draw, where: str, names: dict[str, str], world: World, targets: set
-          ) -> list[tuple[bytes, bytes]]:
+def pairs(
+    draw, where: str, names: dict[str, str], world: World, targets: set
+) -> list[tuple[bytes, bytes]]:
     """The names a route reads, with plausible values but for the targeted ones; each
     possibly repeated (as ``k``/``p`` are); and a name nobody reads when targeted."""
     repeat = draw(st.sampled_from((1, 1, 1, 2, 3)))
@@ -125,8 +135,7 @@ def pairs(draw, where: str, names: dict[str, str], world: World, targets: set
         spoilt = (where, name) in targets
         if spoilt or draw(st.integers(0, 9)) < 9:
             for _ in range(repeat):
-                out.append((name.encode(), draw(bad(kind, world) if spoilt
-                                                else good(kind, world))))
+                out.append((name.encode(), draw(bad(kind, world) if spoilt else good(kind, world))))
     if (where, None) in targets:
         name = draw(st.sampled_from(ALL_NAMES).map(str.encode) | st.binary(max_size=8))
         out.insert(draw(st.integers(0, len(out))), (name, draw(bad("any", world))))
@@ -167,12 +176,16 @@ def signed_header(shop: Shop, spoil: bool) -> st.SearchStrategy[str]:
 
     @st.composite
     def build(draw) -> str:
-        sig_field = draw(st.sampled_from(shop.customers) | (hostile.TEXT if spoil else
-                                                            st.just("ANY-USER")))
-        trust = draw(st.none() | st.sampled_from(("full", "soft"))
-                     | (hostile.TEXT if spoil else st.none()))
-        ts = draw(st.just(int(time.time())) | (st.integers(-(10**20), 10**20) if spoil
-                                               else st.just(int(time.time()) - 60)))
+        sig_field = draw(
+            st.sampled_from(shop.customers) | (hostile.TEXT if spoil else st.just("ANY-USER"))
+        )
+        trust = draw(
+            st.none() | st.sampled_from(("full", "soft")) | (hostile.TEXT if spoil else st.none())
+        )
+        ts = draw(
+            st.just(int(time.time()))
+            | (st.integers(-(10**20), 10**20) if spoil else st.just(int(time.time()) - 60))
+        )
         try:
             sig = signing.sign(shop.hash_key, sig_field, ts, trust_level=trust)
         except (UnicodeEncodeError, ValueError):
@@ -190,10 +203,25 @@ def signed_header(shop: Shop, spoil: bool) -> st.SearchStrategy[str]:
     return build()
 
 
-EXTRA_HEADERS = ("Origin", "HX-Request", "HX-History-Restore-Request", "HX-Current-URL",
-                 "HX-Target", "Accept", "If-None-Match", "If-Modified-Since", "Range",
-                 "Accept-Language", "User-Agent", "Referer", "X-CSRFToken",
-                 "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-OG-API-VERSION")
+EXTRA_HEADERS = (
+    "Origin",
+    "HX-Request",
+    "HX-History-Restore-Request",
+    "HX-Current-URL",
+    "HX-Target",
+    "Accept",
+    "If-None-Match",
+    "If-Modified-Since",
+    "Range",
+    "Accept-Language",
+    "User-Agent",
+    "Referer",
+    "X-CSRFToken",
+    "X-Forwarded-For",
+    "X-Forwarded-Host",
+    "X-Forwarded-Proto",
+    "X-OG-API-VERSION",
+)
 
 
 @st.composite
@@ -210,14 +238,19 @@ def headers(draw, mode: str, world: World, spoil: bool) -> list[tuple[str, str]]
         out.append((name, junk if name != "Cookie" else f"{SESSION_COOKIE}={junk}"))
     known = {
         "Origin": (world.a.origin, world.a.origin, world.b.origin, "https://evil.example"),
-        "HX-Request": ("true",), "Accept": ("application/json", "text/html", "*/*"),
-        "X-CSRFToken": (world.csrf,), "If-None-Match": ("*", '"x"', 'W/"x"'),
-        "Range": ("bytes=0-", "bytes=0-10")}
+        "HX-Request": ("true",),
+        "Accept": ("application/json", "text/html", "*/*"),
+        "X-CSRFToken": (world.csrf,),
+        "If-None-Match": ("*", '"x"', 'W/"x"'),
+        "Range": ("bytes=0-", "bytes=0-10"),
+    }
     for name in draw(st.lists(st.sampled_from(EXTRA_HEADERS), max_size=3, unique=True)):
         value = draw(st.sampled_from(known.get(name, ("1",))))
         if spoil and draw(st.booleans()):
-            value = draw(hostile.HOSTILE_TEXT | st.sampled_from(
-                ("null", "bytes=99999999999999999999-", "application/json;q=NaN")))
+            value = draw(
+                hostile.HOSTILE_TEXT
+                | st.sampled_from(("null", "bytes=99999999999999999999-", "application/json;q=NaN"))
+            )
         out.append((name, value))
     return [(name, hostile.header_value(value)) for name, value in out]
 
@@ -244,20 +277,25 @@ def requests(draw, rule, method: str, world: World) -> hostile.Request:
         targets = set(parts)
     else:
         size = draw(st.sampled_from((1, 1, 1, 1, 2)))
-        targets = set(draw(st.lists(st.sampled_from(parts), min_size=1, max_size=size,
-                                    unique=True)))
+        targets = set(
+            draw(st.lists(st.sampled_from(parts), min_size=1, max_size=size, unique=True))
+        )
     request = hostile.Request(
-        method, draw(paths(rule, world, targets)),
+        method,
+        draw(paths(rule, world, targets)),
         draw(pairs("query", spec.query, world, targets)),
-        draw(headers(mode, world, ("headers", None) in targets)), mode=mode)
+        draw(headers(mode, world, ("headers", None) in targets)),
+        mode=mode,
+    )
     if body:
         form = draw(pairs("form", spec.form, world, targets))
         if mode == "console_a" and draw(st.integers(0, 19)):
             form.append((b"csrf_token", world.csrf.encode()))
         if rule.endpoint == "api.subscription_verify":
             form = signed_verify(draw, form, world)
-        request.body, request.content_type = draw(hostile.bodies(
-            form, spoil=("body", None) in targets))
+        request.body, request.content_type = draw(
+            hostile.bodies(form, spoil=("body", None) in targets)
+        )
     elif rule.endpoint == "api.subscription_verify":
         request.query = signed_verify(draw, request.query, world)
     return request

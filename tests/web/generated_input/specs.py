@@ -13,27 +13,69 @@ from dataclasses import dataclass, field
 from tests.factories import PASSWORD
 
 INCENTIVE_FORM = {
-    "name": "text", "kind": "incentive_kind", "scope": "scope", "applies_to": "applies_to",
-    "percent": "percent", "amount": "money", "currency": "currency", "threshold": "money",
-    "gift_product": "product", "target": "target", "target_group": "text",
-    "target_products": "products", "min_order": "order_number", "max_order": "order_number",
-    "starts_at": "date", "ends_at": "date", "active": "bool"}
+    "name": "text",
+    "kind": "incentive_kind",
+    "scope": "scope",
+    "applies_to": "applies_to",
+    "percent": "percent",
+    "amount": "money",
+    "currency": "currency",
+    "threshold": "money",
+    "gift_product": "product",
+    "target": "target",
+    "target_group": "text",
+    "target_products": "products",
+    "min_order": "order_number",
+    "max_order": "order_number",
+    "starts_at": "date",
+    "ends_at": "date",
+    "active": "bool",
+}
 OFFER_FORM = {
-    "offer_type": "offer_type", "optin_label": "text", "optout_label": "text",
-    "every_label": "text", "tooltip_trigger": "text", "tooltip": "text",
-    "frequencies": "frequencies", "default_frequency": "frequency", "show_tooltip": "bool",
-    "active": "bool", "incentive_ids": "incentive"}
-VERIFY = {"merchant_id": "merchant", "order_id": "order_id", "ts": "ts", "sig": "sig",
-          "action": "action"}
-PRODUCT_FILTERS = {"search": "text", "updated_start": "date", "updated_end": "date",
-                   "page_size": "int", "cursor": "cursor", "eligible": "flag",
-                   "in_stock": "flag", "discontinued": "flag", "in_latest_feed": "flag"}
+    "offer_type": "offer_type",
+    "optin_label": "text",
+    "optout_label": "text",
+    "every_label": "text",
+    "tooltip_trigger": "text",
+    "tooltip": "text",
+    "frequencies": "frequencies",
+    "default_frequency": "frequency",
+    "show_tooltip": "bool",
+    "active": "bool",
+    "incentive_ids": "incentive",
+}
+VERIFY = {
+    "merchant_id": "merchant",
+    "order_id": "order_id",
+    "ts": "ts",
+    "sig": "sig",
+    "action": "action",
+}
+PRODUCT_FILTERS = {
+    "search": "text",
+    "updated_start": "date",
+    "updated_end": "date",
+    "page_size": "int",
+    "cursor": "cursor",
+    "eligible": "flag",
+    "in_stock": "flag",
+    "discontinued": "flag",
+    "in_latest_feed": "flag",
+}
 
 PLACEMENT_FORM = {
-    "placement_hour": "hour", "order_endpoint_url": "url", "placement_mode": "placement_mode",
-    "order_timeout_seconds": "int", "endpoint_dedupes": "bool", "reminder_days": "int",
-    "cc_retry_days": "int", "cc_retries": "int", "generic_retries": "int",
-    "connection_retry_days": "int", "card_type_names": "card_names"}
+    "placement_hour": "hour",
+    "order_endpoint_url": "url",
+    "placement_mode": "placement_mode",
+    "order_timeout_seconds": "int",
+    "endpoint_dedupes": "bool",
+    "reminder_days": "int",
+    "cc_retry_days": "int",
+    "cc_retries": "int",
+    "generic_retries": "int",
+    "connection_retry_days": "int",
+    "card_type_names": "card_names",
+}
 
 
 @dataclass(frozen=True)
@@ -46,84 +88,140 @@ class Spec:
 
 # Every endpoint, with the names it reads (test_every_route_has_a_spec keeps this complete).
 SPECS = {
-    "index": Spec(), "healthz": Spec(),
+    "index": Spec(),
+    "healthz": Spec(),
     "storefront.loader": Spec(),
-    "storefront.offers_batch": Spec(query={"session": "session", "k": "key", "p": "product",
-                                           "l": "location", "d": "frequency",
-                                           "t": "offer_type"}),
-    "storefront.offers_choose": Spec(form={
-        "og_session": "session", "og_key": "key", "og_product": "product",
-        "og_location": "location", "og_default": "frequency", "og_type": "offer_type",
-        "og_choice": "frequency", "og_subscribed": "flag", "og_frequency": "frequency"}),
+    "storefront.offers_batch": Spec(
+        query={
+            "session": "session",
+            "k": "key",
+            "p": "product",
+            "l": "location",
+            "d": "frequency",
+            "t": "offer_type",
+        }
+    ),
+    "storefront.offers_choose": Spec(
+        form={
+            "og_session": "session",
+            "og_key": "key",
+            "og_product": "product",
+            "og_location": "location",
+            "og_default": "frequency",
+            "og_type": "offer_type",
+            "og_choice": "frequency",
+            "og_subscribed": "flag",
+            "og_frequency": "frequency",
+        }
+    ),
     "storefront.optins_list": Spec(query={"session": "session"}),
     "storefront.optins_clear": Spec(form={"session": "session"}),
     "storefront.cart": Spec(),
-    "console.overview": Spec(), "console.status": Spec(),
+    "console.overview": Spec(),
+    "console.status": Spec(),
     "console.checkouts_index": Spec(query={"days": "int"}),
-    "console.feeds_index": Spec(), "console.feed_rows": Spec(), "console.run_feeds": Spec(),
-    "console.feed_run": Spec(), "console.feed_report": Spec(),
-    "console.incentives_index": Spec(), "console.incentive_new": Spec(),
+    "console.feeds_index": Spec(),
+    "console.feed_rows": Spec(),
+    "console.run_feeds": Spec(),
+    "console.feed_run": Spec(),
+    "console.feed_report": Spec(),
+    "console.incentives_index": Spec(),
+    "console.incentive_new": Spec(),
     "console.incentive_detail": Spec(),
     "console.incentive_create": Spec(form=INCENTIVE_FORM),
     "console.incentive_update": Spec(form=INCENTIVE_FORM),
     "console.incentive_set_active": Spec(form={"active": "bool"}),
     "console.login": Spec(query={"next": "next"}),
-    "console.login_post": Spec(form={"email": "email", "password": "password",
-                                     "next": "next"}),
+    "console.login_post": Spec(form={"email": "email", "password": "password", "next": "next"}),
     "console.logout": Spec(),
-    "console.offers_index": Spec(), "console.offer_edit": Spec(),
+    "console.offers_index": Spec(),
+    "console.offer_edit": Spec(),
     "console.offer_save": Spec(form=OFFER_FORM),
     "console.offer_preview": Spec(form={**OFFER_FORM, "preview_product": "product"}),
     "console.products_index": Spec(query={"show": "show", "q": "text", "cursor": "cursor"}),
     "console.product_detail": Spec(),
-    "console.product_update": Spec(form={
-        "eligible_override": "override", "allowed_frequencies": "frequencies",
-        "default_frequency": "frequency", "upsell_eligible": "bool"}),
+    "console.product_update": Spec(
+        form={
+            "eligible_override": "override",
+            "allowed_frequencies": "frequencies",
+            "default_frequency": "frequency",
+            "upsell_eligible": "bool",
+        }
+    ),
     "console.settings": Spec(),
-    "console.update_settings": Spec(form={
-        "name": "text", "timezone": "timezone", "placement_hour": "int",
-        "order_endpoint_url": "url", "allowed_origins": "origins"}),
+    "console.update_settings": Spec(
+        form={
+            "name": "text",
+            "timezone": "timezone",
+            "placement_hour": "int",
+            "order_endpoint_url": "url",
+            "allowed_origins": "origins",
+        }
+    ),
     "console.create_api_key": Spec(form={"name": "text"}),
-    "console.revoke_api_key": Spec(), "console.reveal_hash_key": Spec(),
+    "console.revoke_api_key": Spec(),
+    "console.reveal_hash_key": Spec(),
     "console.update_sftp_keys": Spec(form={"authorized_keys": "ssh_keys"}),
     "console.reset_sftp_password": Spec(),
     "console.subscribers_index": Spec(query={"q": "text", "before": "int"}),
     "console.subscriber_detail": Spec(),
-    "console.outbox_index": Spec(query={"before": "int"}), "console.outbox_email": Spec(),
-    "console.orders_index": Spec(query={"q": "text", "status": "order_group", "from": "day",
-                                        "to": "day", "sort": "order_sort",
-                                        "cursor": "cursor"}),
+    "console.outbox_index": Spec(query={"before": "int"}),
+    "console.outbox_email": Spec(),
+    "console.orders_index": Spec(
+        query={
+            "q": "text",
+            "status": "order_group",
+            "from": "day",
+            "to": "day",
+            "sort": "order_sort",
+            "cursor": "cursor",
+        }
+    ),
     "console.order_detail": Spec(),
     "console.order_act": Spec(form={"store_order_id": "text"}),
-    "console.placement_runs": Spec(), "console.run_placement": Spec(),
+    "console.placement_runs": Spec(),
+    "console.run_placement": Spec(),
     "console.placement_settings": Spec(),
     "console.update_placement_settings": Spec(form=PLACEMENT_FORM),
     "api.product_list": Spec(query=PRODUCT_FILTERS),
     "api.product_detail": Spec(),
-    "api.subscription_list": Spec(query={"customer": "customer", "page_size": "int",
-                                         "cursor": "int"}),
-    "api.subscription_detail": Spec(), "api.customer_detail": Spec(),
-    "api.order_detail": Spec(), "api.subscription_response": Spec(),
+    "api.subscription_list": Spec(
+        query={"customer": "customer", "page_size": "int", "cursor": "int"}
+    ),
+    "api.subscription_detail": Spec(),
+    "api.customer_detail": Spec(),
+    "api.order_detail": Spec(),
+    "api.subscription_response": Spec(),
     "api.subscription_create": Spec(form={"create_request": "create_request"}),
     "api.subscription_verify": Spec(query=VERIFY, form=VERIFY),
     "api.order_verify_post": Spec(),  # a JSON body: its own hostile cases in test_placement
 }
 # Path variables: by "endpoint:name", else by name; anything else gets every id there is.
 PATH_KINDS = {
-    "merchant_id": "merchant", "session_id": "session", "run_id": "feed_run",
-    "location": "location", "product_id": "product", "user_id": "customer",
-    "key_id": "api_key_id", "subs_req_id": "purchase",
+    "merchant_id": "merchant",
+    "session_id": "session",
+    "run_id": "feed_run",
+    "location": "location",
+    "product_id": "product",
+    "user_id": "customer",
+    "key_id": "api_key_id",
+    "subs_req_id": "purchase",
     "console.incentive_detail:public_id": "incentive",
     "console.incentive_update:public_id": "incentive",
     "console.incentive_set_active:public_id": "incentive",
-    "api.order_detail:public_id": "order", "api.subscription_detail:public_id": "subscription",
-    "console.order_detail:public_id": "order", "console.order_act:public_id": "order",
+    "api.order_detail:public_id": "order",
+    "api.subscription_detail:public_id": "subscription",
+    "console.order_detail:public_id": "order",
+    "console.order_act:public_id": "order",
     "console.order_act:action": "order_action",
 }
-ALL_NAMES = sorted({n for spec in SPECS.values() for n in (*spec.query, *spec.form)}
-                   | {"page", "id", "format", "callback", "csrf_token", "_method"})
-SSH_KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl "
-           "fuzz@example")
+ALL_NAMES = sorted(
+    {n for spec in SPECS.values() for n in (*spec.query, *spec.form)}
+    | {"page", "id", "format", "callback", "csrf_token", "_method"}
+)
+SSH_KEY = (
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl fuzz@example"
+)
 # Valid values of each kind, so that a request gets past validation to its hostile part.
 FIXED = {
     "location": ("pdp", "cart", "default", "or", "qv"),
@@ -141,21 +239,31 @@ FIXED = {
     "currency": ("USD", "EUR", "JPY"),
     "timezone": ("America/New_York", "UTC", "Europe/Paris"),
     "url": ("https://alpha.example/og/orders", "http://localhost:9/x", ""),
-    "origins": ("https://alpha.example", "https://alpha.example https://b.example",
-                "http://localhost:3000"),
-    "incentive_kind": ("percent_off", "fixed_off", "free_shipping", "flat_rate_shipping",
-                       "gift"),
-    "scope": ("item", "order"), "applies_to": ("initial", "ongoing", "both"),
-    "target": ("all", "group", "products"), "override": ("", "yes", "no"),
+    "origins": (
+        "https://alpha.example",
+        "https://alpha.example https://b.example",
+        "http://localhost:3000",
+    ),
+    "incentive_kind": ("percent_off", "fixed_off", "free_shipping", "flat_rate_shipping", "gift"),
+    "scope": ("item", "order"),
+    "applies_to": ("initial", "ongoing", "both"),
+    "target": ("all", "group", "products"),
+    "override": ("", "yes", "no"),
     "order_number": ("1", "2", ""),
-    "show": ("", "eligible", "ineligible", "in_stock", "out_of_stock", "discontinued",
-             "not_in_feed"),
+    "show": (
+        "",
+        "eligible",
+        "ineligible",
+        "in_stock",
+        "out_of_stock",
+        "discontinued",
+        "not_in_feed",
+    ),
     "ssh_keys": (SSH_KEY, ""),
     "action": ("decline", "process"),  # declining writes less than processing
     "sig": ("",),  # signed for real by routes.signed_verify
     "int": ("1", "10", "30", "7", "90", "100"),
-    "order_group": ("", "upcoming", "placed", "attention", "in_progress", "rejected",
-                    "cancelled"),
+    "order_group": ("", "upcoming", "placed", "attention", "in_progress", "rejected", "cancelled"),
     "order_sort": ("", "newest", "place_desc", "place_asc"),
     "order_action": ("retry", "send_again", "confirm", "rescue", "send_now", "reject"),
     "day": ("2030-03-15", "2024-06-01", ""),
@@ -173,18 +281,42 @@ NEAR = {
     "bool": ("maybe", "off", "ON"),
     "flag": ("TRUE", "on", "maybe"),
     "password": ("wrong-password-1", ""),
-    "next": ("//evil.example/", "https://evil.example/", "/console/../x", "/console/\\evil",
-             "javascript:alert(1)", "/console/settings?x=\x00"),
-    "money": ("-1", "0.001", "1e309", "NaN", "1,5", "99999999999999999999.99", "1E+1000000",
-              "Infinity", "-0", "5.00.0"),
+    "next": (
+        "//evil.example/",
+        "https://evil.example/",
+        "/console/../x",
+        "/console/\\evil",
+        "javascript:alert(1)",
+        "/console/settings?x=\x00",
+    ),
+    "money": (
+        "-1",
+        "0.001",
+        "1e309",
+        "NaN",
+        "1,5",
+        "99999999999999999999.99",
+        "1E+1000000",
+        "Infinity",
+        "-0",
+        "5.00.0",
+    ),
     "percent": ("101", "0", "-5", "1e-7", "NaN", "Infinity", "1E+999999", "100.0001"),
     "currency": ("usd", "XXX", "ZZZZ", "\u20ac"),
     "timezone": ("../../etc/passwd", "America/Nowhere", "localtime", "Etc/GMT+99"),
-    "url": ("https://user:pw@evil.example/", "ftp://x", "https://[::1", "http://evil.example/",
-            "https://" + "a" * 600),
+    "url": (
+        "https://user:pw@evil.example/",
+        "ftp://x",
+        "https://[::1",
+        "http://evil.example/",
+        "https://" + "a" * 600,
+    ),
     "origins": ("https://evil.example/path", "https://[::1", "ftp://x", "http://evil.example"),
-    "incentive_kind": ("bogus",), "scope": ("all",), "applies_to": ("never",),
-    "target": ("none",), "override": ("maybe",),
+    "incentive_kind": ("bogus",),
+    "scope": ("all",),
+    "applies_to": ("never",),
+    "target": ("none",),
+    "override": ("maybe",),
     "order_number": ("0", "999999", "\u00b2", "-1"),
     "show": ("bogus",),
     "ssh_keys": ("ssh-ed25519 AAAA garbage", "ssh-rsa " + "A" * 5000, SSH_KEY + "\nx"),
@@ -202,9 +334,17 @@ NEAR = {
 
 
 # Kinds whose values are ids of the seeded merchants (a Shop attribute).
-NAMED = {"merchant": "public_id", "product": "products", "customer": "customers",
-         "subscription": "subscriptions", "order": "orders", "purchase": "purchases",
-         "incentive": "incentives", "feed_run": "feed_runs", "order_id": "held_orders",
-         "email": "owner_email"}
+NAMED = {
+    "merchant": "public_id",
+    "product": "products",
+    "customer": "customers",
+    "subscription": "subscriptions",
+    "order": "orders",
+    "purchase": "purchases",
+    "incentive": "incentives",
+    "feed_run": "feed_runs",
+    "order_id": "held_orders",
+    "email": "owner_email",
+}
 # Kinds that are numbers: their hostile values are mostly numbers.
 NUMERIC = ("int", "api_key_id", "ts", "order_number", "percent", "money")
