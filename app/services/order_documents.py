@@ -27,11 +27,15 @@ _MASK_RE = re.compile(r"<(" + "|".join(MASKED) + r")>(.*?)</\1>", re.DOTALL)
 
 
 def build(
-    order: Order, merchant: Merchant, *, as_of: date, now: datetime | None = None
+    order: Order,
+    merchant: Merchant,
+    *,
+    as_of: date,
+    now: datetime | None = None,
+    quote: pricing.Quote | None = None,
 ) -> order_xml.OrderDocument:
-    """The order as it will be sent, priced now."""
-    now = now or utcnow()
-    quote = orders.quote(order, now=now)
+    """The order as it will be sent, priced now (``quote``: the caller priced it just now)."""
+    quote = quote or orders.quote(order, now=now or utcnow())
     items = [_item(item, line) for item, line in zip(order.items, quote.lines, strict=True)]
     items += [_gift(order, gift, n) for n, gift in enumerate(quote.gifts)]
     customer, payment = order.customer, order.payment

@@ -168,8 +168,9 @@ def create_upcoming(
                 cycle=item.cycle + 1,
             )
         )
+    with db.session.no_autoflush:  # priced before it is written: one INSERT, no UPDATE
+        reprice(order, now=now)
     db.session.flush()  # the (subscription, cycle) key decides here
-    reprice(order, now=now)
     events.record(
         order.merchant_id,
         "order.create",

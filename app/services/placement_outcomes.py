@@ -30,6 +30,7 @@ that this very reply resolves) holds, so a late reply never overrides a newer de
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -191,6 +192,7 @@ def _settle(
     *,
     extra: dict[str, Any] | None = None,
     email: tuple[str, dict] | None = None,
+    then: Callable[[Order], object] | None = None,
     **values: Any,
 ) -> bool:
     """Move the order on if this attempt still decides, with its event and email; commit once.
@@ -198,7 +200,8 @@ def _settle(
 
     ``token`` is the claim of the worker that sent the order; None for an answer in a batch
     response file, which decides while the order waits in status 9 for it. Each email is
-    queued once per (order, attempt), however often an outcome is applied.
+    queued once per (order, attempt), however often an outcome is applied. ``then`` does what
+    follows from the decision (the next orders) in the same transaction.
     """
     order = db.session.get(Order, order_id)
     if token is None:
@@ -249,6 +252,8 @@ def _settle(
                 **orders.email_context(order),
                 **context,
             )
+        if then is not None:
+            then(order)
     db.session.commit()
     return won
 
@@ -256,7 +261,8 @@ def _settle(
 def _succeeded(
     order_id: int, token: str | None, attempt: PlacementAttempt, store_id: str | None, now: datetime
 ) -> str:
-    if _settle(
+    outcome = attempt.outcome  # _settle commits: read it before
+    _settle(
         order_id,
         token,
         attempt,
@@ -265,16 +271,18 @@ def _succeeded(
         order_merchant_id=store_id,
         placed_at=now,
         extra={"order_id": store_id},
-    ):
-        db.session.expire_all()
-        advance(db.session.get(Order, order_id), now)
-    return attempt.outcome
+        then=lambda order: advance(order, now, commit=False),
+    )
+    return outcome
 
 
-def advance(order: Order, now: datetime, *, placed: bool = True) -> list[Order]:
+def advance(
+    order: Order, now: datetime, *, placed: bool = True, commit: bool = True
+) -> list[Order]:
     """After an order is settled: each subscription counts it if it was ``placed``, and gets
     its next order (merged by date, shipping address and payment), placed or rejected alike.
-    The (subscription, cycle) key makes this happen once."""
+    The (subscription, cycle) key makes this happen once. ``commit=False``: the caller commits
+    it with the decision."""
     merchant = db.session.get(Merchant, order.merchant_id)
     base = order.place_date
     if (order.extra_data or {}).get("send_now"):
@@ -289,7 +297,8 @@ def advance(order: Order, now: datetime, *, placed: bool = True) -> list[Order]:
                 .where(Subscription.id == item.subscription_id, Subscription.iteration < item.cycle)
                 .values(iteration=item.cycle)
             )
-        sub = db.session.get(Subscription, item.subscription_id)
+        # read again: cancelled while the order was out counts (the session may hold it still)
+        sub = db.session.get(Subscription, item.subscription_id, populate_existing=True)
         if not sub.live:
             continue
         when = Frequency(sub.every, sub.every_period).next_date(base)
@@ -301,7 +310,8 @@ def advance(order: Order, now: datetime, *, placed: bool = True) -> list[Order]:
                 made.append(orders.create_upcoming(order, when, shipping, payment, pairs, now=now))
         except IntegrityError:  # that cycle's order exists already: nothing to do twice
             continue
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return made
 
 
@@ -362,7 +372,7 @@ def _reject(
     now: datetime,
 ) -> str:
     """Rejected: the subscriptions stay live and get their next order, as Ordergroove does."""
-    if _settle(
+    _settle(
         order.id,
         token,
         attempt,
@@ -370,9 +380,8 @@ def _reject(
         status=OrderStatus.REJECTED,
         rejected_message=attempt.message or "Rejected",
         email=(template, {}) if template else None,
-    ):
-        db.session.expire_all()
-        advance(db.session.get(Order, order.id), now, placed=False)
+        then=lambda settled: advance(settled, now, placed=False, commit=False),
+    )
     return attempt.outcome
 
 

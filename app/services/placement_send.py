@@ -14,22 +14,44 @@ them out for one order at a time. Getting ready, under the claim, means:
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import requests
 from flask import current_app
-from sqlalchemy import func
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.integrations import orders_http, signing
 from app.integrations.xml import order as order_xml
-from app.models import Merchant, Order, OrderItem, OrderStatus, PlacementAttempt, Subscription
+from app.models import (
+    Address,
+    Customer,
+    Merchant,
+    Order,
+    OrderItem,
+    OrderStatus,
+    PaymentMethod,
+    PlacementAttempt,
+    Product,
+    Subscription,
+)
 from app.models.types import utcnow
-from app.services import claims, events, order_documents, orders, placement, placement_outcomes
+from app.services import (
+    claims,
+    events,
+    order_documents,
+    orders,
+    placement,
+    placement_outcomes,
+    pricing,
+)
 
 OUT_OF_STOCK_DAYS = 7
 CONNECT_TIMEOUT = 5.0  # seconds to open the connection; the read timeout is the merchant's
@@ -53,6 +75,12 @@ class Prepared:
     attempt_id: int
     document: order_xml.OrderDocument
     body: bytes
+    url: str  # where it goes (API mode), with this header and read timeout
+    header: str
+    read_timeout: float
+    # The rows it was made from, held so that the session keeps them for what follows the
+    # reply (its identity map holds rows weakly).
+    rows: tuple = dataclasses.field(default=(), repr=False, compare=False)
 
 
 def place_all(
@@ -64,7 +92,8 @@ def place_all(
     now: datetime | None = None,
 ) -> None:
     """Place each order in turn, or, for a merchant in batch mode, all of them in one file
-    (``now`` fixes the clock, for rehearsals and tests)."""
+    (``now`` fixes the clock, for rehearsals and tests). The merchant's incentives are read
+    once for the lot: one that changes meanwhile applies from the next batch."""
     merchant = _merchant_of(order_ids)
     if merchant is not None and merchant.placement_mode == "batch":
         from app.services import placement_batch  # it imports this module
@@ -73,42 +102,49 @@ def place_all(
             merchant.id, order_ids, run_id=run_id, as_of=as_of, worker=worker, now=now
         )
         return
-    for order_id in order_ids:
-        place(order_id, run_id=run_id, as_of=as_of, worker=worker, now=now)
+    with pricing.incentives_read_once(), keeping_loaded():
+        held = _read_ahead(order_ids)  # noqa: F841 - held: the session keeps rows held only
+        for order_id in order_ids:
+            place(order_id, run_id=run_id, as_of=as_of, worker=worker, now=now, merchant=merchant)
 
 
 def place(
-    order_id: int, *, run_id: int | None, as_of: date, worker: str, now: datetime | None = None
+    order_id: int,
+    *,
+    run_id: int | None,
+    as_of: date,
+    worker: str,
+    now: datetime | None = None,
+    merchant: Merchant | None = None,
 ) -> str | None:
     """Place one order if it is still due; return the attempt's outcome (None: not ours).
     ``now`` fixes the clock for the whole attempt (rehearsals and tests); else it is read.
-    In batch mode the order goes out in a file of its own."""
-    merchant = _merchant_of([order_id])
+    ``merchant``: the order's, when the caller has it. In batch mode the order goes out in a
+    file of its own."""
+    merchant = merchant or _merchant_of([order_id])
     if merchant is not None and merchant.placement_mode == "batch":
         from app.services import placement_batch  # it imports this module
 
         return placement_batch.place_file(
             merchant.id, [order_id], run_id=run_id, as_of=as_of, worker=worker, now=now
         ).get(order_id)
-    prepared = prepare(order_id, run_id=run_id, as_of=as_of, worker=worker, now=now)
-    if prepared is None:
-        return None
-    merchant = db.session.get(Merchant, merchant.id)
-    order = db.session.get(Order, order_id)
-    header = signing.build_auth_header(
-        merchant.public_id, merchant.hash_key, order.customer.merchant_user_id
-    )
-    delivery = orders_http.post_order(
-        merchant.order_endpoint_url or "",
-        prepared.body,
-        header,
-        connect_timeout=CONNECT_TIMEOUT,
-        read_timeout=float(merchant.order_timeout_seconds),
-        session=_session(),
-    )
-    return placement_outcomes.apply(
-        order_id, prepared.token, prepared.attempt_id, delivery, now=now
-    )
+    with keeping_loaded():
+        prepared = prepare(
+            order_id, run_id=run_id, as_of=as_of, worker=worker, now=now, merchant=merchant
+        )
+        if prepared is None:
+            return None
+        delivery = orders_http.post_order(
+            prepared.url,
+            prepared.body,
+            prepared.header,
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=prepared.read_timeout,
+            session=_session(),
+        )
+        return placement_outcomes.apply(
+            order_id, prepared.token, prepared.attempt_id, delivery, now=now
+        )
 
 
 def prepare(
@@ -120,43 +156,45 @@ def prepare(
     now: datetime | None = None,
     lease: timedelta | None = None,
     batch_file_id: int | None = None,
+    merchant: Merchant | None = None,
 ) -> Prepared | None:
-    """Claim the order if it is still due, get it ready and write its ledger row (committed:
-    the ledger knows about the send before the store does); None when it is not ours or
-    nothing is left to send. ``lease`` overrides the merchant's claim length."""
-    fixed, now = now, now or utcnow()
-    order = db.session.get(Order, order_id)
-    if order is None:
-        return None
-    merchant = db.session.get(Merchant, order.merchant_id)
+    """Claim the order if it is still due, get it ready and write its ledger row, all in one
+    transaction (committed: the ledger knows about the send before the store does); None when
+    it is not ours or nothing is left to send. ``lease`` overrides the merchant's claim length;
+    ``merchant``, the order's, when the caller has it."""
+    now = now or utcnow()
+    if merchant is None:
+        order = db.session.get(Order, order_id)
+        if order is None:
+            return None
+        merchant = db.session.get(Merchant, order.merchant_id)
     token = secrets.token_hex(16)
-    if not claims.claim(
-        Order,
-        order_id,
-        placement.due_condition(merchant.id, as_of, now),
-        status=OrderStatus.PENDING_PLACEMENT,
-        lease_token=token,
-        lease_until=now + (lease or placement.lease_for(merchant)),
-        tries=Order.tries + 1,
-        first_attempt_at=func.coalesce(Order.first_attempt_at, now),
-    ):
+    # The claim holds the row until the commit below: a second worker (or run, or cron fire)
+    # waits for it and then finds the order no longer due. Until that commit nothing is
+    # visible, so a worker that dies or stalls before it leaves the order as it was.
+    if not _claim(order_id, merchant, as_of, now, token, lease):
+        db.session.rollback()
         return None
-    db.session.refresh(order)
-    if not _ready(order, merchant, token, now):
+    order = db.session.get(Order, order_id, populate_existing=True)  # as the claim left it
+    priced = _ready(order, merchant, token, now)
+    if priced is None:
         return None
     try:
-        document = order_documents.build(order, merchant, as_of=as_of)
+        document = order_documents.build(order, merchant, as_of=as_of, quote=priced)
         body = order_xml.build_order(document)
     except Exception:  # noqa: BLE001 - a bug in building it must not leave the order claimed
         current_app.logger.exception("order %s could not be built", order.public_id)
-        db.session.rollback()
-        _release(
-            db.session.get(Order, order_id),
-            token,
-            OrderStatus.EXCEPTION_DURING_PREPARATION,
-            now,
-            "The order XML could not be built; the error was logged.",
-        )
+        db.session.rollback()  # the claim and what got it ready too: claim it again to say so
+        if _claim(order_id, merchant, as_of, now, token, lease):
+            _release(
+                db.session.get(Order, order_id),
+                token,
+                OrderStatus.EXCEPTION_DURING_PREPARATION,
+                now,
+                "The order XML could not be built; the error was logged.",
+            )
+        else:
+            db.session.rollback()
         return None
     attempt = PlacementAttempt(
         merchant_id=merchant.id,
@@ -169,19 +207,83 @@ def prepare(
         batch_file_id=batch_file_id,
     )
     db.session.add(attempt)
-    # Only while the claim is still ours, and with its lease counted again from here: a worker
-    # that stalled past its lease (a lock wait, a paused VM) may find its order recovered and
-    # sent by another run; then it sends nothing, and what it got ready is undone with this.
-    if not claims.take(
-        Order,
-        order.id,
-        Order.lease_token == token,
-        lease_until=(fixed or utcnow()) + (lease or placement.lease_for(merchant)),
-    ):
-        db.session.rollback()
-        return None
+    prepared = Prepared(
+        order_id=order.id,
+        token=token,
+        document=document,
+        body=body,
+        url=merchant.order_endpoint_url or "",
+        header=signing.build_auth_header(
+            merchant.public_id, merchant.hash_key, order.customer.merchant_user_id
+        ),
+        read_timeout=float(merchant.order_timeout_seconds),
+        attempt_id=0,
+    )
+    db.session.flush()
     db.session.commit()  # the ledger knows about the send before the store does
-    return Prepared(order.id, token, attempt.id, document, body)
+    return dataclasses.replace(prepared, attempt_id=attempt.id, rows=(order, attempt, merchant))
+
+
+def _read_ahead(order_ids: Sequence[int]) -> list:
+    """The customers, addresses, cards, subscriptions and products of these orders, read in a
+    few queries rather than a few per order (each order and its subscriptions are read again
+    once claimed)."""
+    orders_ = select(Order).where(Order.id.in_(order_ids))
+    items = select(OrderItem).where(OrderItem.order_id.in_(order_ids))
+    queries = [
+        select(Customer).where(Customer.id.in_(orders_.with_only_columns(Order.customer_id))),
+        select(Address).where(Address.id.in_(orders_.with_only_columns(Order.shipping_address_id))),
+        select(PaymentMethod).where(
+            PaymentMethod.id.in_(orders_.with_only_columns(Order.payment_id))
+        ),
+        select(Subscription).where(
+            Subscription.id.in_(items.with_only_columns(OrderItem.subscription_id))
+        ),
+        select(Product)
+        .options(selectinload(Product.groups))
+        .where(Product.id.in_(items.with_only_columns(OrderItem.product_id))),
+    ]
+    return [row for query in queries for row in db.session.scalars(query)]
+
+
+@contextmanager
+def keeping_loaded() -> Iterator[None]:
+    """Commits inside keep what the session holds loaded instead of reading it all again.
+
+    For placing orders one after another: each order is read again once claimed, and its
+    subscriptions before anything is decided for them (they may be cancelled meanwhile); the
+    merchant's settings and the catalog are then as they were when the batch began reading
+    them (a change applies from the next batch, seconds later). Every decision is still a
+    conditional UPDATE on the order's row, whatever the session holds.
+    """
+    session = db.session()
+    before = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = before
+
+
+def _claim(
+    order_id: int,
+    merchant: Merchant,
+    as_of: date,
+    now: datetime,
+    token: str,
+    lease: timedelta | None,
+) -> bool:
+    """The conditional UPDATE that makes the order ours if it is still due (not committed)."""
+    return claims.take(
+        Order,
+        order_id,
+        placement.due_condition(merchant.id, as_of, now),
+        status=OrderStatus.PENDING_PLACEMENT,
+        lease_token=token,
+        lease_until=now + (lease or placement.lease_for(merchant)),
+        tries=Order.tries + 1,
+        first_attempt_at=func.coalesce(Order.first_attempt_at, now),
+    )
 
 
 def _merchant_of(order_ids: Sequence[int]) -> Merchant | None:
@@ -189,11 +291,16 @@ def _merchant_of(order_ids: Sequence[int]) -> Merchant | None:
     return db.session.get(Merchant, order.merchant_id) if order is not None else None
 
 
-def _ready(order: Order, merchant: Merchant, token: str, now: datetime) -> bool:
-    """Drop cancelled items, split unavailable ones, price; False when nothing is left to send."""
+def _ready(order: Order, merchant: Merchant, token: str, now: datetime) -> pricing.Quote | None:
+    """Drop cancelled items, split unavailable ones, price; None when nothing is left to send
+    (the order then says why, committed)."""
     kept, unavailable = [], []
     for item in list(order.items):
-        sub = db.session.get(Subscription, item.subscription_id) if item.subscription_id else None
+        sub = (  # read again: cancelled a moment ago counts
+            db.session.get(Subscription, item.subscription_id, populate_existing=True)
+            if item.subscription_id
+            else None
+        )
         if sub is not None and not sub.live:
             order.items.remove(item)  # cancelled since the order was made
         elif item.product.discontinued or not item.product.in_stock:
@@ -203,16 +310,19 @@ def _ready(order: Order, merchant: Merchant, token: str, now: datetime) -> bool:
     if unavailable and kept:
         _split(order, unavailable, now)
     elif unavailable:
-        return _hold_out_of_stock(order, merchant, token, now)
+        _hold_out_of_stock(order, merchant, token, now)
+        return None
     if not order.items:
-        return _cancel_empty(order, token, now)
+        _cancel_empty(order, token, now)
+        return None
     if not merchant.order_endpoint_url and merchant.placement_mode != "batch":
-        return _release(
+        _release(
             order, token, OrderStatus.CONNECTION_ERROR, now, "No order endpoint is set in Settings."
         )
-    orders.reprice(order, now=now)
-    db.session.flush()  # committed with the ledger row, if the claim is still ours then
-    return True
+        return None
+    priced = orders.reprice(order, now=now)
+    db.session.flush()  # committed with the claim and the ledger row
+    return priced
 
 
 def _split(order: Order, items: list[OrderItem], now: datetime) -> Order:

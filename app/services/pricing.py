@@ -41,7 +41,9 @@ the loader). Rules follow contracts §3; choices where the contracts are silent 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -382,9 +384,33 @@ def terms(incentive: Terms | Incentive) -> Terms:
     )
 
 
+_read_once: ContextVar[dict[int, list[Terms]] | None] = ContextVar("incentives", default=None)
+
+
+@contextmanager
+def incentives_read_once() -> Iterator[None]:
+    """Within this scope each merchant's incentives are read from the database once (a batch
+    of orders priced together; one that changes meanwhile counts from the next scope)."""
+    token = _read_once.set({})
+    try:
+        yield
+    finally:
+        _read_once.reset(token)
+
+
 def active_incentives(merchant_id: int, now: datetime | None) -> list[Terms]:
     """The merchant's switched-on incentives scheduled to run at ``now`` (any time if None:
-    ``price_order`` still checks each one's dates, so a cached list stays correct)."""
+    ``price_order`` still checks each one's dates, so a cached list stays correct; it is the
+    list kept inside ``incentives_read_once``)."""
+    cache = _read_once.get()
+    if cache is not None:
+        if merchant_id not in cache:
+            cache[merchant_id] = _active(merchant_id, None)
+        return cache[merchant_id]
+    return _active(merchant_id, now)
+
+
+def _active(merchant_id: int, now: datetime | None) -> list[Terms]:
     query = (
         select(Incentive)
         .options(selectinload(Incentive.gift_product))
