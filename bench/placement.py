@@ -175,16 +175,17 @@ def baseline(
                 with lock:
                     answers["SUCCESS" if b"SUCCESS" in reply.content else "other"] += 1
 
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), cpu_busy_s()
         threads = [threading.Thread(target=client) for _ in range(args.workers)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        seconds = time.perf_counter() - began
+        seconds, cpu = time.perf_counter() - began, cpu_busy_s() - cpu
         counted = store.count_orders()
     return {
         "seconds": round(seconds, 2),
+        "cpu_ms_per_order": round(1000 * cpu / len(prebuilt), 2),
         "success": answers["SUCCESS"],
         "other": answers["other"],
         "store_orders": counted,
@@ -215,6 +216,7 @@ def place(work: Path, copies, seeded: dict, args: argparse.Namespace) -> dict:
             capture_output=True,
         )
         with rq_workers(work, env, args.workers):
+            cpu = cpu_busy_s()
             out = subprocess.run(
                 [sys.executable, __file__, "--child", "start"],
                 cwd=ROOT,
@@ -238,6 +240,7 @@ def place(work: Path, copies, seeded: dict, args: argparse.Namespace) -> dict:
                 if row.status == "finished" or time.monotonic() > deadline:
                     break
                 time.sleep(0.2)
+            cpu = cpu_busy_s() - cpu  # the machine's, the start command's included
         placed = store.public_ids()
         with engine.connect() as conn:
             cycles = {
@@ -261,12 +264,20 @@ def place(work: Path, copies, seeded: dict, args: argparse.Namespace) -> dict:
     per_cycle = Counter(cycles[p] for p in placed)
     return {
         "seconds": round(seconds_between(row.started_at, row.finished_at), 2),
+        "cpu_ms_per_order": round(1000 * cpu / seeded["orders"], 2),
         "store_orders": len(placed),
         "success": success,
         "attempts": attempts,
         "duplicates": sum(n - 1 for n in per_cycle.values() if n > 1),
         "missing": seeded["orders"] - len(per_cycle),
     }
+
+
+def cpu_busy_s() -> float:
+    """Seconds of CPU time the whole machine has spent busy so far (/proc/stat)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def seconds_between(start, end) -> float:

@@ -296,6 +296,7 @@ def advance(
                 update(Subscription)
                 .where(Subscription.id == item.subscription_id, Subscription.iteration < item.cycle)
                 .values(iteration=item.cycle)
+                .execution_options(synchronize_session=False)  # it is read again below
             )
         # read again: cancelled while the order was out counts (the session may hold it still)
         sub = db.session.get(Subscription, item.subscription_id, populate_existing=True)

@@ -63,6 +63,7 @@ def _session() -> requests.Session:
     session = getattr(_local, "session", None)
     if session is None:
         session = _local.session = requests.Session()
+        session.trust_env = False  # as orders_http's own sessions: no proxy or netrc lookups
     return session
 
 
