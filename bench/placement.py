@@ -565,7 +565,7 @@ def seed(n: int) -> dict:
         Subscription,
     )
     from app.models.types import utcnow
-    from app.services import events, incentives, merchants, placement
+    from app.services import events, incentives, merchants, orders, placement
 
     merchant = merchants.create("Bench Placement")
     merchant.hash_key = HASH_KEY
@@ -591,7 +591,8 @@ def seed(n: int) -> dict:
     db.session.add(product)
     db.session.commit()
     promised = [i.public_id for i in incentives.list_for(merchant.id)]
-    day = placement.local_today(merchant, utcnow()) - timedelta(days=1)
+    now = utcnow()
+    day = placement.local_today(merchant, now) - timedelta(days=1)
     expiry = signing.encrypt_field(merchant.hash_key, "12/2099")
     everyone = users(n)
     for chunk in range(0, n, 500):
@@ -657,6 +658,7 @@ def seed(n: int) -> dict:
             order.items.append(
                 OrderItem(subscription_id=sub.id, product_id=product.id, quantity=2, cycle=2)
             )
+            orders.reprice(order, now=now)  # priced when made, as every upcoming order is
             db.session.add(order)
         db.session.commit()
     return {"merchant_public_id": merchant.public_id, "merchant_id": merchant.id, "orders": n}

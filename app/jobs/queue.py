@@ -8,6 +8,7 @@ from flask import current_app
 from redis import Redis
 from rq import Queue, Worker
 from rq.job import Job
+from sqlalchemy.orm import configure_mappers
 
 from app.extensions import db
 
@@ -40,7 +41,12 @@ def stats() -> dict[str, Any]:
 
 
 class AppWorker(Worker):
-    """An RQ worker whose forked work-horses never share the parent's database connections."""
+    """An RQ worker whose forked work-horses never share the parent's database connections,
+    and inherit the ORM's mappers configured (each would otherwise configure them again)."""
+
+    def work(self, *args: Any, **kwargs: Any) -> bool:
+        configure_mappers()
+        return super().work(*args, **kwargs)
 
     def main_work_horse(self, job: Job, queue: Queue) -> None:
         # SQLAlchemy's recipe for os.fork(): the child drops the inherited pool without closing

@@ -306,16 +306,21 @@ def test_a_worker_killed_mid_request_is_recovered_after_its_lease(
         store.gate.release()
         rest = [order_id for order_id in order_ids if order_id != victim]
 
-        placement.run_now(merchant.id)  # a run before the lease ends leaves it be
+        placement.run_now(merchant.id)  # a run before the leases end leaves them be
         assert lease_end(victim) > 0, "the run outlasted the lease: lengthen the timeout"
         assert statuses([victim]) == [OrderStatus.PENDING_PLACEMENT]
         assert outcomes(victim) == ["sending"] and posts_of(store, victim) == 1
-        assert statuses(rest) == [PLACED, PLACED]  # the killed batch's other orders
+        # The killed worker had claimed the others with it (one group), never sent them: they
+        # wait for their leases too, with nothing in the ledger.
+        assert statuses(rest) == [OrderStatus.PENDING_PLACEMENT] * 2
+        assert [outcomes(o) for o in rest] == [[], []] and len(store.received) == 1
 
         sleep_past_lease(victim)
         report = cli_run(fleet, merchant, "after-lease")  # recovers it
         took = time.monotonic() - began
         victim_order = db.session.get(Order, victim)
+        assert statuses(rest) == [PLACED, PLACED]  # nothing had gone: sent once each now
+        assert [outcomes(o) for o in rest] == [["success"], ["success"]]
         if dedupes:  # sent again, with the same public id: the store answers the same order
             assert statuses(order_ids) == [PLACED] * 3
             assert posts_of(store, victim) == 2 and len(store.received) == 4
