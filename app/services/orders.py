@@ -19,7 +19,7 @@ from app.domain import money
 from app.domain.frequency import Frequency
 from app.extensions import db
 from app.models import Merchant, Order, OrderItem, OrderStatus, Product, Subscription
-from app.models.types import utcnow
+from app.models.types import new_public_id, utcnow
 from app.services import claims, events, pricing
 from app.services.errors import Conflict, NotFound
 
@@ -149,6 +149,7 @@ def create_upcoming(
     )
     if order is None:
         order = Order(
+            public_id=new_public_id(),  # now, for its event: written in the same flush
             merchant_id=previous.merchant_id,
             customer_id=previous.customer_id,
             shipping_address_id=shipping_id,
@@ -170,16 +171,20 @@ def create_upcoming(
         )
     with db.session.no_autoflush:  # priced before it is written: one INSERT, no UPDATE
         reprice(order, now=now)
+        events.record(
+            order.merchant_id,
+            "order.create",
+            events.SYSTEM,
+            object_type="order",
+            object_id=order.public_id,
+            customer_id=order.customer_id,
+            after={
+                "place": when.isoformat(),
+                "items": len(order.items),
+                "after": previous.public_id,
+            },
+        )
     db.session.flush()  # the (subscription, cycle) key decides here
-    events.record(
-        order.merchant_id,
-        "order.create",
-        events.SYSTEM,
-        object_type="order",
-        object_id=order.public_id,
-        customer_id=order.customer_id,
-        after={"place": when.isoformat(), "items": len(order.items), "after": previous.public_id},
-    )
     return order
 
 

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.domain.frequency import Frequency
@@ -217,15 +217,16 @@ def _settle(
         )
     values.setdefault("retry_reason", None)
     values.setdefault("next_attempt_at", None)
-    won = claims.take(
-        Order,
-        order_id,
-        Order.tries == attempt.attempt,
-        decides,
-        lease_token=None,
-        lease_until=None,
-        **values,
-    )
+    with db.session.no_autoflush:  # the attempt's row is written with what follows
+        won = claims.take(
+            Order,
+            order_id,
+            Order.tries == attempt.attempt,
+            decides,
+            lease_token=None,
+            lease_until=None,
+            **values,
+        )
     if won:
         events.record(
             order.merchant_id,
@@ -291,15 +292,8 @@ def advance(
     for item in order.items:
         if item.one_time or item.subscription_id is None or item.cycle is None:
             continue
-        if placed:
-            db.session.execute(
-                update(Subscription)
-                .where(Subscription.id == item.subscription_id, Subscription.iteration < item.cycle)
-                .values(iteration=item.cycle)
-                .execution_options(synchronize_session=False)  # it is read again below
-            )
-        # read again: cancelled while the order was out counts (the session may hold it still)
-        sub = db.session.get(Subscription, item.subscription_id, populate_existing=True)
+        with db.session.no_autoflush:  # what is pending is written with the next order
+            sub = _counted(item) if placed else _fresh(item.subscription_id)
         if not sub.live:
             continue
         when = Frequency(sub.every, sub.every_period).next_date(base)
@@ -314,6 +308,27 @@ def advance(
     if commit:
         db.session.commit()
     return made
+
+
+def _counted(item: OrderItem) -> Subscription:
+    """The item's subscription, its iteration now at least the item's cycle, as the database
+    has it (read again: cancelled while the order was out counts)."""
+    return db.session.scalars(
+        update(Subscription)
+        .where(Subscription.id == item.subscription_id)
+        .values(
+            iteration=case(
+                (Subscription.iteration < item.cycle, item.cycle), else_=Subscription.iteration
+            )
+        )
+        .returning(Subscription),
+        execution_options={"populate_existing": True, "synchronize_session": False},
+    ).one()
+
+
+def _fresh(subscription_id: int) -> Subscription:
+    """The subscription as the database has it (the session may hold an older copy)."""
+    return db.session.get(Subscription, subscription_id, populate_existing=True)
 
 
 def _declined(
