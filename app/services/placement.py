@@ -51,7 +51,7 @@ from app.services.errors import ValidationError
 
 # Orders per RQ job: enough to amortise a job (a forked work-horse starts with the statement
 # cache empty: ~0.2 s of CPU), small enough to spread a run over the workers.
-BATCH_SIZE = 200
+BATCH_SIZE = 500
 # Batch mode: a run's due orders go in one file, written by one job, up to BATCH_FILE_ORDERS
 # (then one more file per as many): at ~50-100 ms an order that job ends well within its time.
 BATCH_FILE_ORDERS = 5000

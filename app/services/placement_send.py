@@ -168,18 +168,13 @@ def record(
     lease: timedelta | None = None,
     batch_file_id: int | None = None,
 ) -> Prepared | None:
-    """Write the order's ledger row, committed, if its claim is still ours, its lease counted
-    again from here (None: a worker that stalled past its lease, a lock wait or a paused VM,
-    may find its order recovered and sent by another run; then it sends nothing)."""
+    """Write the order's ledger row and commit it, if the claim is still ours then, its lease
+    counted again from that moment; None when it is not (the order goes nowhere).
+
+    The row is written first and the claim checked last, just before the commit: a worker that
+    stalls on its way (a lock wait, a paused VM) past its lease holds nothing a recovery needs,
+    so the recovery may take the order and send it; this worker then finds the claim gone."""
     order = ready.order
-    if not claims.take(
-        Order,
-        order.id,
-        Order.lease_token == ready.token,
-        lease_until=(now or utcnow()) + (lease or placement.lease_for(ready.merchant)),
-    ):
-        db.session.rollback()
-        return None
     attempt = PlacementAttempt(
         merchant_id=order.merchant_id,
         order_id=order.id,
@@ -193,6 +188,14 @@ def record(
     db.session.add(attempt)
     db.session.flush()
     attempt_id = attempt.id
+    if not claims.take(
+        Order,
+        order.id,
+        Order.lease_token == ready.token,
+        lease_until=(now or utcnow()) + (lease or placement.lease_for(ready.merchant)),
+    ):
+        db.session.rollback()
+        return None
     db.session.commit()  # the ledger knows about the send before the store does
     return Prepared(
         order.id, ready.token, attempt_id, ready.document, ready.body, rows=(order, attempt)

@@ -42,7 +42,7 @@ from tests.placementkit import T1_KEY, make_due_order, make_placing_merchant
 
 pytestmark = pytest.mark.slow
 
-PLACED, UNKNOWN = OrderStatus.SUCCESS, OrderStatus.OUTCOME_UNKNOWN
+PLACED, UNKNOWN, UNSENT = OrderStatus.SUCCESS, OrderStatus.OUTCOME_UNKNOWN, OrderStatus.UNSENT
 STAFF = events.Actor("staff", "1", "test")
 DEDUPES = pytest.mark.parametrize(
     "dedupes", [False, True], ids=["official-receiver", "demo-store-dedupes"]
@@ -497,9 +497,10 @@ def test_a_worker_frozen_past_its_lease_answers_late_without_a_second_order(
         )
 
 
-def test_a_placement_job_may_run_a_lease_for_each_of_its_orders(app, tmp_path):
+def test_a_placement_job_may_run_a_lease_for_each_of_its_orders(app, tmp_path, monkeypatch):
     """A batch to a slow store (4 s an order is 200 s for 50) must not be killed by RQ's default
     job timeout (180 s) in the middle of a request: that order's outcome would be unknown."""
+    monkeypatch.setattr(placement, "BATCH_SIZE", 50)
     with placing(tmp_path, dedupes=False, order_timeout_seconds=15) as (merchant, store):
         order_ids = seed(merchant, placement.BATCH_SIZE + 1)
         start_run(merchant)
@@ -516,13 +517,14 @@ def test_a_placement_job_may_run_a_lease_for_each_of_its_orders(app, tmp_path):
 def test_a_worker_stalled_between_its_claim_and_its_send_past_its_lease_sends_once(
     app, fleet, tmp_path, database_url, figures, waits_at
 ):
-    """The worker claims the first order of its batch, then waits for a lock past the lease
-    (not past its job's timeout: a lease for each order of the batch) while a new run recovers
-    the order. ``items``: a long transaction holds the order's items, which the worker prices
-    again; it holds the order row by then, so the recovery waits for it, finds its lease renewed
-    and leaves it: the worker sends. ``ledger``: the worker waits at its ledger row, holding
-    nothing the recovery needs: the recovery run sends, and the worker, when it gets on, finds
-    its claim gone and sends nothing."""
+    """The worker waits for a lock past its lease, between claiming its orders and sending
+    the first (not past its job's timeout: a lease for each order of the batch), while a new
+    run tries to place them. ``items``: a long transaction holds the first order's items, which
+    the worker prices again under its claim, not yet committed: the run waits for the rows the
+    claim holds, then finds them no longer due; the worker sends. ``ledger``: the worker
+    committed its claim and waits at its ledger row, holding nothing the recovery needs: the
+    recovery run sends, and the worker, when it gets on, finds its claim gone and sends
+    nothing."""
     if not database_url.startswith("postgresql"):
         pytest.skip(
             "needs a row lock to stall the worker after its claim (SQLite has one "
@@ -547,11 +549,15 @@ def test_a_worker_stalled_between_its_claim_and_its_send_past_its_lease_sends_on
                 )
             fleet.workers(1)
             start_run(merchant)
+            claimed = [OrderStatus.PENDING_PLACEMENT] if waits_at == "ledger" else [UNSENT]
             wait_until(
-                lambda: statuses([first]) == [OrderStatus.PENDING_PLACEMENT] and lock_waits() == 1,
+                lambda: statuses([first]) == claimed and lock_waits() == 1,
                 "the claim, then the wait for the lock",
             )
-            sleep_past_lease(first)  # the lease ends; the worker still waits
+            if waits_at == "ledger":
+                sleep_past_lease(first)  # the lease ends; the worker still waits
+            else:  # the claim is not committed yet: no lease to read, but it is running
+                time.sleep(placement.lease_for(merchant).total_seconds() + 0.2)
             recovery = fleet.start(
                 "placement", "run", "--merchant", merchant.public_id, name="recovery"
             )

@@ -160,10 +160,13 @@ def test_two_runs_in_the_same_second_write_two_files(app, merchant):
     ]
 
 
-def test_a_scheduled_run_places_every_due_order_in_one_job_and_one_file(app, merchant, runner):
+def test_a_scheduled_run_places_every_due_order_in_one_job_and_one_file(
+    app, merchant, runner, monkeypatch
+):
+    monkeypatch.setattr(placement, "BATCH_SIZE", 20)  # API mode's job size
     due = [make_due_order(merchant, TODAY, now=NOW) for _ in range(placement.BATCH_SIZE + 5)]
     run = placement.start(merchant.id, trigger="cron", as_of=TODAY, now=NOW)
-    assert len(placement.queue.get_queue()) == 1  # not one job per 50 orders
+    assert len(placement.queue.get_queue()) == 1  # not one job per 20 orders
     assert placement.queue.get_queue().jobs[0].timeout == placement.BATCH_FILE_TIMEOUT
     assert runner.invoke(args=["worker", "--burst"]).exit_code == 0
     db.session.expire_all()
