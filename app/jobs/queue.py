@@ -40,6 +40,9 @@ def stats() -> dict[str, Any]:
         return {"queued": None, "workers": None, "redis": False}
 
 
+_INHERITED: list = []  # in a work-horse: the parent's session, kept from the collector
+
+
 class AppWorker(Worker):
     """An RQ worker whose forked work-horses never share the parent's database connections,
     and inherit the ORM's mappers configured (each would otherwise configure them again)."""
@@ -50,6 +53,10 @@ class AppWorker(Worker):
 
     def main_work_horse(self, job: Job, queue: Queue) -> None:
         # SQLAlchemy's recipe for os.fork(): the child drops the inherited pool without closing
-        # the parent's sockets, and opens its own connections.
+        # the parent's sockets, and opens its own connections. A session the parent had open
+        # (a worker started inside a test or a command) is set aside, never used nor closed:
+        # closing it would roll back the parent's transaction on their shared socket.
+        _INHERITED.append(db.session.registry())
+        db.session.registry.clear()
         db.engine.dispose(close=False)
         super().main_work_horse(job, queue)
