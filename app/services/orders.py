@@ -137,16 +137,17 @@ def create_upcoming(
 ) -> Order:
     """The subscriptions' next order on ``when`` (joining an unsent one of the same customer,
     date, address and payment, as orders due together ship together)."""
-    order = db.session.scalar(
-        select(Order).where(
-            Order.merchant_id == previous.merchant_id,
-            Order.customer_id == previous.customer_id,
-            Order.place_date == when,
-            Order.status == OrderStatus.UNSENT,
-            Order.shipping_address_id == shipping_id,
-            Order.payment_id == payment_id,
+    with db.session.no_autoflush:  # what is pending is written with the order, in one flush
+        order = db.session.scalar(
+            select(Order).where(
+                Order.merchant_id == previous.merchant_id,
+                Order.customer_id == previous.customer_id,
+                Order.place_date == when,
+                Order.status == OrderStatus.UNSENT,
+                Order.shipping_address_id == shipping_id,
+                Order.payment_id == payment_id,
+            )
         )
-    )
     if order is None:
         order = Order(
             public_id=new_public_id(),  # now, for its event: written in the same flush

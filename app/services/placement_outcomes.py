@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -69,6 +70,8 @@ GATEWAY_STATUSES = (502, 503, 504)
 REPLY_CODES = {"success": "SUCCESS", "pending_verification": "SUCCESS", "error": "ERROR"}
 KEEP_REPLY = 4000  # characters of the store's reply kept in the ledger
 ACTOR = events.Actor("system", "placement", "placement")
+# True while an HTTP reply is applied (``apply``): the next orders are made unguarded.
+_UNGUARDED: ContextVar[bool] = ContextVar("unguarded", default=False)
 
 
 def apply(
@@ -79,7 +82,30 @@ def apply(
     *,
     now: datetime | None = None,
 ) -> str:
-    """Record what the store answered and move the order on; return the attempt's outcome."""
+    """Record what the store answered and move the order on; return the attempt's outcome.
+
+    The next orders are made without a savepoint each, after one query for those that exist
+    already; should another transaction make one at the same moment, the whole outcome is
+    applied again, a savepoint around each (``advance``)."""
+    unguarded = _UNGUARDED.set(True)
+    try:
+        return _apply(order_id, token, attempt_id, delivery, now=now)
+    except IntegrityError:
+        db.session.rollback()
+        _UNGUARDED.set(False)
+        return _apply(order_id, token, attempt_id, delivery, now=now)
+    finally:
+        _UNGUARDED.reset(unguarded)
+
+
+def _apply(
+    order_id: int,
+    token: str,
+    attempt_id: int,
+    delivery: orders_http.Delivery,
+    *,
+    now: datetime | None,
+) -> str:
     now = now or utcnow()
     attempt = db.session.get(PlacementAttempt, attempt_id)
     attempt.finished_at, attempt.elapsed_ms = now, delivery.elapsed_ms
@@ -299,15 +325,39 @@ def advance(
         when = Frequency(sub.every, sub.every_period).next_date(base)
         upcoming[(when, sub.shipping_address_id, sub.payment_id)].append((sub, item))
     made = []
-    for (when, shipping, payment), pairs in upcoming.items():
-        try:
-            with db.session.begin_nested():
+    if _UNGUARDED.get():  # see apply: the cycles made already are left out beforehand
+        made_already = _next_cycles_made(upcoming)
+        for (when, shipping, payment), pairs in upcoming.items():
+            pairs = [(s, i) for s, i in pairs if (s.id, i.cycle + 1) not in made_already]
+            if pairs:
                 made.append(orders.create_upcoming(order, when, shipping, payment, pairs, now=now))
-        except IntegrityError:  # that cycle's order exists already: nothing to do twice
-            continue
+    else:
+        for (when, shipping, payment), pairs in upcoming.items():
+            try:
+                with db.session.begin_nested():
+                    made.append(
+                        orders.create_upcoming(order, when, shipping, payment, pairs, now=now)
+                    )
+            except IntegrityError:  # that cycle's order exists already: nothing to do twice
+                continue
     if commit:
         db.session.commit()
     return made
+
+
+def _next_cycles_made(upcoming: dict[tuple, list[tuple[Subscription, OrderItem]]]) -> set:
+    """Which (subscription, next cycle) of these have an order item already."""
+    wanted = {(sub.id, item.cycle + 1) for pairs in upcoming.values() for sub, item in pairs}
+    if not wanted:
+        return set()
+    with db.session.no_autoflush:
+        rows = db.session.execute(
+            select(OrderItem.subscription_id, OrderItem.cycle).where(
+                OrderItem.subscription_id.in_({sub for sub, _ in wanted}),
+                OrderItem.cycle.in_({cycle for _, cycle in wanted}),
+            )
+        )
+        return {(sub, cycle) for sub, cycle in rows} & wanted
 
 
 def _counted(item: OrderItem) -> Subscription:

@@ -38,7 +38,7 @@ from app.services import claims, order_documents, placement, placement_outcomes,
 from app.services.placement_ready import Ready, get_ready
 
 CONNECT_TIMEOUT = 5.0  # seconds to open the connection; the read timeout is the merchant's
-CLAIM_GROUP = 10  # orders claimed and got ready in one transaction, then sent one by one
+CLAIM_GROUP = 25  # orders claimed and got ready in one transaction, then sent one by one
 _local = threading.local()
 
 

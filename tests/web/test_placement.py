@@ -25,7 +25,7 @@ from app.models import (
     PlacementRun,
     Subscription,
 )
-from app.services import placement, placement_send
+from app.services import placement, placement_outcomes, placement_send
 from tests import storekit
 from tests.placementkit import EXP_12_2099, T1_KEY, make_due_order, make_placing_merchant
 
@@ -102,6 +102,43 @@ def test_t7_success_places_the_order_and_makes_the_next_one(store, merchant):
     attempt = db.session.scalar(select(PlacementAttempt))
     assert attempt.outcome == "success" and attempt.store_order_id == "1224"
     assert "7654321" not in attempt.request_xml and "••••" in attempt.request_xml
+
+
+def test_a_next_order_made_meanwhile_elsewhere_is_not_made_twice(store, merchant, monkeypatch):
+    """The outcome makes the next orders without a savepoint, after one query for those made
+    already. Should another transaction make one after that query, the key on (subscription,
+    cycle) refuses the write and the whole outcome is applied again, guarded: here the query
+    is made to miss the rival order, as it would if the rival came a moment later."""
+    order = make_due_order(merchant, TODAY, now=NOW)
+    item = order.items[0]
+    rival = Order(
+        merchant_id=order.merchant_id,
+        customer_id=order.customer_id,
+        place_date=TODAY + timedelta(days=3),
+        status=OrderStatus.UNSENT,
+        currency=order.currency,
+    )
+    rival.items.append(
+        OrderItem(subscription_id=item.subscription_id, product_id=item.product_id, cycle=3)
+    )
+    db.session.add(rival)
+    db.session.commit()
+    looked = []
+    monkeypatch.setattr(
+        placement_outcomes, "_next_cycles_made", lambda _: looked.append(1) or set()
+    )
+
+    report = place_now(merchant)
+    assert looked == [1]  # the unguarded way was tried once, then the guarded one
+    assert report.outcomes == {"success": 1} and len(store.received) == 1
+    assert status_of(order) == OrderStatus.SUCCESS
+    cycle_3 = db.session.scalars(
+        select(OrderItem.order_id).where(
+            OrderItem.subscription_id == item.subscription_id, OrderItem.cycle == 3
+        )
+    ).all()
+    assert cycle_3 == [rival.id]
+    assert db.session.get(Subscription, item.subscription_id).iteration == 2
 
 
 def test_placing_again_sends_nothing_twice(store, merchant):
