@@ -18,7 +18,7 @@ from app.extensions import db
 from app.integrations import wire
 from app.models import Merchant, Order, OrderStatus
 from app.models.types import utcnow
-from app.services import claims, events, notifications, orders, placement_outcomes
+from app.services import claims, events, next_orders, notifications, orders, placement_outcomes
 
 MAX_ORDERS = 500
 KNOWN = {"000", "020", "030", *placement_outcomes.REJECTED, "140", "999"}
@@ -85,7 +85,7 @@ def _one(merchant: Merchant, entry: Any, actor: events.Actor) -> dict[str, Any]:
         )
     db.session.commit()
     db.session.refresh(order)  # placed or not, the subscriptions get their next order
-    placement_outcomes.advance(order, utcnow(), placed=status == "000")
+    next_orders.advance(order, utcnow(), placed=status == "000")
     return {"order_id": order_id, "result": "success", "message": message or "success"}
 
 

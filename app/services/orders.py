@@ -270,9 +270,9 @@ def act(
     db.session.commit()
     db.session.refresh(order)
     if action in ("confirm", "reject"):  # settled: the subscriptions get their next order
-        from app.services import placement_outcomes  # it imports this module
+        from app.services import next_orders  # it imports this module
 
-        placement_outcomes.advance(order, utcnow(), placed=action == "confirm")
+        next_orders.advance(order, utcnow(), placed=action == "confirm")
     return order
 
 

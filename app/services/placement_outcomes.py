@@ -29,13 +29,11 @@ that this very reply resolves) holds, so a late reply never overrides a newer de
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
-from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.domain.frequency import Frequency
@@ -45,14 +43,13 @@ from app.integrations.xml import order_reply
 from app.models import (
     Merchant,
     Order,
-    OrderItem,
     OrderStatus,
     Outcome,
     PlacementAttempt,
     Subscription,
 )
 from app.models.types import utcnow
-from app.services import claims, events, notifications, orders
+from app.services import claims, events, next_orders, notifications, orders
 
 CARD_RETRY, NO_RETRY = "140", "160"
 TEMPORARY = ("999", "020")
@@ -70,8 +67,6 @@ GATEWAY_STATUSES = (502, 503, 504)
 REPLY_CODES = {"success": "SUCCESS", "pending_verification": "SUCCESS", "error": "ERROR"}
 KEEP_REPLY = 4000  # characters of the store's reply kept in the ledger
 ACTOR = events.Actor("system", "placement", "placement")
-# True while an HTTP reply is applied (``apply``): the next orders are made unguarded.
-_UNGUARDED: ContextVar[bool] = ContextVar("unguarded", default=False)
 
 
 def apply(
@@ -86,16 +81,13 @@ def apply(
 
     The next orders are made without a savepoint each, after one query for those that exist
     already; should another transaction make one at the same moment, the whole outcome is
-    applied again, a savepoint around each (``advance``)."""
-    unguarded = _UNGUARDED.set(True)
+    applied again, a savepoint around each (``next_orders.advance``)."""
     try:
-        return _apply(order_id, token, attempt_id, delivery, now=now)
+        with next_orders.unguarded():
+            return _apply(order_id, token, attempt_id, delivery, now=now)
     except IntegrityError:
         db.session.rollback()
-        _UNGUARDED.set(False)
         return _apply(order_id, token, attempt_id, delivery, now=now)
-    finally:
-        _UNGUARDED.reset(unguarded)
 
 
 def _apply(
@@ -298,87 +290,9 @@ def _succeeded(
         order_merchant_id=store_id,
         placed_at=now,
         extra={"order_id": store_id},
-        then=lambda order: advance(order, now, commit=False),
+        then=lambda order: next_orders.advance(order, now, commit=False),
     )
     return outcome
-
-
-def advance(
-    order: Order, now: datetime, *, placed: bool = True, commit: bool = True
-) -> list[Order]:
-    """After an order is settled: each subscription counts it if it was ``placed``, and gets
-    its next order (merged by date, shipping address and payment), placed or rejected alike.
-    The (subscription, cycle) key makes this happen once. ``commit=False``: the caller commits
-    it with the decision."""
-    merchant = db.session.get(Merchant, order.merchant_id)
-    base = order.place_date
-    if (order.extra_data or {}).get("send_now"):
-        base = now.astimezone(merchant.tz).date()  # "send now": the next one counts from today
-    upcoming: dict[tuple, list[tuple[Subscription, OrderItem]]] = defaultdict(list)
-    for item in order.items:
-        if item.one_time or item.subscription_id is None or item.cycle is None:
-            continue
-        with db.session.no_autoflush:  # what is pending is written with the next order
-            sub = _counted(item) if placed else _fresh(item.subscription_id)
-        if not sub.live:
-            continue
-        when = Frequency(sub.every, sub.every_period).next_date(base)
-        upcoming[(when, sub.shipping_address_id, sub.payment_id)].append((sub, item))
-    made = []
-    if _UNGUARDED.get():  # see apply: the cycles made already are left out beforehand
-        made_already = _next_cycles_made(upcoming)
-        for (when, shipping, payment), pairs in upcoming.items():
-            pairs = [(s, i) for s, i in pairs if (s.id, i.cycle + 1) not in made_already]
-            if pairs:
-                made.append(orders.create_upcoming(order, when, shipping, payment, pairs, now=now))
-    else:
-        for (when, shipping, payment), pairs in upcoming.items():
-            try:
-                with db.session.begin_nested():
-                    made.append(
-                        orders.create_upcoming(order, when, shipping, payment, pairs, now=now)
-                    )
-            except IntegrityError:  # that cycle's order exists already: nothing to do twice
-                continue
-    if commit:
-        db.session.commit()
-    return made
-
-
-def _next_cycles_made(upcoming: dict[tuple, list[tuple[Subscription, OrderItem]]]) -> set:
-    """Which (subscription, next cycle) of these have an order item already."""
-    wanted = {(sub.id, item.cycle + 1) for pairs in upcoming.values() for sub, item in pairs}
-    if not wanted:
-        return set()
-    with db.session.no_autoflush:
-        rows = db.session.execute(
-            select(OrderItem.subscription_id, OrderItem.cycle).where(
-                OrderItem.subscription_id.in_({sub for sub, _ in wanted}),
-                OrderItem.cycle.in_({cycle for _, cycle in wanted}),
-            )
-        )
-        return {(sub, cycle) for sub, cycle in rows} & wanted
-
-
-def _counted(item: OrderItem) -> Subscription:
-    """The item's subscription, its iteration now at least the item's cycle, as the database
-    has it (read again: cancelled while the order was out counts)."""
-    return db.session.scalars(
-        update(Subscription)
-        .where(Subscription.id == item.subscription_id)
-        .values(
-            iteration=case(
-                (Subscription.iteration < item.cycle, item.cycle), else_=Subscription.iteration
-            )
-        )
-        .returning(Subscription),
-        execution_options={"populate_existing": True, "synchronize_session": False},
-    ).one()
-
-
-def _fresh(subscription_id: int) -> Subscription:
-    """The subscription as the database has it (the session may hold an older copy)."""
-    return db.session.get(Subscription, subscription_id, populate_existing=True)
 
 
 def _declined(
@@ -446,7 +360,7 @@ def _reject(
         status=OrderStatus.REJECTED,
         rejected_message=attempt.message or "Rejected",
         email=(template, {}) if template else None,
-        then=lambda settled: advance(settled, now, placed=False, commit=False),
+        then=lambda settled: next_orders.advance(settled, now, placed=False, commit=False),
     )
     return attempt.outcome
 

@@ -25,7 +25,7 @@ from app.models import (
     PlacementRun,
     Subscription,
 )
-from app.services import placement, placement_outcomes, placement_send
+from app.services import next_orders, placement, placement_send
 from tests import storekit
 from tests.placementkit import EXP_12_2099, T1_KEY, make_due_order, make_placing_merchant
 
@@ -124,9 +124,7 @@ def test_a_next_order_made_meanwhile_elsewhere_is_not_made_twice(store, merchant
     db.session.add(rival)
     db.session.commit()
     looked = []
-    monkeypatch.setattr(
-        placement_outcomes, "_next_cycles_made", lambda _: looked.append(1) or set()
-    )
+    monkeypatch.setattr(next_orders, "_next_cycles_made", lambda _: looked.append(1) or set())
 
     report = place_now(merchant)
     assert looked == [1]  # the unguarded way was tried once, then the guarded one
