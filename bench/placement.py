@@ -16,7 +16,8 @@ database of its own that knows every customer. In each round, alternately:
 After each placement the store is counted: store orders per subscription cycle (``duplicates``
 is every store order beyond the first for one cycle, ``missing`` every cycle without one), and
 the platform's orders in SUCCESS and ledger attempts. Figures are medians over ``--rounds``.
-The last line printed is one JSON object with ``orders``, ``sqlite_s``, ``postgres_s``,
+RQ uses database 4 of the bootstrap's Redis (or ``BENCH_REDIS_URL``), emptied before each
+placement. The last line printed is one JSON object with ``orders``, ``sqlite_s``, ``postgres_s``,
 ``endpoint_baseline_s``, ``ratio`` (endpoint_baseline_s / postgres_s: placement's throughput as
 a share of the endpoint's own), ``duplicates``, and the targets: postgres_s <= 60 for 10,000
 orders and ratio >= 0.5.
@@ -404,7 +405,11 @@ def rq_workers(work: Path, env: dict[str, str], n: int):
 
 
 def redis_url() -> str:
-    return os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
+    """BENCH_REDIS_URL, else database 4 of the bootstrap's Redis (flushed before each run)."""
+    if os.environ.get("BENCH_REDIS_URL"):
+        return os.environ["BENCH_REDIS_URL"]
+    base = harness.run_env().get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    return base.rsplit("/", 1)[0] + "/4"
 
 
 def flush_redis() -> None:
