@@ -7,6 +7,8 @@ from typing import Any
 from flask import current_app
 from redis import Redis
 from rq import Queue, Worker
+from rq.callbacks import execute_failure_callback
+from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from sqlalchemy.orm import configure_mappers
 
@@ -46,6 +48,17 @@ _INHERITED: list = []  # in a work-horse: the parent's session, kept from the co
 class AppWorker(Worker):
     """An RQ worker whose forked work-horses never share the parent's database connections,
     and inherit the ORM's mappers configured (each would otherwise configure them again)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("work_horse_killed_handler", self._horse_killed)
+        super().__init__(*args, **kwargs)
+
+    def _horse_killed(self, job: Job, *_: Any) -> None:
+        """A work-horse that died (SIGKILL, out of memory) runs its job's failure callback, as
+        RQ runs it for a job whose whole worker died."""
+        execute_failure_callback(
+            job, self.death_penalty_class, AbandonedJobError, AbandonedJobError(), None
+        )
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
         configure_mappers()

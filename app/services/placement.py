@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
+from rq import Callback
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -63,6 +64,7 @@ RETRY_STATUSES = (
     OrderStatus.CREDIT_CARD_RETRY,
 )
 SYSTEM = events.Actor("system", "placement", "placement")
+ON_FAILURE = Callback("app.jobs.placement.batch_failed")  # see batch_stopped
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,7 @@ def start(
                 chunk,
                 as_of.isoformat(),
                 job_timeout=BATCH_FILE_TIMEOUT,
+                on_failure=ON_FAILURE,
             )
         return run
     for chunk in _chunks(due, BATCH_SIZE):
@@ -184,6 +187,7 @@ def start(
             chunk,
             as_of.isoformat(),
             job_timeout=job_timeout(merchant, len(chunk)),
+            on_failure=ON_FAILURE,
         )
     return run
 
@@ -252,6 +256,20 @@ def place_batch(
         status="finished",
         finished_at=utcnow(),
     )
+
+
+def batch_stopped(run_id: int, order_ids: list[int]) -> None:
+    """A batch's job ended without finishing (it raised, ran out of time, or its work-horse or
+    worker died): its orders count as handled and the run is "interrupted", so the console
+    does not show it running for ever. Its orders are settled as usual: claimed ones by
+    recovery once their leases end, the others at the next run."""
+    db.session.rollback()  # whatever the job left open
+    db.session.execute(
+        update(PlacementRun)
+        .where(PlacementRun.id == run_id, PlacementRun.status != "finished")
+        .values(processed=PlacementRun.processed + len(order_ids), status="interrupted")
+    )
+    db.session.commit()
 
 
 def place_one(order_id: int, as_of: date) -> str | None:

@@ -233,6 +233,12 @@ def start_run(merchant: Merchant) -> PlacementRun:
     )
 
 
+def run_state(run_id: int) -> tuple[str, int]:
+    db.session.rollback()
+    run = db.session.get(PlacementRun, run_id, populate_existing=True)
+    return run.status, run.processed
+
+
 def cli_run(fleet, merchant: Merchant, name: str) -> str:
     """``flask placement run --merchant``: a run placing in its own process."""
     return fleet.command("placement", "run", "--merchant", merchant.public_id, name=name)
@@ -298,13 +304,15 @@ def test_a_worker_killed_mid_request_is_recovered_after_its_lease(
         store.gate.hold = 1  # the store creates the first order, then does not answer
         fleet.workers(1)
         began = time.monotonic()
-        start_run(merchant)
+        run = start_run(merchant)
         store.gate.wait_for(1)
         victim, pid = in_flight(order_ids)
         fleet.kill(pid, signal.SIGKILL)  # the work-horse, in the middle of its request
         wait_until(lambda: ended(pid), "the work-horse to end")
         store.gate.release()
         rest = [order_id for order_id in order_ids if order_id != victim]
+        # Its worker saw the work-horse die: the run says so instead of running for ever.
+        wait_until(lambda: run_state(run.id) == ("interrupted", 3), "the run to be interrupted")
 
         placement.run_now(merchant.id)  # a run before the leases end leaves them be
         assert lease_end(victim) > 0, "the run outlasted the lease: lengthen the timeout"

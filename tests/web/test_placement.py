@@ -139,6 +139,24 @@ def test_a_next_order_made_meanwhile_elsewhere_is_not_made_twice(store, merchant
     assert db.session.get(Subscription, item.subscription_id).iteration == 2
 
 
+def test_a_batch_job_that_fails_leaves_its_run_interrupted_not_running(
+    store, merchant, runner, monkeypatch
+):
+    for _ in range(2):
+        make_due_order(merchant, TODAY, now=NOW)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in placing")
+
+    monkeypatch.setattr(placement_send, "place_all", broken)  # the work-horse is a fork
+    run = placement.start(merchant.id, trigger="cron", as_of=TODAY, now=NOW)
+    runner.invoke(args=["worker", "--burst"])
+    db.session.expire_all()
+    run = db.session.get(PlacementRun, run.id)
+    assert (run.status, run.processed, run.due) == ("interrupted", 2, 2)
+    assert store.received == []
+
+
 def test_placing_again_sends_nothing_twice(store, merchant):
     make_due_order(merchant, TODAY, now=NOW)
     place_now(merchant)
