@@ -399,6 +399,18 @@ def test_runs_show_counts_by_outcome_from_the_ledger(client, owner, merchant, st
     assert "hx-trigger" not in fragment.split(">")[0]  # nothing running: no polling
 
 
+def test_an_interrupted_run_says_so_and_how_far_it_got(client, owner, merchant, store):
+    run = PlacementRun(merchant_id=merchant.id, trigger="cron", slot="x", as_of=TODAY, due=3)
+    db.session.add(run)
+    db.session.commit()
+    placement.batch_stopped(run.id, [1, 2])  # one of its jobs died
+    response = client.get("/console/placement/runs", headers=HX)
+    fragment = response.get_data(as_text=True)
+    row = text(response).split(f'data-run="{run.public_id}"')[1].split("</tr>")[0]
+    assert "interrupted" in row and "2 of 3" in row
+    assert "hx-trigger" not in fragment.split(">")[0]  # not running: no polling
+
+
 def test_run_placement_now_queues_the_due_orders(client, owner, merchant, store, runner):
     token = csrf_token(client, "/console/placement/runs")
     empty = client.post("/console/placement/runs", data={"csrf_token": token}, headers=HX)
