@@ -111,6 +111,28 @@ def upcoming_order(platform) -> tuple[str, object]:
         ).one()
 
 
+def interrupted_run(platform) -> str:
+    """A run of 500 due orders whose job of 200 died; its public id."""
+    with platform.app.app_context():
+        from app.extensions import db
+        from app.models import PlacementRun
+        from app.models.types import utcnow
+        from app.services import merchants, placement
+
+        merchant = merchants.get_by_public_id(platform.credentials["merchant_public_id"])
+        run = PlacementRun(
+            merchant_id=merchant.id,
+            trigger="cron",
+            slot="e2e-interrupted",
+            as_of=placement.local_today(merchant, utcnow()),
+            due=500,
+        )
+        db.session.add(run)
+        db.session.commit()
+        placement.batch_stopped(run.id, list(range(200)))
+        return run.public_id
+
+
 def run_placement(platform, as_of) -> None:
     """A placement run for ``as_of`` (``flask placement run --as-of``): the place date come."""
     with platform.app.app_context():
@@ -201,9 +223,13 @@ def test_placed_declined_and_retried_orders_in_the_console(
     )
     stale.close()
 
+    interrupted = interrupted_run(platform)  # a run one of whose jobs died
     page.goto(f"{platform.url}/console/placement/runs")
     expect(page.locator("table.runs tbody tr")).not_to_have_count(0)
     expect(page.locator("table.runs")).to_contain_text("Declined 1")
+    row = page.locator(f'tr[data-run="{interrupted}"]')
+    expect(row).to_contain_text("interrupted")
+    expect(row).to_contain_text("200 of 500")
     page.screenshot(path=screenshots / "console-placement-runs.png", full_page=True)
 
     page.goto(f"{platform.url}/console/subscribers/{USER_ID}")
