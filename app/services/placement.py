@@ -21,7 +21,8 @@ batch up, and the exactly-once rules live there:
    died. If its last attempt never left (no ledger row) it is due again. If it may have reached
    the store, it goes again by itself only where the merchant declared that its endpoint
    deduplicates on the public id; otherwise it waits as OUTCOME_UNKNOWN until staff confirm it
-   placed or send it again (the official receivers do not deduplicate).
+   placed or send it again (the official receivers do not deduplicate). Each run starts
+   with it (``placement_recovery``).
 
 In batch mode (contracts §6.6) a run's due orders are placed by one job that writes them to one
 file in the merchant's SFTP ``outgoing/`` (``placement_batch``; a run of more than
@@ -45,9 +46,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.jobs import queue
-from app.models import Merchant, Order, OrderStatus, Outcome, PlacementAttempt, PlacementRun
+from app.models import Merchant, Order, OrderStatus, PlacementAttempt, PlacementRun
 from app.models.types import utcnow
-from app.services import claims, events
+from app.services import claims, events, placement_recovery
 from app.services.errors import ValidationError
 
 # Orders per RQ job: enough to amortise a job (a forked work-horse starts with the statement
@@ -226,7 +227,7 @@ def _begin(
         db.session.rollback()
         return None
     merchant = db.session.get(Merchant, merchant_id)
-    recover(merchant, now)
+    placement_recovery.recover(merchant, now)
     due = due_orders(merchant_id, as_of, now)
     run.due = len(due)
     if not due:  # no batch will come to finish it
@@ -305,82 +306,6 @@ def report(run_id: int) -> Report:
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-# -- recovery --------------------------------------------------------------------------------
-
-
-def recover(merchant: Merchant, now: datetime) -> int:
-    """Settle the orders whose claim outlived its lease (their worker died; see above)."""
-    stale = list(
-        db.session.scalars(
-            select(Order).where(
-                Order.merchant_id == merchant.id,
-                Order.status == OrderStatus.PENDING_PLACEMENT,
-                Order.lease_until < now,
-            )
-        )
-    )
-    for order in stale:
-        last = db.session.scalar(
-            select(PlacementAttempt).where(
-                PlacementAttempt.order_id == order.id, PlacementAttempt.attempt == order.tries
-            )
-        )
-        if last is not None and last.batch_file_id is not None:
-            from app.services import placement_batch  # it imports this module
-
-            placement_batch.recover(order, last, now)  # its file tells whether it went
-            continue
-        if last is None:  # claimed, but died before the request left: nothing was sent
-            values = {
-                "status": OrderStatus.CONNECTION_ERROR,
-                "retry_reason": "not_sent",
-                "next_attempt_at": now,
-            }
-        elif merchant.endpoint_dedupes:
-            values = {
-                "status": OrderStatus.CONNECTION_ERROR,
-                "retry_reason": "unknown",
-                "next_attempt_at": now,
-            }
-        else:
-            values = {
-                "status": OrderStatus.OUTCOME_UNKNOWN,
-                "retry_reason": "unknown",
-                "next_attempt_at": None,
-            }
-        won = claims.claim(
-            Order,
-            order.id,
-            Order.status == OrderStatus.PENDING_PLACEMENT,
-            Order.lease_token == order.lease_token,
-            Order.lease_until < now,
-            lease_token=None,
-            lease_until=None,
-            **values,
-        )
-        if won and last is not None:
-            db.session.execute(
-                update(PlacementAttempt)
-                .where(PlacementAttempt.id == last.id, PlacementAttempt.outcome == Outcome.SENDING)
-                .values(
-                    outcome=Outcome.UNKNOWN,
-                    finished_at=now,
-                    message="The worker stopped while the order was being sent.",
-                )
-            )
-            events.record(
-                merchant.id,
-                "order.outcome_unknown",
-                SYSTEM,
-                object_type="order",
-                object_id=order.public_id,
-                customer_id=order.customer_id,
-                after={"attempt": order.tries, "status": values["status"]},
-            )
-            db.session.commit()
-    return len(stale)
 
 
 def lease_for(merchant: Merchant) -> timedelta:

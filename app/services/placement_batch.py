@@ -25,7 +25,7 @@ not say which zone); the autumn's repeated hour may repeat a stamp, which the un
 absorbs.
 
 A worker that dies mid-file leaves orders claimed (status 11) whose ledger rows name the file.
-``recover`` (from ``placement.recover``, once the lease is over) asks the file: in
+``recover`` (from ``placement_recovery.recover``, once the lease is over) asks the file: in
 ``outgoing/``, or named with its temporary file gone (the merchant has taken it), it was
 published and the orders wait in 9; still temporary or never named, nothing was published and
 the orders are not sent (13).

@@ -15,7 +15,7 @@ transaction, gets each one ready. Getting ready, under the claim, means:
 An order with nothing left to send is released in that transaction with its reason. Nothing of
 it is visible before the commit, so a worker that dies before then leaves the orders as they
 were; after it, a claimed order with no ledger row is due again once its lease ends
-(``placement.recover``). The ledger row itself is written by ``placement_send.record`` just
+(``placement_recovery.recover``). The ledger row itself is written by ``placement_send.record`` just
 before the order goes out.
 """
 

@@ -34,6 +34,7 @@ from app.services import (
     orders,
     placement,
     placement_batch,
+    placement_recovery,
     placement_responses,
     placement_send,
 )
@@ -444,7 +445,9 @@ def test_recovery_asks_the_file_whether_it_was_published(app, merchant, publish,
     order = make_due_order(merchant, TODAY, now=NOW)
     batch = _die_while_writing(merchant, order, publish=publish)
     assert reload(order).status == OrderStatus.PENDING_PLACEMENT
-    placement.recover(db.session.get(type(merchant), merchant.id), NOW + timedelta(minutes=5))
+    placement_recovery.recover(
+        db.session.get(type(merchant), merchant.id), NOW + timedelta(minutes=5)
+    )
     assert reload(order).status == status
     db.session.expire_all()
     assert db.session.get(BatchFile, batch.id).status == ("written" if publish else "failed")
@@ -537,7 +540,7 @@ def test_a_placing_process_killed_anywhere_leaves_each_order_sent_once_or_due(
             process.wait()
     db.session.rollback()
     later = datetime.now(UTC) + placement_batch.LEASE + timedelta(minutes=1)
-    placement.recover(db.session.get(type(merchant), merchant.id), later)
+    placement_recovery.recover(db.session.get(type(merchant), merchant.id), later)
     assert_each_order_once_or_due(app, merchant, due, allow_due=True)
     placement.run_now(merchant.id, as_of=TODAY, now=later)
     assert_each_order_once_or_due(app, merchant, due, allow_due=False)
