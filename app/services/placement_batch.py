@@ -269,8 +269,9 @@ def _was_published(batch: BatchFile) -> bool:
             after={"file": batch.file_name, "published": published},
         )
     db.session.commit()
-    if not published:
-        temp.unlink(missing_ok=True)
+    # Unpublished, it is gone; published, the temporary name may still link to it (the worker
+    # died between the link and the unlink): only the name goes.
+    temp.unlink(missing_ok=True)
     return published
 
 

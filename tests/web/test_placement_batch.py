@@ -409,8 +409,10 @@ def test_staff_can_confirm_an_order_whose_response_never_came(app, merchant):
     assert batch.counts == {"not_waiting": 1}
 
 
-def _die_while_writing(merchant, order, *, publish: bool) -> BatchFile:
-    """Do what place_file does up to the point where its worker dies."""
+def _die_while_writing(merchant, order, *, publish: str) -> BatchFile:
+    """Do what place_file does up to the point where its worker dies: before the file has its
+    name (``""``), or once linked under its name in outgoing/, before (``"linked"``) or after
+    (``"renamed"``) the temporary name is removed."""
     batch = BatchFile(
         merchant_id=merchant.id, kind="orders", status="writing", counts={}, problems=[]
     )
@@ -432,14 +434,21 @@ def _die_while_writing(merchant, order, *, publish: bool) -> BatchFile:
         batch.file_name = name
         db.session.commit()
         folder = placement_batch.outgoing(merchant.id)
-        temp.rename(folder / name)
+        if publish == "linked":
+            os.link(temp, folder / name)
+        else:
+            temp.rename(folder / name)
     assert prepared is not None
     return batch
 
 
 @pytest.mark.parametrize(
     "publish, status",
-    [(False, OrderStatus.CONNECTION_ERROR), (True, OrderStatus.PENDING_BATCH_RESPONSE)],
+    [
+        ("", OrderStatus.CONNECTION_ERROR),
+        ("renamed", OrderStatus.PENDING_BATCH_RESPONSE),
+        ("linked", OrderStatus.PENDING_BATCH_RESPONSE),
+    ],
 )
 def test_recovery_asks_the_file_whether_it_was_published(app, merchant, publish, status):
     order = make_due_order(merchant, TODAY, now=NOW)
