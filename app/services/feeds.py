@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import stat
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -55,15 +56,17 @@ def pending_files(account: SftpAccount) -> list[Path]:
     if not incoming.is_dir():
         return []
     merchant = db.session.get(Merchant, account.merchant_id)
-    files = [
-        p
-        for p in incoming.iterdir()
-        if is_published(p.name)
-        and p.is_file()
-        and not p.is_symlink()
-        and response_file_time(p.name, merchant.public_id) is None
-    ]
-    return sorted(files, key=lambda p: p.stat().st_mtime)
+    files = []
+    for p in incoming.iterdir():
+        if not is_published(p.name) or response_file_time(p.name, merchant.public_id) is not None:
+            continue
+        try:
+            info = p.lstat()
+        except FileNotFoundError:  # another run claimed (moved) it since the listing
+            continue
+        if stat.S_ISREG(info.st_mode):  # a plain file: not a folder, not a symlink
+            files.append((info.st_mtime, p))
+    return [p for _, p in sorted(files)]
 
 
 def get_run(merchant_id: int, public_id: str) -> FeedRun:

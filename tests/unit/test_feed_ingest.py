@@ -10,7 +10,15 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Event, FeedRun, FeedRunError, OutboundEmail, Product, Subscription
+from app.models import (
+    Event,
+    FeedRun,
+    FeedRunError,
+    OutboundEmail,
+    Product,
+    SftpAccount,
+    Subscription,
+)
 from app.models.order import Order, OrderStatus
 from app.services import feeds
 from tests import feedkit
@@ -431,6 +439,26 @@ def test_cancelled_subscriptions_are_not_touched_again(app, merchant):
         )
         == 1
     )
+
+
+def test_a_file_another_run_takes_between_listing_and_reading_is_left_to_it(
+    app, merchant, monkeypatch
+):
+    """Two runs list ``incoming/`` at once; the one that claims a file first moves it away. The
+    other then finds a listed file gone, and skips it: the race the test below runs for real,
+    made certain here (the file goes while its name is being looked at)."""
+    kept = feedkit.drop(app, merchant, feedkit.feed(feedkit.product_xml("P1")))
+    gone = feedkit.drop(app, merchant, feedkit.feed(feedkit.product_xml("P2")), "x.Products.xml")
+    looked_at = feeds.response_file_time
+
+    def taken_meanwhile(name, merchant_public_id):
+        if name == gone.name:
+            gone.unlink()  # the other run claimed it
+        return looked_at(name, merchant_public_id)
+
+    monkeypatch.setattr(feeds, "response_file_time", taken_meanwhile)
+    account = db.session.scalar(select(SftpAccount).where(SftpAccount.merchant_id == merchant.id))
+    assert feeds.pending_files(account) == [kept]
 
 
 def test_two_concurrent_runs_never_ingest_a_file_twice(app, merchant):
