@@ -7,7 +7,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import assets, cli, extensions, views
 from app.config import Config
-from app.services import offers
 
 
 def create_app(config: type[Config] = Config) -> Flask:
@@ -31,7 +30,6 @@ def create_app(config: type[Config] = Config) -> Flask:
     extensions.init_app(app)
     assets.init_app(app)
     views.register_blueprints(app)
-    offers.init_app(app)  # the storefront snapshots, and their invalidation on commit
     cli.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
         # Behind N proxies, trust their X-Forwarded-* so external URLs (API "next" links,

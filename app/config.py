@@ -70,7 +70,7 @@ class Config:
     SFTP_PORT = int(os.environ.get("SFTP_PORT", "2222"))
     INSTANCE_PATH = str(INSTANCE)
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))  # reverse proxies in front
-    # Storefront snapshots each web process keeps (app.services.offers), least recently used out
+    # Storefront snapshots each web process keeps (app.services.shops), least recently used out
     STOREFRONT_CACHE_MERCHANTS = int(os.environ.get("STOREFRONT_CACHE_MERCHANTS", "200"))
     SFTP_HOST = os.environ.get("SFTP_HOST", "127.0.0.1")  # the address the server binds
     SFTP_PUBLIC_HOST = os.environ.get("SFTP_PUBLIC_HOST", SFTP_HOST)  # what merchants connect to

@@ -78,7 +78,8 @@ def sqlite_writer_lock() -> Iterator[None]:
 
 
 def init_app(app: Flask) -> None:
-    """Bind every extension; Redis and the queues hang off ``app.extensions['rq']``."""
+    """Bind every extension; Redis and the queues hang off ``app.extensions['rq']``, the
+    storefront snapshots off ``app.extensions['storefront']``."""
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -89,3 +90,6 @@ def init_app(app: Flask) -> None:
         "redis": redis,
         "queues": {name: Queue(name, connection=redis) for name in app.config["RQ_QUEUES"]},
     }
+    from app.services import shops  # services import the extensions above
+
+    shops.init_app(app)  # the storefront snapshots, and their invalidation on commit

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ApiKey, Incentive, Merchant
 from app.models.merchant import hash_api_key
-from app.services import accounts, api_keys, events, incentives, merchants, offers, sftp_accounts
+from app.services import accounts, api_keys, events, incentives, merchants, sftp_accounts
 
 DEMO_NAME = "Fern & Fable (demo)"
 DEMO_EMAIL = "owner@demo.perennial.test"
@@ -76,8 +76,8 @@ def seed(
 
 
 def _seed_program(merchant_id: int) -> None:
-    """The demo's subscribe-and-save program: its default offer and two incentives (once)."""
-    offers.ensure_default(merchant_id)
+    """The demo's subscribe-and-save program: two incentives (once); the default offer came
+    with the merchant."""
     names = set(
         db.session.scalars(select(Incentive.name).where(Incentive.merchant_id == merchant_id))
     )

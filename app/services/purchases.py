@@ -42,7 +42,7 @@ from app.integrations import signing, wire
 from app.models import Merchant, OptIn, Product, PurchaseRequest
 from app.models.offer import DEFAULT_LOCATION
 from app.models.types import utcnow
-from app.services import customers, events, offers, pricing, subscriptions
+from app.services import customers, events, offer_views, pricing, shops, subscriptions
 
 RESULT = "Subscription request received"
 ATTEMPTS = 3
@@ -273,7 +273,6 @@ def receive(
 ) -> tuple[int, dict[str, Any]]:
     """Validate and apply one purchase POST; return (status, body) or raise Refused."""
     refuse_card_numbers(payload)
-    offers.shop_for(merchant.public_id)  # may commit the default offer: before any write here
     order_id = _text(payload, "merchant_order_id", "Merchant order id", required=True, limit=200)
     cart_tracking = _flag(payload, "og_cart_tracking", True)
     raw_session = payload.get("session_id")
@@ -452,7 +451,7 @@ def _apply(
             currency=merchant.currency,
             now=now,
             actor=actor,
-            incentives=offers.shop_for(merchant.public_id).incentives,
+            incentives=shops.shop_for(merchant.public_id).incentives,
         )
         if ready
         else []
@@ -494,7 +493,7 @@ def _apply(
 def _lines(
     merchant: Merchant, payload: Mapping[str, Any], *, cart_tracking: bool, session_id: str | None
 ) -> list[Line]:
-    optins = offers.tracked(merchant.id, session_id) if cart_tracking else {}
+    optins = shops.tracked(merchant.id, session_id) if cart_tracking else {}
     tracking = {}
     if not cart_tracking:
         for entry in payload.get("tracking") or []:
@@ -553,10 +552,10 @@ def _resolve(
             )
         )
     }
-    shop = offers.shop_for(merchant.public_id)  # offers and incentives, cached
+    shop = shops.shop_for(merchant.public_id)  # offers and incentives, cached
     default_offer = shop.offers[DEFAULT_LOCATION]
     merchant_offers = {o.public_id: o for o in shop.offers.values()}
-    live = [t for t in shop.incentives if offers.live_at(t, now)]
+    live = [t for t in shop.incentives if offer_views.live_at(t, now)]
     ready = []
     for line in wanted:
         key = line.key if line.key not in errors else f"{line.key}#{line.index}"
@@ -603,7 +602,7 @@ def _new_subscription(
     offer = offer or default_offer
     promised = [
         t.public_id
-        for t in offers.advertised_incentives(live, offer, pricing.line_for(product))
+        for t in offer_views.advertised_incentives(live, offer, pricing.line_for(product))
         if t.applies_to != "initial" and (t.max_order_number is None or t.max_order_number >= 2)
     ]
     return subscriptions.NewSubscription(
@@ -785,7 +784,6 @@ def verify(merchant: Merchant, order_id: str, action: str, *, actor: events.Acto
     if row.status != "held":
         return "subscription request with merchant_order_id has already been transmitted"
     payload = row.payload or {}
-    offers.shop_for(merchant.public_id)  # may commit the default offer: before any write here
     if action == "decline":
         row.status, row.http_status, row.payload = "declined", 200, None
         row.processed_at = utcnow()

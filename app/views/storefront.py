@@ -12,7 +12,7 @@ from jinja2.utils import htmlsafe_json_dumps
 
 from app import assets
 from app.domain import frequency as frequencies
-from app.services import offers
+from app.services import offer_views, offers, opt_ins, shops
 from app.services.errors import NotFound, ValidationError
 
 bp = Blueprint("storefront", __name__)
@@ -32,7 +32,7 @@ EXPOSED = (
 @bp.url_value_preprocessor
 def _merchant(endpoint, values):
     if values and "merchant_id" in values:
-        g.shop = offers.shop_for(values.pop("merchant_id"))
+        g.shop = shops.shop_for(values.pop("merchant_id"))
 
 
 @bp.after_request
@@ -88,7 +88,7 @@ def offers_batch():
     ]
     session_id = args.get("session", "")
     action = _action_url()
-    html, context = offers.fragments(
+    html, context = offer_views.fragments(
         shop,
         session_id,
         slots,
@@ -124,7 +124,7 @@ def offers_choose():
     else:
         subscribed = form.get("og_subscribed") == "1"
         frequency = form.get("og_frequency") or None
-    view = offers.choose(
+    view = opt_ins.choose(
         shop, form.get("og_session", ""), slot, subscribed=subscribed, frequency=frequency
     )
     html = render_template("storefront/_offer.html", v=view, action=_action_url()) if view else ""
@@ -134,26 +134,26 @@ def offers_choose():
 @bp.post("/<merchant_id>/optins/clear")
 def optins_clear():
     shop = _shop()
-    cleared = offers.clear(shop, request.form.get("session", ""))
+    cleared = opt_ins.clear(shop, request.form.get("session", ""))
     return jsonify({"cleared": cleared})
 
 
 @bp.get("/<merchant_id>/optins/")
 def optins_list():
     shop = _shop()
-    session_id = offers.check_session(shop, request.args.get("session", ""))
-    return jsonify(offers.tracking(session_id, offers.tracked(shop.id, session_id).values()))
+    session_id = shops.check_session(shop, request.args.get("session", ""))
+    return jsonify(opt_ins.tracking(session_id, shops.tracked(shop.id, session_id).values()))
 
 
 @bp.get("/carts/<session_id>/")
 def cart(session_id: str):
     """The session's opted-in items (contracts §2.3); the session id names the merchant."""
-    g.shop = offers.shop_for(offers.session_merchant(session_id) or "")
-    return jsonify(offers.cart(_shop(), session_id))
+    g.shop = shops.shop_for(shops.session_merchant(session_id) or "")
+    return jsonify(opt_ins.cart(_shop(), session_id))
 
 
-def _slot(key: str, product: str, location: str, default: str, offer_type: str) -> offers.Slot:
-    if not offers.KEY_RE.fullmatch(key):
+def _slot(key: str, product: str, location: str, default: str, offer_type: str) -> offer_views.Slot:
+    if not offer_views.KEY_RE.fullmatch(key):
         raise ValidationError("Each offer needs a key of letters, digits, '_' or '-'.")
     if not product or len(product) > 64:
         raise ValidationError("Each offer needs a product id of at most 64 characters.")
@@ -162,7 +162,7 @@ def _slot(key: str, product: str, location: str, default: str, offer_type: str) 
         raise ValidationError("A location is letters, digits, '.', '_' or '-', at most 40.")
     default = default if frequencies.CODE_RE.fullmatch(default or "") else None
     offer_type = offer_type if offer_type in ("radio", "toggle", "select") else None
-    return offers.Slot(
+    return offer_views.Slot(
         key=key,
         product_id=product,
         location=location,

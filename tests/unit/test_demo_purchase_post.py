@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import Subscription
-from app.services import offers
+from app.services import offer_views, opt_ins
 from demo import create_app as create_store
 from demo import purchase_post
 from demo.db import get_db
@@ -112,8 +112,8 @@ def post_row(store, order_number):
 
 def test_checkout_creates_the_subscription_and_the_page_lists_it(app, merchant, store):
     session_id = f"{merchant.public_id}.99.1596647632"
-    offers.choose(
-        merchant, session_id, offers.Slot("o0", PRODUCT), subscribed=True, frequency="4_2"
+    opt_ins.choose(
+        merchant, session_id, offer_views.Slot("o0", PRODUCT), subscribed=True, frequency="4_2"
     )
     order_number = checkout(store, session_id)
     row = post_row(store, order_number)

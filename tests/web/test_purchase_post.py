@@ -22,7 +22,7 @@ from app.models import (
     PurchaseRequest,
     Subscription,
 )
-from app.services import incentives, offers, subscriptions
+from app.services import incentives, offer_views, offers, opt_ins, subscriptions
 from tests.factories import make_api_key, make_merchant, make_product
 from tests.purchasekit import (
     EXP_12_2099,
@@ -122,8 +122,10 @@ def test_first_order_place_date_and_merchant_timezone(client, merchant, key):
 
 def test_cart_tracking_uses_the_sessions_opt_ins_and_clears_them(client, merchant, key):
     session_id = f"{merchant.public_id}.42.1596647632"
-    offer = offers.ensure_default(merchant.id)
-    offers.choose(merchant, session_id, offers.Slot("o0", "222"), subscribed=True, frequency="2_3")
+    offer = offers.default(merchant.id)
+    opt_ins.choose(
+        merchant, session_id, offer_views.Slot("o0", "222"), subscribed=True, frequency="2_3"
+    )
     assert len(client.get(f"/carts/{session_id}/").get_json()["items"]) == 1  # now cached
     payload = example(
         merchant, og_cart_tracking=True, session_id=session_id, merchant_order_id="cart-1"
@@ -200,7 +202,9 @@ def test_repeat_customer_is_matched_not_duplicated(client, merchant, key):
 
 def test_non_subscription_checkout(client, merchant, key):
     session_id = f"{merchant.public_id}.7.1596647632"
-    offers.choose(merchant, session_id, offers.Slot("o0", "222"), subscribed=True, frequency="4_2")
+    opt_ins.choose(
+        merchant, session_id, offer_views.Slot("o0", "222"), subscribed=True, frequency="4_2"
+    )
     payload = example(merchant, og_cart_tracking=True, session_id=session_id)
     payload.pop("payment")
     payload["products"] = [{"product": "ONCE", "purchase_info": {"quantity": 1}}]

@@ -12,7 +12,7 @@ import pytest
 from app import assets
 from app.extensions import db
 from app.models import OptIn
-from app.services import events, incentives, offers
+from app.services import events, incentives, offer_views, offers, opt_ins, shops
 from tests.factories import make_merchant, make_product
 
 STORE = "https://shop.example"
@@ -309,7 +309,7 @@ def test_opt_in_change_frequency_opt_out(client, shop, coffee):
     # a reload: the batch shows the choice and carries the session's opt-ins
     html = batch(client, shop, "AB4483902").get_data(as_text=True)
     assert 'data-og-subscribed="1"' in slot_html(html, "o0")
-    offer_id = offers.ensure_default(shop.id).public_id
+    offer_id = offers.default(shop.id).public_id
     assert (
         f'data-og-optins=\'[{{"frequency": "6_2", "id": "AB4483902", "offer": "{offer_id}"}}]'
         in html
@@ -357,7 +357,7 @@ def test_cart_lists_opt_ins_like_t12(client, shop, coffee):
     assert response.status_code == 200
     body = response.get_json()
     [item] = body["items"]
-    offer = offers.ensure_default(shop.id)
+    offer = offers.default(shop.id)
     ids = {i.name: i.public_id for i in incentives.list_for(shop.id)}
     assert item == {
         "id": "AB4483902",
@@ -414,10 +414,10 @@ def test_concurrent_identical_opt_ins_make_one_row(app, shop, coffee):
         with app.app_context():
             try:
                 merchant = db.session.get(type(shop), merchant_id)
-                offers.choose(
+                opt_ins.choose(
                     merchant,
                     session_of(merchant),
-                    offers.Slot("o0", "AB4483902"),
+                    offer_views.Slot("o0", "AB4483902"),
                     subscribed=True,
                     frequency="4_2",
                 )
@@ -467,21 +467,21 @@ def test_another_process_change_is_followed_through_the_generation(client, shop,
     from app.jobs import queue
 
     batch(client, shop, "AB4483902")
-    first = offers.shop_for(shop.public_id)
-    assert offers.shop_for(shop.public_id) is first  # cached
+    first = shops.shop_for(shop.public_id)
+    assert shops.shop_for(shop.public_id) is first  # cached
     first.checked = 0.0  # a second later, nothing changed: still the same snapshot
-    assert offers.shop_for(shop.public_id) is first
+    assert shops.shop_for(shop.public_id) is first
     queue.redis().incr(f"perennial:storefront:{shop.id}")  # another process committed a change
-    assert offers.shop_for(shop.public_id) is first  # not looked at again within the second
+    assert shops.shop_for(shop.public_id) is first  # not looked at again within the second
     first.checked = 0.0
-    second = offers.shop_for(shop.public_id)
+    second = shops.shop_for(shop.public_id)
     assert second is not first and second.generation != first.generation
 
 
 @pytest.fixture
 def snapshots(app, monkeypatch):
     """This test's own storefront caches, holding at most two merchants."""
-    fresh = offers.Snapshots.holding(2)
+    fresh = shops.Snapshots.holding(2)
     monkeypatch.setitem(app.extensions, "storefront", fresh)
     return fresh
 
@@ -503,20 +503,20 @@ def test_only_known_merchants_get_a_snapshot(client, shop, snapshots):
 
 def test_snapshots_keep_the_most_recently_used_merchants(app, snapshots):
     first, second, third = make_merchant(), make_merchant(), make_merchant()
-    kept = offers.shop_for(first.public_id)
-    offers.shop_for(second.public_id)
-    assert offers.shop_for(first.public_id) is kept
-    offers.shop_for(third.public_id)
+    kept = shops.shop_for(first.public_id)
+    shops.shop_for(second.public_id)
+    assert shops.shop_for(first.public_id) is kept
+    shops.shop_for(third.public_id)
     assert sorted(snapshots.shops) == sorted([first.public_id, third.public_id])
-    assert offers.shop_for(second.public_id).id == second.id  # evicted, so loaded again
+    assert shops.shop_for(second.public_id).id == second.id  # evicted, so loaded again
 
 
 def test_snapshot_keeps_the_most_recently_used_products(app, shop, monkeypatch):
-    monkeypatch.setattr(offers, "MAX_CACHED_PRODUCTS", 2)
+    monkeypatch.setattr(shops, "MAX_CACHED_PRODUCTS", 2)
     for pid in ("A", "B", "C"):
         make_product(shop, pid, name=f"Product {pid}")
-    snapshot = offers.shop_for(shop.public_id)
-    found = offers.catalog_products(snapshot, ["A", "B", "C", "missing"])
+    snapshot = shops.shop_for(shop.public_id)
+    found = shops.catalog_products(snapshot, ["A", "B", "C", "missing"])
     assert {pid: info and info.name for pid, info in found.items()} == {
         "A": "Product A",
         "B": "Product B",
@@ -542,5 +542,5 @@ def test_a_made_up_host_is_served_but_not_cached(client, shop, coffee):
     )
     assert f"http://{host}/{shop.public_id}/offers/choose" in response.get_data(as_text=True)
     assert batch(client, shop, "AB4483902").status_code == 200
-    variants = [key[-1] for key in offers.shop_for(shop.public_id).fragments]
+    variants = [key[-1] for key in shops.shop_for(shop.public_id).fragments]
     assert variants == [f"http://localhost/{shop.public_id}/offers/choose"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, request, url_for
 
-from app.services import incentives, offers
+from app.services import incentives, offer_views, offers
 from app.services.errors import ValidationError
 from app.views import htmx
 from app.views.console import bp
@@ -63,7 +63,7 @@ def offer_save(location: str):
 @login_required
 def offer_preview(location: str):
     data = _posted()
-    preview, errors = offers.preview(g.merchant, data, request.form.get("preview_product", ""))
+    preview, errors = offer_views.preview(g.merchant, data, request.form.get("preview_product", ""))
     return htmx.render(
         "console/offers/_preview.html", preview=preview, errors=errors, location=location
     )
@@ -83,7 +83,7 @@ def _posted() -> dict:
 
 def _form(offer) -> dict:
     if offer is None:
-        offer = offers.ensure_default(g.merchant.id)
+        offer = offers.default(g.merchant.id)
         form = _form(offer)
         return {**form, "active": "on"}
     form = {key: getattr(offer, key) for key in FIELDS}
@@ -95,8 +95,8 @@ def _form(offer) -> dict:
 
 
 def _page(location: str, offer, form: dict, errors: dict, status: int = 200):
-    products = offers.preview_products(g.merchant.id)
-    preview, _ = offers.preview(g.merchant, form, products[0].product_id if products else "")
+    products = offer_views.preview_products(g.merchant.id)
+    preview, _ = offer_views.preview(g.merchant, form, products[0].product_id if products else "")
     return htmx.render(
         "console/offers/form.html",
         status=status,

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from werkzeug.test import EnvironBuilder
 
 from app.extensions import db, limiter
-from app.services import offers
+from app.services import shops
 from tests import dbstate
 
 if TYPE_CHECKING:
@@ -153,7 +153,7 @@ class World:
         )
         self.baseline = dbstate.adopt(self.baseline, after, KEEP_COLUMNS)
         if dbstate.restore(self.baseline, after):
-            offers.bump([self.a.id, self.b.id])  # the storefront caches what we just undid
+            shops.bump([self.a.id, self.b.id])  # the storefront caches what we just undid
         self.watch.moved()  # our own writes
         return written
 

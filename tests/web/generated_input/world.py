@@ -20,7 +20,7 @@ from werkzeug.security import generate_password_hash
 from app.extensions import db
 from app.integrations import signing
 from app.models import ApiKey, FeedRun, Offer, Order, PurchaseRequest, StaffUser, Subscription
-from app.services import events, incentives, offers, sftp_accounts
+from app.services import events, incentives, offer_views, offers, opt_ins, sftp_accounts
 from tests import dbstate
 from tests.factories import PASSWORD, csrf_token, login, make_api_key, make_merchant, make_staff
 from tests.factories import make_product as _make_product
@@ -142,7 +142,6 @@ def seed_shop(client, prefix: str, scratch: str) -> Shop:
         },
     ):
         shop.incentives.append(incentives.create(merchant.id, data, actor=ACTOR).public_id)
-    offers.ensure_default(merchant.id)
     offers.save(
         merchant.id,
         "pdp",
@@ -163,8 +162,8 @@ def seed_shop(client, prefix: str, scratch: str) -> Shop:
         db.session.scalars(select(Offer.public_id).where(Offer.merchant_id == merchant.id))
     )
     shop.session = f"{merchant.public_id}.42.1596647632"
-    offers.choose(
-        merchant, shop.session, offers.Slot("o0", f"{p}-2"), subscribed=True, frequency="2_3"
+    opt_ins.choose(
+        merchant, shop.session, offer_views.Slot("o0", f"{p}-2"), subscribed=True, frequency="2_3"
     )
     shop.api_key = make_api_key(merchant)
     shop.api_key_id = db.session.scalar(select(ApiKey.id).where(ApiKey.merchant_id == merchant.id))
