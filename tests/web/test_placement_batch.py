@@ -481,7 +481,7 @@ def test_flask_placement_run_applies_responses_then_places(app, merchant, runner
     order = make_due_order(merchant, TODAY, now=NOW, order_id=119994)
     placement.run_now(merchant.id, now=NOW)
     drop(app, merchant, T8_RESPONSE, response_name(merchant))
-    make_due_order(merchant, date.today(), now=NOW)
+    make_due_order(merchant, datetime.now(merchant.tz).date(), now=NOW)  # the merchant's today
     result = runner.invoke(args=["placement", "run", "--merchant", merchant.public_id])
     assert result.exit_code == 0, result.output
     assert f"batch response {response_name(merchant)}: 1 records; applied 1" in result.output
