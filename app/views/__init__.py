@@ -21,7 +21,7 @@ def register_blueprints(app: Flask) -> None:
 
     @app.get("/")
     def index():
-        return redirect(url_for("console.overview"))
+        return redirect(url_for("console.overview.index"))
 
     @app.get("/healthz")
     def healthz():

@@ -15,7 +15,7 @@ def init_app(app: Flask) -> None:
     def headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        if request.blueprint == "console":
+        if "console" in request.blueprints:  # the console and each page group nested in it
             response.headers.setdefault("X-Frame-Options", "DENY")
             response.headers.setdefault("Content-Security-Policy", CONSOLE_CSP)
             response.headers.setdefault("Cache-Control", "no-store")

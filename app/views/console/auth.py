@@ -5,10 +5,22 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from app.services import accounts, events, merchants
-from app.views.console import bp, throttle
+from app.views.console import throttle
+
+bp = Blueprint("auth", __name__)
 
 
 def actor() -> events.Actor:
@@ -23,7 +35,7 @@ def login_required(view):
         user = accounts.get_active(user_id) if user_id else None
         if user is None:
             session.clear()
-            return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
+            return redirect(url_for("console.auth.login", next=request.full_path.rstrip("?")))
         g.staff = user
         g.merchant = merchants.get(user.merchant_id)
         return view(*args, **kwargs)
@@ -45,7 +57,7 @@ def owner_required(view):
 def _safe_next(target: str | None) -> str:
     parts = urlsplit(target or "")
     if parts.scheme or parts.netloc or not parts.path.startswith("/console/"):
-        return url_for("console.overview")
+        return url_for("console.overview.index")
     return target
 
 
@@ -57,7 +69,7 @@ def login():
 @bp.post("/login")
 @throttle.per_address
 @throttle.per_account
-def login_post():
+def authenticate():
     email = request.form.get("email", "")
     user = accounts.authenticate(
         email, request.form.get("password", ""), source=request.remote_addr
@@ -75,4 +87,4 @@ def login_post():
 def logout():
     session.clear()
     flash("You are signed out.", "info")
-    return redirect(url_for("console.login"))
+    return redirect(url_for("console.auth.login"))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, send_file, url_for
+from flask import Blueprint, flash, g, redirect, send_file, url_for
 
 from app.services import feeds, sftp_accounts
 from app.views import htmx
-from app.views.console import bp
 from app.views.console.auth import actor, login_required
+
+bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
 
 def _index_ctx():
@@ -19,23 +20,23 @@ def _index_ctx():
     }
 
 
-@bp.get("/feeds/")
+@bp.get("/")
 @login_required
-def feeds_index():
+def index():
     return htmx.render("console/feeds/index.html", **_index_ctx())
 
 
-@bp.get("/feeds/runs")
+@bp.get("/runs")
 @login_required
-def feed_rows():
+def rows():
     return htmx.render(
         "console/feeds/index.html", fragment="console/feeds/_runs.html", **_index_ctx()
     )
 
 
-@bp.post("/feeds/run")
+@bp.post("/run")
 @login_required
-def run_feeds():
+def start():
     runs = feeds.schedule(g.merchant.id, trigger="console", requested_by=actor().id)
     if not runs:
         flash("No new file in incoming/. Upload <merchant id>.Products.xml first.", "info")
@@ -46,20 +47,20 @@ def run_feeds():
     )
 
 
-@bp.get("/feeds/<run_id>")
+@bp.get("/<run_id>")
 @login_required
-def feed_run(run_id: str):
+def detail(run_id: str):
     run = feeds.get_run(g.merchant.id, run_id)
     return htmx.render("console/feeds/run.html", fragment="console/feeds/_run_status.html", run=run)
 
 
-@bp.get("/feeds/<run_id>/report.csv")
+@bp.get("/<run_id>/report.csv")
 @login_required
-def feed_report(run_id: str):
+def report(run_id: str):
     run = feeds.get_run(g.merchant.id, run_id)
     if not run.report_path:
         flash("This run has no report yet.", "info")
-        return redirect(url_for("console.feed_run", run_id=run_id))
+        return redirect(url_for("console.feeds.detail", run_id=run_id))
     return send_file(
         run.report_path,
         mimetype="text/csv",

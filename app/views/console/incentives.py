@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import flash, g, redirect, request, url_for
+from flask import Blueprint, flash, g, redirect, request, url_for
 
 from app.domain import money
 from app.models.incentive import APPLIES_TO, KINDS, SCOPES, TARGETS
 from app.services import incentives, pricing
 from app.services.errors import ValidationError
 from app.views import htmx
-from app.views.console import bp
 from app.views.console.auth import actor, login_required
+
+bp = Blueprint("incentives", __name__, url_prefix="/incentives")
 
 FIELDS = (
     "name",
@@ -88,23 +89,23 @@ def _form_page(incentive=None, form=None, errors=None, status: int = 200):
     )
 
 
-@bp.get("/incentives/")
+@bp.get("/")
 @login_required
-def incentives_index():
+def index():
     return htmx.render(
         "console/incentives/index.html", fragment="console/incentives/_table.html", **_list_ctx()
     )
 
 
-@bp.get("/incentives/new")
+@bp.get("/new")
 @login_required
-def incentive_new():
+def new():
     return _form_page()
 
 
-@bp.post("/incentives/")
+@bp.post("/")
 @login_required
-def incentive_create():
+def create():
     form = _posted()
     try:
         incentive = incentives.create(g.merchant.id, form, actor=actor())
@@ -112,18 +113,18 @@ def incentive_create():
         flash(exc.message, "error")
         return _form_page(None, form, exc.fields, status=400)
     flash("Incentive created.", "success")
-    return redirect(url_for("console.incentive_detail", public_id=incentive.public_id))
+    return redirect(url_for("console.incentives.detail", public_id=incentive.public_id))
 
 
-@bp.get("/incentives/<public_id>")
+@bp.get("/<public_id>")
 @login_required
-def incentive_detail(public_id: str):
+def detail(public_id: str):
     return _form_page(incentives.get(g.merchant.id, public_id))
 
 
-@bp.post("/incentives/<public_id>")
+@bp.post("/<public_id>")
 @login_required
-def incentive_update(public_id: str):
+def update(public_id: str):
     form = _posted()
     try:
         incentives.update(g.merchant.id, public_id, form, actor=actor())
@@ -131,12 +132,12 @@ def incentive_update(public_id: str):
         flash(exc.message, "error")
         return _form_page(incentives.get(g.merchant.id, public_id), form, exc.fields, status=400)
     flash("Incentive saved.", "success")
-    return redirect(url_for("console.incentive_detail", public_id=public_id))
+    return redirect(url_for("console.incentives.detail", public_id=public_id))
 
 
-@bp.post("/incentives/<public_id>/active")
+@bp.post("/<public_id>/active")
 @login_required
-def incentive_set_active(public_id: str):
+def set_active(public_id: str):
     switch = incentives.activate if request.form.get("active") == "on" else incentives.deactivate
     incentive = switch(g.merchant.id, public_id, actor=actor())
     notice = f"{incentive.name} is {'on' if incentive.active else 'off'}."

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, request, url_for
+from flask import Blueprint, flash, g, redirect, request, url_for
 
 from app.services import incentives, offer_views, offers
 from app.services.errors import ValidationError
 from app.views import htmx
-from app.views.console import bp
 from app.views.console.auth import actor, login_required
+
+bp = Blueprint("offers", __name__, url_prefix="/offers")
 
 FIELDS = (
     "offer_type",
@@ -26,9 +27,9 @@ TYPE_LABELS = {"radio": "Radio buttons", "toggle": "Toggle (checkbox)", "select"
 SUGGESTED = ("pdp", "cart", "or", "qv", "confirmation")
 
 
-@bp.get("/offers/")
+@bp.get("/")
 @login_required
-def offers_index():
+def index():
     existing = offers.list_for(g.merchant.id)
     taken = {o.location for o in existing}
     return htmx.render(
@@ -39,16 +40,16 @@ def offers_index():
     )
 
 
-@bp.get("/offers/<location>")
+@bp.get("/<location>")
 @login_required
-def offer_edit(location: str):
+def detail(location: str):
     offer = _existing(location)
     return _page(location, offer, _form(offer), {})
 
 
-@bp.post("/offers/<location>")
+@bp.post("/<location>")
 @login_required
-def offer_save(location: str):
+def update(location: str):
     data = _posted()
     try:
         offers.save(g.merchant.id, location, data, actor=actor())
@@ -56,12 +57,12 @@ def offer_save(location: str):
         flash(exc.message, "error")
         return _page(location, _existing(location), data, exc.fields, status=400)
     flash(f"Offer for “{location}” saved.", "success")
-    return redirect(url_for("console.offer_edit", location=location))
+    return redirect(url_for("console.offers.detail", location=location))
 
 
-@bp.post("/offers/<location>/preview")
+@bp.post("/<location>/preview")
 @login_required
-def offer_preview(location: str):
+def preview(location: str):
     data = _posted()
     preview, errors = offer_views.preview(g.merchant, data, request.form.get("preview_product", ""))
     return htmx.render(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import Blueprint, g, request
 
 from app.domain import money
 from app.integrations.xml import display
@@ -10,8 +10,9 @@ from app.models import OrderStatus
 from app.services import order_search, orders, placement, subscribers
 from app.services.errors import Conflict, ValidationError
 from app.views import htmx, params
-from app.views.console import bp
 from app.views.console.auth import actor, login_required
+
+bp = Blueprint("orders", __name__, url_prefix="/orders")
 
 # The buttons, in the order shown; each appears only while orders.ACTIONABLE allows it.
 ACTIONS = {
@@ -69,9 +70,9 @@ def _carry(chosen: order_search.Filters) -> dict[str, str]:
     return {name: value for name, value in values.items() if value}
 
 
-@bp.get("/orders/")
+@bp.get("/")
 @login_required
-def orders_index():
+def index():
     return htmx.render(
         "console/orders/index.html", fragment="console/orders/_table.html", **_list_ctx()
     )
@@ -111,15 +112,15 @@ def _detail(public_id: str, *, status: int = 200, **ctx):
     )
 
 
-@bp.get("/orders/<public_id>")
+@bp.get("/<public_id>")
 @login_required
-def order_detail(public_id: str):
+def detail(public_id: str):
     return _detail(public_id)
 
 
-@bp.post("/orders/<public_id>/<any(retry, send_again, confirm, rescue, send_now, reject):action>")
+@bp.post("/<public_id>/<any(retry, send_again, confirm, rescue, send_now, reject):action>")
 @login_required
-def order_act(public_id: str, action: str):
+def act(public_id: str, action: str):
     try:
         order = orders.act(
             g.merchant.id,

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import Blueprint, g
 
 from app.integrations import wire
 from app.services import notifications
 from app.views import htmx, params
-from app.views.console import bp
 from app.views.console.auth import login_required
 
+bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 
-@bp.get("/outbox/")
+
+@bp.get("/")
 @login_required
-def outbox_index():
+def index():
     before = params.integer("before", default=None, low=1, high=wire.DB_INT_MAX)
     return htmx.render(
         "console/outbox/index.html",
@@ -23,9 +24,9 @@ def outbox_index():
     )
 
 
-@bp.get("/outbox/<public_id>")
+@bp.get("/<public_id>")
 @login_required
-def outbox_email(public_id: str):
+def detail(public_id: str):
     return htmx.render(
         "console/outbox/detail.html",
         email=notifications.get(g.merchant.id, public_id),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import Blueprint, g
 
 from app.jobs import queue
 from app.services import events, health, order_search
 from app.views import htmx
-from app.views.console import bp
 from app.views.console.auth import login_required
+
+bp = Blueprint("overview", __name__)
 
 
 def _ctx() -> dict:
@@ -22,7 +23,7 @@ def _ctx() -> dict:
 
 @bp.get("/")
 @login_required
-def overview():
+def index():
     return htmx.render("console/overview/index.html", **_ctx())
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import flash, g, redirect, request, url_for
+from flask import Blueprint, flash, g, redirect, request, url_for
 
 from app.models.types import utcnow
 from app.services import merchants, order_search, placement
 from app.services.errors import ValidationError
 from app.views import htmx
-from app.views.console import bp
 from app.views.console.auth import actor, login_required, owner_required
+
+bp = Blueprint("placement", __name__)  # its runs and its settings sit under two paths
 
 # The section's fields, all posted every time ("" for an unticked box): update_settings checks
 # only what is posted, so the form must post exactly these.
@@ -37,7 +38,7 @@ def _runs_ctx(**ctx) -> dict:
 
 @bp.get("/placement/runs")
 @login_required
-def placement_runs():
+def runs():
     return htmx.render(
         "console/placement/runs.html", fragment="console/placement/_runs.html", **_runs_ctx()
     )
@@ -45,7 +46,7 @@ def placement_runs():
 
 @bp.post("/placement/runs")
 @owner_required
-def run_placement():
+def start():
     now = utcnow()
     run = placement.start(
         g.merchant.id, trigger="console", now=now, as_of=placement.local_today(g.merchant, now)
@@ -88,13 +89,13 @@ def _settings_page(status: int = 200, form: dict | None = None, errors: dict | N
 
 @bp.get("/settings/placement")
 @login_required
-def placement_settings():
+def settings():
     return _settings_page()
 
 
 @bp.post("/settings/placement")
 @owner_required
-def update_placement_settings():
+def update_settings():
     form = {field: request.form.get(field, "") for field in FIELDS}
     try:
         merchants.update_settings(g.merchant.id, form, actor=actor())
@@ -102,4 +103,4 @@ def update_placement_settings():
         flash(exc.message, "error")
         return _settings_page(400, form, exc.fields)
     flash("Order placement settings saved.", "success")
-    return redirect(url_for("console.placement_settings"))
+    return redirect(url_for("console.placement.settings"))

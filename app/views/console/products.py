@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, request, url_for
+from flask import Blueprint, flash, g, redirect, request, url_for
 
 from app.services import products
 from app.services.errors import ValidationError
 from app.views import htmx
-from app.views.console import bp
 from app.views.console.auth import actor, login_required
+
+bp = Blueprint("products", __name__, url_prefix="/products")
 
 FILTERS = {
     "": {},
@@ -36,17 +37,17 @@ def _list_ctx():
     }
 
 
-@bp.get("/products/")
+@bp.get("/")
 @login_required
-def products_index():
+def index():
     return htmx.render(
         "console/products/index.html", fragment="console/products/_table.html", **_list_ctx()
     )
 
 
-@bp.get("/products/<path:product_id>")
+@bp.get("/<path:product_id>")
 @login_required
-def product_detail(product_id: str):
+def detail(product_id: str):
     product = products.get(g.merchant.id, product_id)
     return htmx.render(
         "console/products/detail.html",
@@ -57,9 +58,9 @@ def product_detail(product_id: str):
     )
 
 
-@bp.post("/products/<path:product_id>")
+@bp.post("/<path:product_id>")
 @login_required
-def product_update(product_id: str):
+def update(product_id: str):
     form = {
         k: request.form.get(k, "")
         for k in (
@@ -83,7 +84,7 @@ def product_update(product_id: str):
             data=products.to_dict(product),
         )
     flash("Product settings saved.", "success")
-    return redirect(url_for("console.product_detail", product_id=product_id))
+    return redirect(url_for("console.products.detail", product_id=product_id))
 
 
 def _form(product) -> dict[str, str]:

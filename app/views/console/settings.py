@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 
 from app.services import api_keys, merchants, sftp_accounts
 from app.services.errors import ValidationError
 from app.views import htmx
-from app.views.console import bp
 from app.views.console.auth import actor, login_required, owner_required
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
 
 
 def _page(status: int = 200, errors: dict | None = None, form: dict | None = None, **ctx):
@@ -50,14 +51,14 @@ def _sftp_fragment(status: int = 200, **ctx):
     )
 
 
-@bp.post("/settings/sftp/password")
+@bp.post("/sftp/password")
 @owner_required
 def reset_sftp_password():
     password = sftp_accounts.set_password(g.merchant.id, g.merchant.public_id, actor=actor())
     return _sftp_fragment(new_password=password)
 
 
-@bp.post("/settings/sftp/keys")
+@bp.post("/sftp/keys")
 @owner_required
 def update_sftp_keys():
     text = request.form.get("authorized_keys", "")
@@ -68,15 +69,15 @@ def update_sftp_keys():
     return _sftp_fragment(sftp_saved=True)
 
 
-@bp.get("/settings")
+@bp.get("")
 @login_required
-def settings():
+def index():
     return _page()
 
 
-@bp.post("/settings")
+@bp.post("")
 @owner_required
-def update_settings():
+def update():
     # Only what was posted: the placement hour and endpoint live in the placement settings.
     form = {f: request.form[f] for f in merchants.SETTINGS_FIELDS if f in request.form}
     try:
@@ -85,10 +86,10 @@ def update_settings():
         flash(exc.message, "error")
         return _page(400, errors=exc.fields, form=form)
     flash("Settings saved.", "success")
-    return redirect(url_for("console.settings"))
+    return redirect(url_for("console.settings.index"))
 
 
-@bp.post("/settings/hash-key")
+@bp.post("/hash-key")
 @owner_required
 def reveal_hash_key():
     key = merchants.reveal_hash_key(g.merchant.id, actor=actor())
@@ -104,7 +105,7 @@ def reveal_hash_key():
     )
 
 
-@bp.post("/settings/api-keys")
+@bp.post("/api-keys")
 @owner_required
 def create_api_key():
     try:
@@ -116,7 +117,7 @@ def create_api_key():
     return _keys_fragment(new_key=raw, new_key_id=key.id)
 
 
-@bp.post("/settings/api-keys/<int:key_id>/revoke")
+@bp.post("/api-keys/<int:key_id>/revoke")
 @owner_required
 def revoke_api_key(key_id: int):
     api_keys.revoke(g.merchant.id, key_id, actor=actor())

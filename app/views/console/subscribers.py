@@ -1,22 +1,21 @@
-"""Subscribers (list, search, one in full) and checkouts (conversion) in the console."""
+"""Subscribers in the console: list and search them, and one in full."""
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import Blueprint, g
 
 from app.domain import money
 from app.integrations import wire
-from app.services import checkouts, order_search, subscribers
+from app.services import order_search, subscribers
 from app.views import htmx, params
-from app.views.console import bp
 from app.views.console.auth import login_required
 
-PERIOD_CHOICES = (7, 30, 90)
+bp = Blueprint("subscribers", __name__, url_prefix="/subscribers")
 
 
-@bp.get("/subscribers/")
+@bp.get("/")
 @login_required
-def subscribers_index():
+def index():
     q = params.text("q")
     before = params.integer("before", default=None, low=1, high=wire.DB_INT_MAX)
     rows = subscribers.page(g.merchant.id, q, before=before)
@@ -29,9 +28,9 @@ def subscribers_index():
     )
 
 
-@bp.get("/subscribers/<path:user_id>")
+@bp.get("/<path:user_id>")
 @login_required
-def subscriber_detail(user_id: str):
+def detail(user_id: str):
     found = subscribers.detail(g.merchant.id, user_id)
     return htmx.render(
         "console/subscribers/detail.html",
@@ -44,18 +43,4 @@ def subscriber_detail(user_id: str):
         orders=order_search.for_customer(g.merchant.id, found.customer.id),
         labels=order_search.LABELS,
         tones=order_search.TONES,
-    )
-
-
-@bp.get("/checkouts/")
-@login_required
-def checkouts_index():
-    days = request.args.get("days", 30, type=int)
-    days = days if days in PERIOD_CHOICES else 30
-    return htmx.render(
-        "console/checkouts/index.html",
-        summary=checkouts.summary(g.merchant.id, days),
-        recent=checkouts.recent(g.merchant.id),
-        choices=PERIOD_CHOICES,
-        tz=g.merchant.tz,
     )
