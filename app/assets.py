@@ -1,9 +1,34 @@
-"""Every webassets bundle: the console's CSS and JS, and the storefront loader (``main.js``).
+"""Every webassets bundle: the console's CSS and JS, and the storefront loaders (``LOADERS``).
 
-The storefront loader is one IIFE: ``widgets/_open.js``, our scoped copy of htmx, the widget
-sources (``offers.css`` becomes a JS string), ``widgets/_close.js``. htmx lives in a stranger's
-page there, so ``scope_htmx`` rewrites the vendored file at build time (see its docstring); a
-test checks that both rewrites applied.
+A storefront loader (``main.js``; the subscriber dashboard's ``msi.js`` will be one more line
+in ``LOADERS``) is one IIFE built by ``loader_bundle`` from a list of widgets:
+
+    widgets/_open.js                 the IIFE's head, 'use strict'
+    scoped htmx                      as ``function makeHtmx()``: built only if the page has none
+    widgets/<widget>.css ...         each as ``var OG_CSS_<WIDGET> = "...";``
+    widgets/core.js                  the widget core (see below)
+    widgets/<widget>.js ...          each run as ``widget("<widget>", function () {...})``
+    widgets/_close.js                the IIFE's tail
+
+Our own code begins at the first ``var OG_CSS``: the loader's size budget (a test, and
+``bench/offers.py``) counts from there, htmx not included, so the core is counted.
+
+The core (``widgets/core.js``) holds what every widget needs and no widget owns: our private
+htmx and how elements are handed to it (``guard``, then ``htmx.process``), the shopper's
+``og_session_id``, the base URL of our routes and the headers our requests may carry, the
+one-load-per-page guard (``widget``) and the stylesheet injection (``css``); nothing of ours is
+global but ``window.og``.
+
+Several loaders on one page (``main.js`` and ``msi.js``, or ``main.js`` tagged twice): the first
+to run builds the core and keeps its shared part (htmx, session id, base URL) on ``window.og``
+as a non-enumerable ``perennial`` property. Every later loader finds it there, so it never builds
+a second htmx nor a second session, and ``widget`` skips any widget already on the page
+(``og.<widget>.perennial``): it only adds its own. Only data is shared, each loader brings its
+own functions, so loaders built at different times (each is cached for five minutes) work
+together. The first loader decides the host and the merchant: a page's tags must agree on both.
+
+htmx lives in a stranger's page there, so ``scope_htmx`` rewrites the vendored file at build
+time (see its docstring); a test checks that both rewrites applied.
 """
 
 from __future__ import annotations
@@ -51,20 +76,77 @@ def scope_htmx(source: str) -> str:
 
 
 class CssAsJs(Filter):
-    """Turn a (minified) stylesheet into ``var OG_CSS = "...";`` for the loader to inject."""
+    """Turn a widget's (minified) stylesheet into ``var OG_CSS_<WIDGET> = "...";``."""
 
     name = "css_as_js"
 
+    def __init__(self, widget: str):
+        super().__init__()
+        self.widget = widget
+
+    def unique(self):
+        return self.widget
+
     def output(self, _in, out, **kw):
-        out.write(f"var OG_CSS = {json.dumps(_in.read().strip())};\n")
+        out.write(f"var OG_CSS_{self.widget.upper()} = {json.dumps(_in.read().strip())};\n")
+
+
+class WidgetBody(Filter):
+    """Run a widget's (minified) source as ``widget("<name>", function(){...});`` of the core."""
+
+    name = "widget_body"
+
+    def __init__(self, widget: str):
+        super().__init__()
+        self.widget = widget
+
+    def unique(self):
+        return self.widget
+
+    def output(self, _in, out, **kw):
+        out.write(f"widget({json.dumps(self.widget)},function(){{{_in.read().strip()}\n}});\n")
 
 
 class ScopedHtmx(Filter):
+    """Our htmx, scoped (see ``scope_htmx``), built only when the core calls ``makeHtmx()``."""
+
     name = "scoped_htmx"
 
     def output(self, _in, out, **kw):
-        out.write(scope_htmx(_in.read()))
+        out.write(f"function makeHtmx(){{{scope_htmx(_in.read())};return htmx}}\n")
 
+
+def loader_bundle(script: str, *widgets: str) -> Bundle:
+    """The bundle of a storefront script (``main.js``) that runs these widgets, in this order.
+
+    Each widget is ``widgets/<name>.js`` and, if it has one, ``widgets/<name>.css``. The
+    stylesheets come first, right after htmx: where our own code begins in the loader (what
+    its size budget counts).
+    """
+    styles = [
+        Bundle(str(WIDGETS / f"{name}.css"), filters=("rcssmin", CssAsJs(name)))
+        for name in widgets
+        if (WIDGETS / f"{name}.css").exists()
+    ]
+    sources = [
+        Bundle(str(WIDGETS / f"{name}.js"), filters=("rjsmin", WidgetBody(name)))
+        for name in widgets
+    ]
+    return Bundle(
+        str(WIDGETS / "_open.js"),
+        Bundle(HTMX, filters=(ScopedHtmx(),)),
+        *styles,
+        Bundle(str(WIDGETS / "core.js"), filters="rjsmin"),
+        *sources,
+        str(WIDGETS / "_close.js"),
+        output=f"gen/loader-{script.removesuffix('.js')}.%(version)s.js",
+    )
+
+
+# The storefront scripts, by the file name in their URL (/<merchant_id>/main.js).
+LOADERS = {
+    "main.js": loader_bundle("main.js", "offers"),
+}
 
 BUNDLES = {
     "console_css": Bundle(
@@ -76,14 +158,7 @@ BUNDLES = {
     "console_js": Bundle(
         HTMX, Bundle("js/console.js", filters="rjsmin"), output="gen/console.%(version)s.js"
     ),
-    "storefront_js": Bundle(
-        str(WIDGETS / "_open.js"),
-        Bundle(HTMX, filters=(ScopedHtmx(),)),
-        Bundle(str(WIDGETS / "offers.css"), filters=("rcssmin", CssAsJs())),
-        Bundle(str(WIDGETS / "offers.js"), filters="rjsmin"),
-        str(WIDGETS / "_close.js"),
-        output="gen/storefront.%(version)s.js",
-    ),
+    **{f"loader:{script}": bundle for script, bundle in LOADERS.items()},
 }
 
 
@@ -96,15 +171,14 @@ def init_app(app: Flask) -> None:
         env.register(name, bundle)
 
 
-def storefront_loader(app: Flask) -> tuple[bytes, str]:
-    """The built ``main.js`` and its ETag, built in memory once per process (each time when
-    debugging), so concurrent workers never race on a file."""
-    cached = app.extensions.get("storefront_loader")
-    if cached is not None and not app.debug:
-        return cached
+def storefront_loader(app: Flask, script: str = "main.js") -> tuple[bytes, str]:
+    """A built storefront script (one of ``LOADERS``) and its ETag, built in memory once per
+    process (each time when debugging), so concurrent workers never race on a file."""
+    built = app.extensions.setdefault("storefront_loaders", {})
+    if script in built and not app.debug:
+        return built[script]
     out = io.StringIO()
-    app.jinja_env.assets_environment["storefront_js"].build(force=True, output=out)
+    app.jinja_env.assets_environment[f"loader:{script}"].build(force=True, output=out)
     body = out.getvalue().encode("utf-8")
-    loader = (body, hashlib.sha256(body).hexdigest()[:20])
-    app.extensions["storefront_loader"] = loader
-    return loader
+    built[script] = (body, hashlib.sha256(body).hexdigest()[:20])
+    return built[script]

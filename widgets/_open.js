@@ -1,4 +1,3 @@
-/* Perennial storefront loader: subscribe-and-save offers for <og-offer> elements. */
+/* Perennial storefront loader. */
 (function () {
 'use strict';
-if (window.og && window.og.offers && window.og.offers.perennial) return; /* loaded twice */

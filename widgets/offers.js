@@ -1,44 +1,10 @@
-/* The storefront loader. It runs inside our IIFE, beside our private htmx (`htmx`).
-   It finds every <og-offer>, fetches all their fragments in ONE request, hands them to htmx,
-   watches for offers added or changed later, and keeps window.og.offers (contracts §2.2). */
-var w = window, d = document;
-var me = d.currentScript || Array.prototype.filter.call(d.scripts, function (sc) {
-  return /\/[0-9a-f]{32}\/main\.js(\?|$)/.test(sc.src);
-})[0];
-var src = new URL(me.src, location.href);
-var BASE = src.origin + src.pathname.replace(/main\.js$/, '');
-var MID = src.pathname.split('/').slice(-2)[0];
+/* The offers widget: every <og-offer> of the page, fetched in ONE request and handed to our htmx
+   (the core's `guard`, then `htmx.process`), offers added or changed later, and window.og.offers
+   (contracts §2.2). app/assets.py runs this file as widget('offers', function () { ... }). */
 var ID = 'og' + Math.random().toString(36).slice(2, 7);
 var STORE = 'OG_STATE';
 var MAX = 50;
-var EVENTS = ('configRequest beforeRequest beforeSend afterRequest beforeOnLoad afterOnLoad ' +
-  'beforeSwap afterSwap afterSettle beforeProcessNode afterProcessNode beforeCleanupElement load ' +
-  'responseError sendError timeout abort validateUrl confirm trigger oobBeforeSwap oobAfterSwap ' +
-  'xhr:loadstart xhr:loadend xhr:progress xhr:abort validation:validate validation:failed ' +
-  'validation:halted beforeTransition prompt swapError targetError').split(' ');
 var seen = new WeakMap(), callbacks = [], callbacksOn = true, counter = 0, queued = false;
-
-htmx.config.historyEnabled = false;
-htmx.config.allowEval = false;
-htmx.config.allowScriptTags = false;
-htmx.config.selfRequestsOnly = false;
-htmx.config.includeIndicatorStyles = false;
-
-function enc(s) { return encodeURIComponent(s || ''); }
-function attr(el, name) { return el.getAttribute(name) || ''; }
-
-function readCookie(name) {
-  var m = d.cookie.match(new RegExp('(?:^|; )' + name + '=([^;]*)'));
-  return m ? decodeURIComponent(m[1]) : null;
-}
-var sid = readCookie('og_session_id');
-if (!sid || !new RegExp('^' + MID + '\\.\\d{1,20}\\.\\d{1,12}$').test(sid)) {
-  var rnd = new Uint32Array(2);
-  (w.crypto || w.msCrypto).getRandomValues(rnd);
-  sid = MID + '.' + (rnd[0] * 1e6 + rnd[1] % 1e6) + '.' + Math.floor(Date.now() / 1000);
-}
-d.cookie = 'og_session_id=' + sid + '; path=/; max-age=2592000; SameSite=Lax' +
-  (location.protocol === 'https:' ? '; Secure' : '');
 
 /* OG_STATE (contracts §2.3): what headless carts read; synced from the server on each load. */
 var state = { sessionId: sid, optedin: [], productOffer: {} };
@@ -83,17 +49,9 @@ function reflect(el, announce) {
   el.dispatchEvent(new CustomEvent('og-optin-changed', { bubbles: true, detail: detail }));
 }
 
-/* Keep our htmx's traffic ours: only our origin, no HX-* headers (so no CORS preflight), the
-   session id added; and stop our htmx events at <og-offer> so host listeners never see them. */
-function guard(el) {
-  el.addEventListener('htmx:configRequest', function (e) {
-    var h = e.detail.headers;
-    Object.keys(h).forEach(function (k) { if (k !== 'Content-Type') delete h[k]; });
-    e.detail.parameters.og_session = sid;
-    if (String(e.detail.path).indexOf(BASE) !== 0) e.preventDefault();
-  });
-  /* The fieldset is disabled while a choice is saved (no racing choices), which drops the
-     keyboard focus: put it back on the same control once the new fragment is in. */
+/* The fieldset is disabled while a choice is saved (no racing choices), which drops the
+   keyboard focus: put it back on the same control once the new fragment is in. */
+function keepFocus(el) {
   var focused = null;
   el.addEventListener('htmx:beforeRequest', function () {
     var a = d.activeElement;
@@ -104,12 +62,6 @@ function guard(el) {
     var again = focused && d.getElementById(focused);
     if (again) again.focus();
     focused = null;
-  });
-  EVENTS.forEach(function (name) {
-    var kebab = name.replace(/[A-Z]/g, function (c) { return '-' + c.toLowerCase(); });
-    [name, kebab].forEach(function (n) {
-      el.addEventListener('htmx:' + n, function (e) { e.stopPropagation(); });
-    });
   });
 }
 
@@ -125,7 +77,7 @@ function scan(all) {
   d.querySelectorAll('og-offer').forEach(function (el) {
     var s = seen.get(el), sig = signature(el);
     if (!attr(el, 'product') || (s && s.sig === sig && !all)) return;
-    if (!s) { s = { key: ID + (++counter) }; seen.set(el, s); guard(el); }
+    if (!s) { s = { key: ID + (++counter) }; seen.set(el, s); guard(el); keepFocus(el); }
     s.sig = sig;
     batch.push(el);
   });
@@ -155,7 +107,7 @@ function load(batch) {
       var s = seen.get(el);
       if (s.sig !== signature(el)) return; /* changed meanwhile: a newer request is on its way */
       var slot = t.content.querySelector('[data-og-slot="' + s.key + '"]');
-      var nodes = slot ? Array.prototype.slice.call(slot.childNodes) : [];
+      var nodes = slot ? [].slice.call(slot.childNodes) : [];
       el.replaceChildren.apply(el, nodes);
       if (!el.firstElementChild) { el.removeAttribute('subscribed'); el.removeAttribute('frequency'); }
       htmx.process(el);
@@ -169,7 +121,7 @@ function watch() {
   new MutationObserver(function (records) {
     for (var i = 0; i < records.length; i++) {
       var r = records[i];
-      if (r.type === 'attributes' ? r.target.localName === 'og-offer' : Array.prototype.some.call(
+      if (r.type === 'attributes' ? r.target.localName === 'og-offer' : [].some.call(
         r.addedNodes, function (n) {
           return n.nodeType === 1 && (n.localName === 'og-offer' || !!n.querySelector('og-offer'));
         })) { later(); return; }
@@ -202,10 +154,8 @@ offers.addOptinChangedCallback = function (fn) { if (typeof fn === 'function') c
 offers.disableOptinChangedCallbacks = function () { callbacksOn = false; };
 offers.refresh = function () { return scan(true); };
 offers.sessionId = function () { return sid; };
-w.og = w.og || {};
-w.og.offers = offers;
-d.head.insertAdjacentHTML('beforeend', '<style data-og-offers>' + OG_CSS + '</style>');
-
+og.offers = offers;
+css('offers', OG_CSS_OFFERS);
 if (d.readyState === 'loading') {
   d.addEventListener('DOMContentLoaded', function () { scan(); watch(); });
 } else { scan(); watch(); }

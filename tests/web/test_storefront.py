@@ -128,6 +128,16 @@ def test_loader_budget_and_scoped_htmx(app):
     assert not re.search(r"(?<![\w-])hx-(get|post|trigger|target|swap)", htmx_part)
 
 
+def test_loader_runs_its_widgets_on_the_core_inside_the_budget(app):
+    with app.app_context():
+        body = assets.storefront_loader(app)[0].decode()
+    ours = body[body.index("var OG_CSS") :]
+    assert body.count("function makeHtmx(){") == 1
+    assert "makeHtmx()" in ours  # htmx is built by the core, and only when the page has none
+    assert "function widget(" in ours and 'widget("offers",function(){' in ours
+    assert "og_session_id" in ours  # the core is counted in the loader's budget
+
+
 def test_scope_htmx_refuses_an_unexpected_htmx():
     with pytest.raises(RuntimeError):
         assets.scope_htmx("var htmx=function(){return Y}();")
