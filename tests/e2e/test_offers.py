@@ -204,6 +204,11 @@ HOST_PAGES = {
       <og-offer product="{tea}" location="cart"></og-offer>
       <og-offer product="{coffee}" location="qv" type="toggle"></og-offer>
     """,
+    "once": """
+      <og-offer product="{coffee}"></og-offer>
+      <og-offer product="{tea}" location="cart"></og-offer>
+      <og-offer product="{coffee}" location="qv" type="toggle"></og-offer>
+    """,
     "many": "".join(
         f'<og-offer product="{{coffee}}" location="qv{i}"></og-offer>' for i in range(60)
     ),
@@ -217,6 +222,22 @@ HOST_PAGES = {
         document.querySelector('og-offer').setAttribute('product', '{tea}')">Swap product</button>
     """,
 }
+
+
+# What the loader leaves on the page: listeners on window and document (htmx adds one when it is
+# built) and MutationObservers, counted from before the first loader runs.
+PROBE = """<script>
+  window.probe = {listeners: 0, observers: 0};
+  for (const target of [window, document]) {
+    const add = target.addEventListener;
+    target.addEventListener = function () { probe.listeners++; return add.apply(this, arguments); };
+  }
+  const Observer = window.MutationObserver;
+  window.MutationObserver = function (callback) {
+    probe.observers++;
+    return new Observer(callback);
+  };
+</script>"""
 
 
 @pytest.fixture(scope="module")
@@ -240,8 +261,9 @@ def host(platform, demo_catalog):
         body = HOST_PAGES[name].replace("{coffee}", COFFEE).replace("{tea}", TEA)
         loader = f'<script src="{script}"></script>'
         twice = loader if name == "twice" else ""
+        probe = PROBE if name in ("once", "twice") else ""
         return (
-            f"<!doctype html><html><head><meta charset=utf-8>"
+            f"<!doctype html><html><head><meta charset=utf-8>{probe}"
             f"<script>window.before = Object.keys(window);</script>{loader}{twice}</head>"
             f"<body>{body}</body></html>"
         )
@@ -300,6 +322,25 @@ def test_loader_twice_and_one_global(page: Page, host):
         "Object.keys(window).filter(k => !window.before.includes(k) && k !== 'before')"
     )
     assert added == ["og"]
+    assert page.evaluate("Object.keys(og)") == ["offers"]  # the shared core is not enumerable
+
+
+def test_second_loader_reuses_the_core(page: Page, host):
+    """A second main.js builds no second htmx and hands no element to htmx again."""
+    url, _hits = host
+    page.goto(f"{url}/once")
+    expect(page.locator("og-offer .og-offer")).to_have_count(3)
+    once = page.evaluate("window.probe")
+    page.goto(f"{url}/twice")
+    expect(page.locator("og-offer .og-offer")).to_have_count(3)
+    assert page.evaluate("window.probe") == once  # no second htmx, observer or start-up
+    choices = []
+    page.on("request", lambda r: "/offers/choose" in r.url and choices.append(r.method))
+    element = page.locator("og-offer").first
+    element.get_by_label("Subscribe and save 10%").check()
+    expect(element).to_have_attribute("subscribed", "")
+    expect(element.get_by_label("Subscribe and save 10%")).to_be_checked()
+    assert choices == ["POST"]  # processed once: one request per choice
 
 
 def test_a_listing_with_more_offers_than_one_request_takes(page: Page, host):
