@@ -1,83 +1,24 @@
-"""The storefront: the loader script, offer fragments and opt-ins, and the cart view.
-
-These routes are called from the merchant's pages (another origin), so they answer CORS only
-for the merchant's registered origins, refuse writes from any other origin, and never use
-cookies: the shopper's ``og_session_id`` travels as a parameter.
-"""
+"""The offers' routes: the loader script, offer fragments and opt-ins, and the cart view."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, request
+from flask import g, jsonify, render_template, request
 from jinja2.utils import htmlsafe_json_dumps
 
-from app import assets
 from app.domain import frequency as frequencies
 from app.services import offer_views, offers, opt_ins, shops
-from app.services.errors import NotFound, ValidationError
-
-bp = Blueprint("storefront", __name__)
-
-LOADER_MAX_AGE = 300  # merchants hard-code the URL; a short cache lets fixes reach them
-EMPTY_SCRIPT = "/* Perennial: no such merchant. */\n"
-CORS_HEADERS = "Content-Type, HX-Request, HX-Current-URL, HX-Target, HX-Trigger, HX-Trigger-Name"
-# htmx reads these response headers; exposing them (we never send them) keeps the browser from
-# logging "Refused to get unsafe header" on the host page for each response.
-EXPOSED = (
-    "HX-Trigger, HX-Trigger-After-Swap, HX-Trigger-After-Settle, HX-Location, HX-Refresh, "
-    "HX-Redirect, HX-Push, HX-Push-Url, HX-Replace-Url, HX-Retarget, HX-Reswap, "
-    "HX-Reselect"
-)
-
-
-@bp.url_value_preprocessor
-def _merchant(endpoint, values):
-    if values and "merchant_id" in values:
-        g.shop = shops.shop_for(values.pop("merchant_id"))
-
-
-@bp.after_request
-def _cors(response: Response) -> Response:
-    origin = request.headers.get("Origin")
-    shop = g.get("shop")
-    response.vary.add("Origin")
-    if origin and shop is not None and origin in (shop.allowed_origins or []):
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST"
-        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
-        response.headers["Access-Control-Max-Age"] = "600"
-        response.headers["Access-Control-Expose-Headers"] = EXPOSED
-    return response
-
-
-def _shop():
-    """The merchant of the URL, for a request from one of its origins (or server-side)."""
-    shop = g.get("shop")
-    if shop is None:
-        raise NotFound()
-    origin = request.headers.get("Origin")
-    if origin and origin not in (shop.allowed_origins or []):
-        abort(403, f"Origin {origin} is not registered for this merchant.")
-    return shop
+from app.services.errors import ValidationError
+from app.views.storefront import allowed_shop, bp, fragment, loader_response
 
 
 @bp.get("/<merchant_id>/main.js")
 def loader():
-    if g.shop is None:
-        response = Response(EMPTY_SCRIPT, mimetype="text/javascript")
-        response.cache_control.public = True
-        response.cache_control.max_age = LOADER_MAX_AGE
-        return response
-    body, etag = assets.storefront_loader(current_app)
-    response = Response(body, mimetype="text/javascript")
-    response.set_etag(etag)
-    response.cache_control.public = True
-    response.cache_control.max_age = LOADER_MAX_AGE
-    return response.make_conditional(request)
+    return loader_response("main.js")
 
 
 @bp.get("/<merchant_id>/offers/")
 def offers_batch():
-    shop = _shop()
+    shop = allowed_shop()
     args = request.args
     keys, products = args.getlist("k"), args.getlist("p")
     locations, defaults, types = args.getlist("l"), args.getlist("d"), args.getlist("t")
@@ -104,12 +45,12 @@ def offers_batch():
         f'<div data-og-slot="{slot.key}">{inner}</div>'  # keys are [A-Za-z0-9_-]
         for slot, inner in zip(slots, html, strict=True)
     ]
-    return _fragment("\n".join(parts))
+    return fragment("\n".join(parts))
 
 
 @bp.post("/<merchant_id>/offers/choose")
 def offers_choose():
-    shop = _shop()
+    shop = allowed_shop()
     form = request.form
     slot = _slot(
         form.get("og_key", ""),
@@ -128,19 +69,19 @@ def offers_choose():
         shop, form.get("og_session", ""), slot, subscribed=subscribed, frequency=frequency
     )
     html = render_template("storefront/_offer.html", v=view, action=_action_url()) if view else ""
-    return _fragment(html)
+    return fragment(html)
 
 
 @bp.post("/<merchant_id>/optins/clear")
 def optins_clear():
-    shop = _shop()
+    shop = allowed_shop()
     cleared = opt_ins.clear(shop, request.form.get("session", ""))
     return jsonify({"cleared": cleared})
 
 
 @bp.get("/<merchant_id>/optins/")
 def optins_list():
-    shop = _shop()
+    shop = allowed_shop()
     session_id = shops.check_session(shop, request.args.get("session", ""))
     return jsonify(opt_ins.tracking(session_id, shops.tracked(shop.id, session_id).values()))
 
@@ -149,7 +90,7 @@ def optins_list():
 def cart(session_id: str):
     """The session's opted-in items (contracts §2.3); the session id names the merchant."""
     g.shop = shops.shop_for(shops.session_merchant(session_id) or "")
-    return jsonify(opt_ins.cart(_shop(), session_id))
+    return jsonify(opt_ins.cart(allowed_shop(), session_id))
 
 
 def _slot(key: str, product: str, location: str, default: str, offer_type: str) -> offer_views.Slot:
@@ -173,9 +114,3 @@ def _slot(key: str, product: str, location: str, default: str, offer_type: str) 
 
 def _action_url() -> str:
     return request.host_url.rstrip("/") + f"/{g.shop.public_id}/offers/choose"
-
-
-def _fragment(html: str) -> Response:
-    response = Response(html, mimetype="text/html")
-    response.cache_control.no_store = True
-    return response
