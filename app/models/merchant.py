@@ -46,6 +46,9 @@ class Merchant(db.Model):
     generic_retries: Mapped[int] = mapped_column(Integer, default=3)
     connection_retry_days: Mapped[int] = mapped_column(Integer, default=90)
     allowed_origins: Mapped[list] = mapped_column(JSON, default=list)
+    # [{code, reason, requires_text}] a subscriber picks from to cancel; None: the defaults
+    # (``services.cancel_reasons``).
+    cancel_reasons: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
