@@ -129,7 +129,15 @@ def change_order_payment(
 # -- the three shapes ------------------------------------------------------------------------
 
 
-def _subscription(field, merchant_id, customer_id, public_id, value, actor, now):
+def _subscription(
+    field: _Field,
+    merchant_id: int,
+    customer_id: int | None,
+    public_id: str,
+    value: Any,
+    actor: events.Actor,
+    now: datetime | None,
+) -> Subscription:
     sub = scope.subscription(merchant_id, customer_id, public_id)
     scope.live(sub)
     target = field.lookup(merchant_id, sub.customer_id, value)
@@ -141,7 +149,14 @@ def _subscription(field, merchant_id, customer_id, public_id, value, actor, now)
     return sub
 
 
-def _for_all(field, merchant_id, customer_id, value, actor, now):
+def _for_all(
+    field: _Field,
+    merchant_id: int,
+    customer_id: int | None,
+    value: Any,
+    actor: events.Actor,
+    now: datetime | None,
+) -> list[Subscription]:
     target = field.lookup(merchant_id, customer_id, value)
     subs = list(
         db.session.scalars(
@@ -170,7 +185,14 @@ def _for_all(field, merchant_id, customer_id, value, actor, now):
     return subs
 
 
-def _apply(field, subs, order, target, actor, now) -> None:
+def _apply(
+    field: _Field,
+    subs: list[Subscription],
+    order: Order | None,
+    target: Address | PaymentMethod,
+    actor: events.Actor,
+    now: datetime,
+) -> None:
     """Point the subscriptions at ``target`` and move their items of the held ``order``."""
     befores = {sub.id: getattr(sub, field.column) for sub in subs}
     for sub in subs:
@@ -186,7 +208,15 @@ def _apply(field, subs, order, target, actor, now) -> None:
         record(sub, f"subscription.{field.event}", actor, before, after, order=dest)
 
 
-def _order(field, merchant_id, customer_id, public_id, value, actor, now):
+def _order(
+    field: _Field,
+    merchant_id: int,
+    customer_id: int | None,
+    public_id: str,
+    value: Any,
+    actor: events.Actor,
+    now: datetime | None,
+) -> Order:
     order = scope.order(merchant_id, customer_id, public_id)
     target = field.lookup(merchant_id, order.customer_id, value)
     upcoming_orders.hold(order)

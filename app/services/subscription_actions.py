@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from app.extensions import db
-from app.models import Order, OrderStatus, Subscription
+from app.models import Order, OrderStatus, Product, Subscription
 from app.models.types import utcnow
 from app.services import events, orders, upcoming_orders
 from app.services import subscriber_scope as scope
@@ -134,7 +134,7 @@ def change_product(
     return sub
 
 
-def _check_swap(sub: Subscription, target) -> None:
+def _check_swap(sub: Subscription, target: Product) -> None:
     def problem(message: str) -> ValidationError:
         return ValidationError(message, fields={"product": message})
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from app.extensions import db
 from app.models import Order, OrderItem, OrderStatus, Subscription
@@ -32,7 +32,7 @@ SETTLED = (OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.SUCCESS, Ord
 BEING_PLACED = "The order is being placed; it can no longer be changed."
 
 
-def editable():
+def editable() -> tuple[ColumnElement[bool], ...]:
     """SQL for "an action may change this order"."""
     return (
         Order.status == OrderStatus.UNSENT,
