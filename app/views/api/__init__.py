@@ -5,6 +5,7 @@ from flask import Blueprint
 bp = Blueprint("api", __name__)
 
 from app.views.api import (  # noqa: E402, F401  (routes register on bp)
+    actions,
     orders,
     products,
     purchases,

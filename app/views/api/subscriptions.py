@@ -1,4 +1,5 @@
-"""Read API (Application scope): subscriptions, customers and upcoming orders (contracts §4.3)."""
+"""Read API: subscriptions, customers and orders (contracts §4.3), in both scopes (see
+``auth``): the Storefront scope reads only its own customer's."""
 
 from __future__ import annotations
 
@@ -8,26 +9,30 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Address, PaymentMethod
 from app.services import customers, subscriptions
+from app.services import subscriber_scope as scope
 from app.services.errors import NotFound
 from app.views import params
 from app.views.api import bp
-from app.views.api.auth import api_key_required
+from app.views.api.auth import customer_or_key_required
 
 
 @bp.get("/subscriptions/<public_id>/")
-@api_key_required
+@customer_or_key_required
 def subscription_detail(public_id: str):
-    return jsonify(subscriptions.subscription_dict(subscriptions.get(g.merchant.id, public_id)))
+    sub = scope.subscription(g.merchant.id, g.customer_id, public_id)
+    return jsonify(subscriptions.subscription_dict(sub))
 
 
 @bp.get("/subscriptions/")
-@api_key_required
+@customer_or_key_required
 def subscription_list():
     """``?customer=<merchant user id>``; cursor pages of ``page_size`` (default 10, max 100)."""
     user_id, customer_id = request.args.get("customer"), None
     if user_id is not None:
         customer = customers.get_by_user_id(g.merchant.id, user_id)
         customer_id = customer.id if customer else -1  # an unknown customer has none
+    if g.customer_id is not None:  # Storefront scope: its own customer, whatever was asked
+        customer_id = g.customer_id if customer_id in (None, g.customer_id) else -1
     result = subscriptions.page(
         g.merchant.id,
         customer_id=customer_id,
@@ -52,10 +57,10 @@ def _link(cursor: str | None) -> str | None:
 
 
 @bp.get("/customers/<path:user_id>/")
-@api_key_required
+@customer_or_key_required
 def customer_detail(user_id: str):
     customer = customers.get_by_user_id(g.merchant.id, user_id)
-    if customer is None:
+    if customer is None or g.customer_id not in (None, customer.id):
         raise NotFound()
     addresses = db.session.scalars(
         select(Address).where(Address.customer_id == customer.id).order_by(Address.id)
@@ -75,6 +80,7 @@ def customer_detail(user_id: str):
 
 
 @bp.get("/orders/<public_id>/")
-@api_key_required
+@customer_or_key_required
 def order_detail(public_id: str):
-    return jsonify(subscriptions.order_dict(subscriptions.get_order(g.merchant.id, public_id)))
+    order = scope.order(g.merchant.id, g.customer_id, public_id)
+    return jsonify(subscriptions.order_dict(order))

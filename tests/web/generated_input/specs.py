@@ -197,6 +197,15 @@ SPECS = {
     "api.subscription_create": Spec(form={"create_request": "create_request"}),
     "api.subscription_verify": Spec(query=VERIFY, form=VERIFY),
     "api.order_verify_post": Spec(),  # a JSON body: its own hostile cases in test_placement
+    # Subscriber actions read JSON bodies: their cases are in test_api_actions.
+    "api.subscription_action": Spec(),
+    "api.order_action": Spec(),
+    "api.item_action": Spec(),
+    "api.item_instant_upsell": Spec(),
+    "api.subscription_from_item": Spec(),
+    "api.address_use_for_all": Spec(),
+    "api.payment_use_for_all": Spec(),
+    "api.cancel_reason_list": Spec(),
 }
 # Path variables: by "endpoint:name", else by name; anything else gets every id there is.
 PATH_KINDS = {
@@ -213,6 +222,8 @@ PATH_KINDS = {
     "console.incentives.set_active:public_id": "incentive",
     "api.order_detail:public_id": "order",
     "api.subscription_detail:public_id": "subscription",
+    "api.subscription_action:public_id": "subscription",
+    "api.order_action:public_id": "order",
     "console.orders.detail:public_id": "order",
     "console.orders.act:public_id": "order",
     "console.orders.act:action": "order_action",
