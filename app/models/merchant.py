@@ -49,6 +49,15 @@ class Merchant(db.Model):
     # [{code, reason, requires_text}] a subscriber picks from to cancel; None: the defaults
     # (``services.cancel_reasons``).
     cancel_reasons: Mapped[list | None] = mapped_column(JSON)
+    # The Subscription Manager (contracts §4): the store's authentication page, which msi.js
+    # loads in a hidden iframe first when set (it sets og_auth), and what the dashboard offers:
+    # {"quantities": [1, 2, ...], "pause": bool, "skip": bool, "swap": bool,
+    #  "save_offer": {"kind": "skip" | "frequency" | "discount", ...} | None}; None: defaults.
+    auth_page_url: Mapped[str | None] = mapped_column(String(500))
+    dashboard_settings: Mapped[dict | None] = mapped_column(JSON)
+    # Instant upsell (contracts §2.1): the offer locations where a signed-in subscriber with an
+    # upcoming order is offered "add to your next order" instead of the standard offer.
+    upsell_locations: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
