@@ -42,6 +42,29 @@ def run_env() -> dict[str, str]:
     return {k.strip().removeprefix("export "): v.strip().strip("'\"") for k, v in pairs}
 
 
+@contextlib.contextmanager
+def pg_database(prefix: str) -> Iterator[str | None]:
+    """A fresh, empty PostgreSQL database on the bootstrap's server (``BENCH_PG_URL`` or
+    ``PG_URL``), dropped afterwards; None when there is no server to use."""
+    base = os.environ.get("BENCH_PG_URL") or run_env().get("PG_URL")
+    if not base:
+        yield None
+        return
+    from sqlalchemy import create_engine, make_url, text
+
+    url = make_url(base)
+    name = f"{prefix}_{os.getpid()}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def app_env(database_url: str, instance: Path) -> dict[str, str]:
     instance.mkdir(parents=True, exist_ok=True)
     return {

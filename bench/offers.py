@@ -12,6 +12,8 @@
   offer per request (a product page), a random product, a session that has opted in to some
   products (so the opt-in lookup runs and some offers render subscribed). ``ratio`` =
   fragment / trivial; target >= 0.5. ``p50_ms``/``p95_ms``/``p99_ms`` are the fragment's.
+* ``offers_pg_ratio`` (and ``postgres``: its figures): the same measurement with the server on a
+  fresh PostgreSQL database (the bootstrap's server), unless ``--skip-postgres``; target >= 0.5.
 
 The last line printed is one JSON object with these figures.
 """
@@ -52,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         default=3,
         help="trivial/fragment measurement pairs; the median pair is reported",
     )
+    parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--child-seed", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_seed:
@@ -59,15 +62,28 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     work = Path(tempfile.mkdtemp(prefix="bench-offers-"))
     try:
-        figures = measure(work, args)
+        figures = measure(work, args, f"sqlite:///{work / 'bench.db'}")
+        if not args.skip_postgres:
+            with harness.pg_database("perennial_bench_offers") as url:
+                if url is None:
+                    print("postgres: skipped (no PG_URL in .run/env: run scripts/bootstrap)")
+                else:
+                    print("postgres:")
+                    pg = measure(work / "pg", args, url)
+                    figures["postgres"] = {k: pg[k] for k in PG_FIGURES}
+                    figures["offers_pg_ratio"] = pg["ratio"]
+                    figures["targets_met"]["offers_pg_ratio"] = pg["ratio"] >= TARGET_RATIO
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(figures))
     return 0
 
 
-def measure(work: Path, args: argparse.Namespace) -> dict:
-    env = harness.app_env(f"sqlite:///{work / 'bench.db'}", work / "instance")
+PG_FIGURES = ("fragment_rps", "trivial_rps", "ratio", "p50_ms", "p95_ms", "rounds")
+
+
+def measure(work: Path, args: argparse.Namespace, database_url: str) -> dict:
+    env = harness.app_env(database_url, work / "instance")
     seeded = harness.seed_in_child(__file__, env)
     fragment = partial(offer_request, seeded)
     with harness.serve(env, args.workers) as port:
