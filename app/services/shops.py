@@ -33,7 +33,9 @@ from weakref import WeakValueDictionary
 from cachetools import LRUCache, TTLCache
 from flask import Flask, current_app
 from redis.exceptions import RedisError
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import bindparam, create_engine, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, selectinload
 
 from app.extensions import db
@@ -194,6 +196,7 @@ class Snapshots:
     unknown: TTLCache[str, bool]  # well-formed public ids that are no merchant's
     # The same snapshots by merchant id, for ``bump``; an evicted one drops out by itself.
     by_id: WeakValueDictionary[int, Shop] = field(default_factory=WeakValueDictionary)
+    reads: Engine | None = None  # see ``_reads``
 
     @classmethod
     def holding(cls, size: int) -> Snapshots:
@@ -368,15 +371,43 @@ def tracked(merchant_id: int, session_id: str | None) -> dict[str, Tracked]:
     runs on every product page view, so it skips the ORM session and statement compiling)."""
     if not session_id:
         return {}
-    with db.engine.connect() as conn:
-        sql = _TRACKED_SQL.get(conn.dialect.paramstyle)
-        if sql is None:
-            sql = _TRACKED_SQL[conn.dialect.paramstyle] = str(
-                _TRACKED.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-            )
-        params = _driver_params(conn.dialect.paramstyle, merchant_id, session_id)
-        rows = conn.exec_driver_sql(sql, params).all()
+    engine = _reads()
+    sql = _TRACKED_SQL.get(engine.dialect.paramstyle)
+    if sql is None:
+        sql = _TRACKED_SQL[engine.dialect.paramstyle] = str(
+            _TRACKED.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
+        )
+    params = _driver_params(engine.dialect.paramstyle, merchant_id, session_id)
+    for attempt in (1, 2):
+        try:
+            with engine.connect() as conn:
+                rows = conn.exec_driver_sql(sql, params).all()
+            break
+        except DBAPIError as exc:  # a connection the server dropped: once more, on a new one
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
     return {row[0]: Tracked(*row) for row in rows}
+
+
+def _reads() -> Engine:
+    """The engine of the storefront's per-request reads. On a server database it is one of its
+    own: autocommit (no BEGIN and ROLLBACK around a single SELECT) and no ping as a connection
+    leaves the pool (a dropped connection fails its query, which is tried once more instead),
+    so a product page view costs one round trip to the database, not four. Its pool is as
+    small as a sync worker needs; SQLite shares the app's engine."""
+    snapshots: Snapshots = current_app.extensions["storefront"]
+    if snapshots.reads is None:
+        engine = db.engine
+        if engine.dialect.name != "sqlite":
+            engine = create_engine(
+                engine.url,
+                isolation_level="AUTOCOMMIT",
+                pool_pre_ping=False,
+                pool_size=2,
+                max_overflow=8,
+            )
+        snapshots.reads = engine
+    return snapshots.reads
 
 
 _TRACKED_SQL: dict[str, str] = {}  # by DB-API paramstyle: a handful of entries at most

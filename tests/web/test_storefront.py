@@ -554,3 +554,24 @@ def test_a_made_up_host_is_served_but_not_cached(client, shop, coffee):
     assert batch(client, shop, "AB4483902").status_code == 200
     variants = [key[-1] for key in shops.shop_for(shop.public_id).fragments]
     assert variants == [f"http://localhost/{shop.public_id}/offers/choose"]
+
+
+def test_the_opt_in_read_survives_a_connection_the_server_dropped(app, client, shop, coffee):
+    """The per-request read skips the pool's ping (see ``shops._reads``): a connection the
+    database server closed meanwhile fails its query, which is tried once on a new one."""
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("a server database drops connections; a SQLite file has none")
+    assert choose(client, shop, "AB4483902").status_code == 200
+    assert "subscribed" in batch(client, shop, "AB4483902").get_data(as_text=True)
+    reads = shops._reads()
+    assert reads is not db.engine and reads.pool.checkedin() >= 1
+    merchant_id = shop.id
+    db.session.close()  # this test's own connection goes back to the app's (pinged) pool
+    with db.engine.connect() as conn:  # end every other connection of this database
+        conn.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    shop = db.session.get(type(shop), merchant_id)
+    html = batch(client, shop, "AB4483902").get_data(as_text=True)
+    assert 'data-og-slot="o0"' in html and "subscribed" in html
