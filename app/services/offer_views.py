@@ -21,7 +21,7 @@ from app.domain import money
 from app.extensions import db
 from app.models import Merchant, Offer, Product
 from app.models.types import utcnow
-from app.services import offers, pricing, shops
+from app.services import offers, pricing, shopper_sessions, shops
 from app.services.errors import ValidationError
 
 MAX_SLOTS = 50  # offers one page may ask for at once
@@ -63,13 +63,17 @@ class Context:
     """What every offer of one request shares: settings, incentives, the session's opt-ins."""
 
     shop: shops.Shop
-    optins: dict[str, shops.Tracked]
+    optins: dict[str, shopper_sessions.Tracked]
     now: datetime
 
 
 def context_for(shop: shops.Shop, session_id: str | None) -> Context:
-    valid = session_id if shops.session_merchant(session_id or "") == shop.public_id else None
-    return Context(shop=shop, optins=shops.tracked(shop.id, valid), now=utcnow())
+    valid = (
+        session_id
+        if shopper_sessions.session_merchant(session_id or "") == shop.public_id
+        else None
+    )
+    return Context(shop=shop, optins=shopper_sessions.tracked(shop.id, valid), now=utcnow())
 
 
 KEY_PLACEHOLDER = "OGKEY0"  # rendered in place of the page's key, then replaced
@@ -174,7 +178,7 @@ def live_at(t: pricing.Terms, now: datetime) -> bool:
 
 
 def _frequencies(
-    offer: shops.OfferSettings, product: shops.ProductInfo, optin: shops.Tracked | None
+    offer: shops.OfferSettings, product: shops.ProductInfo, optin: shopper_sessions.Tracked | None
 ) -> tuple[offers.Choice, ...]:
     codes = list(product.allowed or offer.frequencies)
     extras = (None if product.allowed else product.default, optin.frequency if optin else None)

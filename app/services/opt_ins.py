@@ -15,7 +15,7 @@ from app.domain.frequency import Frequency
 from app.extensions import db
 from app.models import Merchant, OptIn
 from app.models.offer import DEFAULT_LOCATION
-from app.services import offer_views, shops
+from app.services import offer_views, shopper_sessions, shops
 from app.services.errors import ValidationError
 
 
@@ -32,7 +32,7 @@ def choose(
     Opting in to a product that cannot be subscribed to (unknown, ineligible, out of stock)
     is refused; opting out always works, so a stale opt-in can always be removed.
     """
-    shops.check_session(merchant, session_id)
+    shopper_sessions.check_session(merchant, session_id)
     shop = merchant if isinstance(merchant, shops.Shop) else shops.shop_for(merchant.public_id)
     context = offer_views.context_for(shop, session_id)
     product = shops.catalog_products(shop, [slot.product_id]).get(slot.product_id)
@@ -57,7 +57,7 @@ def choose(
         raise ValidationError("Choose one of the offered frequencies.")
     every, period = Frequency.parse(frequency).as_tuple()
     _upsert(shop.id, session_id, slot.product_id, current.offer.public_id, every, period)
-    context.optins[slot.product_id] = shops.Tracked(
+    context.optins[slot.product_id] = shopper_sessions.Tracked(
         slot.product_id, current.offer.public_id, every, period
     )
     return offer_views.view(context, product, slot)
@@ -94,7 +94,7 @@ def _upsert(
 
 def clear(merchant: Merchant | shops.Shop, session_id: str) -> int:
     """Forget every opt-in of the session (after checkout, or ``og.offers.clear()``)."""
-    shops.check_session(merchant, session_id)
+    shopper_sessions.check_session(merchant, session_id)
     result = db.session.execute(
         delete(OptIn).where(OptIn.merchant_id == merchant.id, OptIn.session_id == session_id)
     )
@@ -102,7 +102,9 @@ def clear(merchant: Merchant | shops.Shop, session_id: str) -> int:
     return result.rowcount or 0
 
 
-def tracking(session_id: str, rows: Iterable[OptIn | shops.Tracked]) -> list[dict[str, Any]]:
+def tracking(
+    session_id: str, rows: Iterable[OptIn | shopper_sessions.Tracked]
+) -> list[dict[str, Any]]:
     """``og.offers.getOptins()`` / purchase-POST ``products`` entries (contracts §2.2, T12)."""
     return [
         {

@@ -42,7 +42,15 @@ from app.integrations import signing, wire
 from app.models import Merchant, OptIn, Product, PurchaseRequest
 from app.models.offer import DEFAULT_LOCATION
 from app.models.types import utcnow
-from app.services import customers, events, offer_views, pricing, shops, subscriptions
+from app.services import (
+    customers,
+    events,
+    offer_views,
+    pricing,
+    shopper_sessions,
+    shops,
+    subscriptions,
+)
 
 RESULT = "Subscription request received"
 ATTEMPTS = 3
@@ -493,7 +501,7 @@ def _apply(
 def _lines(
     merchant: Merchant, payload: Mapping[str, Any], *, cart_tracking: bool, session_id: str | None
 ) -> list[Line]:
-    optins = shops.tracked(merchant.id, session_id) if cart_tracking else {}
+    optins = shopper_sessions.tracked(merchant.id, session_id) if cart_tracking else {}
     tracking = {}
     if not cart_tracking:
         for entry in payload.get("tracking") or []:

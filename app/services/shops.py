@@ -21,30 +21,26 @@ Opt-ins are never cached: they are read per request.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from weakref import WeakValueDictionary
 
 from cachetools import LRUCache, TTLCache
 from flask import Flask, current_app
 from redis.exceptions import RedisError
-from sqlalchemy import bindparam, create_engine, event, select
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, selectinload
 
 from app.extensions import db
 from app.jobs import queue
-from app.models import FeedRun, Incentive, Merchant, Offer, OptIn, Product, ProductGroup
+from app.models import FeedRun, Incentive, Merchant, Offer, Product, ProductGroup
 from app.models.offer import DEFAULT_LOCATION
 from app.models.types import utcnow
 from app.services import merchants, pricing, products
-from app.services.errors import ValidationError
 
 SNAPSHOT_TTL = 30.0
 CHECK_EVERY = 1.0  # seconds between two looks at the generation in Redis
@@ -53,21 +49,6 @@ MAX_UNKNOWN = 256
 MAX_CACHED_PRODUCTS = 20_000  # per merchant
 LOCK = threading.Lock()
 MAX_FRAGMENT_CHARS = 2_000_000  # per merchant: about 600 offer variants
-
-
-def session_merchant(session_id: str) -> str | None:
-    """The merchant public id an ``og_session_id`` belongs to, or None if malformed.
-
-    Format (contracts §2.3): ``<merchant_public_id>.<random int>.<unix time>``.
-    """
-    match = re.fullmatch(r"([0-9a-f]{32})\.[0-9]{1,20}\.[0-9]{1,12}", session_id or "")
-    return match.group(1) if match else None
-
-
-def check_session(merchant: Merchant, session_id: str) -> str:
-    if session_merchant(session_id) != merchant.public_id:
-        raise ValidationError("A valid og_session_id for this merchant is required.")
-    return session_id
 
 
 @dataclass(frozen=True)
@@ -145,20 +126,6 @@ class ProductInfo:
             groups=self.groups,
             currency=self.currency,
         )
-
-
-@dataclass(frozen=True)
-class Tracked:
-    """One opt-in of a session."""
-
-    product_id: str
-    offer_id: str
-    every: int
-    every_period: int
-
-    @property
-    def frequency(self) -> str:
-        return f"{self.every}_{self.every_period}"
 
 
 @dataclass
@@ -357,66 +324,6 @@ def products_by_id(merchant_id: int, product_ids: Iterable[str]) -> dict[str, Pr
         .where(Product.merchant_id == merchant_id, Product.product_id.in_(wanted))
     )
     return {p.product_id: p for p in db.session.scalars(query)}
-
-
-_TRACKED = (
-    select(OptIn.product_id, OptIn.offer_id, OptIn.every, OptIn.every_period)
-    .where(OptIn.merchant_id == bindparam("merchant"), OptIn.session_id == bindparam("session"))
-    .order_by(OptIn.id)
-)  # built once: this runs on every product page view
-
-
-def tracked(merchant_id: int, session_id: str | None) -> dict[str, Tracked]:
-    """The session's opt-ins, read fresh: one indexed query, straight to the driver (this
-    runs on every product page view, so it skips the ORM session and statement compiling)."""
-    if not session_id:
-        return {}
-    engine = _reads()
-    sql = _TRACKED_SQL.get(engine.dialect.paramstyle)
-    if sql is None:
-        sql = _TRACKED_SQL[engine.dialect.paramstyle] = str(
-            _TRACKED.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
-        )
-    params = _driver_params(engine.dialect.paramstyle, merchant_id, session_id)
-    for attempt in (1, 2):
-        try:
-            with engine.connect() as conn:
-                rows = conn.exec_driver_sql(sql, params).all()
-            break
-        except DBAPIError as exc:  # a connection the server dropped: once more, on a new one
-            if attempt == 2 or not exc.connection_invalidated:
-                raise
-    return {row[0]: Tracked(*row) for row in rows}
-
-
-def _reads() -> Engine:
-    """The engine of the storefront's per-request reads. On a server database it is one of its
-    own: autocommit (no BEGIN and ROLLBACK around a single SELECT) and no ping as a connection
-    leaves the pool (a dropped connection fails its query, which is tried once more instead),
-    so a product page view costs one round trip to the database, not four. Its pool is as
-    small as a sync worker needs; SQLite shares the app's engine."""
-    snapshots: Snapshots = current_app.extensions["storefront"]
-    if snapshots.reads is None:
-        engine = db.engine
-        if engine.dialect.name != "sqlite":
-            engine = create_engine(
-                engine.url,
-                isolation_level="AUTOCOMMIT",
-                pool_pre_ping=False,
-                pool_size=2,
-                max_overflow=8,
-            )
-        snapshots.reads = engine
-    return snapshots.reads
-
-
-_TRACKED_SQL: dict[str, str] = {}  # by DB-API paramstyle: a handful of entries at most
-
-
-def _driver_params(paramstyle: str, merchant_id: int, session_id: str) -> Any:
-    if paramstyle in ("qmark", "format", "numeric"):
-        return (merchant_id, session_id)
-    return {"merchant": merchant_id, "session": session_id}  # named, pyformat
 
 
 WATCHED = (Offer, Incentive, Product, ProductGroup, FeedRun)  # FeedRun: bulk catalog writes

@@ -12,7 +12,7 @@ import pytest
 from app import assets
 from app.extensions import db
 from app.models import OptIn
-from app.services import events, incentives, offer_views, offers, opt_ins, shops
+from app.services import events, incentives, offer_views, offers, opt_ins, shopper_sessions, shops
 from tests.factories import make_merchant, make_product
 
 STORE = "https://shop.example"
@@ -557,13 +557,13 @@ def test_a_made_up_host_is_served_but_not_cached(client, shop, coffee):
 
 
 def test_the_opt_in_read_survives_a_connection_the_server_dropped(app, client, shop, coffee):
-    """The per-request read skips the pool's ping (see ``shops._reads``): a connection the
-    database server closed meanwhile fails its query, which is tried once on a new one."""
+    """The per-request read skips the pool's ping (``shopper_sessions._reads``): a connection
+    the database server closed meanwhile fails its query, which is tried once on a new one."""
     if db.engine.dialect.name == "sqlite":
         pytest.skip("a server database drops connections; a SQLite file has none")
     assert choose(client, shop, "AB4483902").status_code == 200
     assert "subscribed" in batch(client, shop, "AB4483902").get_data(as_text=True)
-    reads = shops._reads()
+    reads = shopper_sessions._reads()
     assert reads is not db.engine and reads.pool.checkedin() >= 1
     merchant_id = shop.id
     db.session.close()  # this test's own connection goes back to the app's (pinged) pool

@@ -6,7 +6,7 @@ from flask import g, jsonify, render_template, request
 from jinja2.utils import htmlsafe_json_dumps
 
 from app.domain import frequency as frequencies
-from app.services import offer_views, offers, opt_ins, shops
+from app.services import offer_views, offers, opt_ins, shopper_sessions, shops
 from app.services.errors import ValidationError
 from app.views.storefront import allowed_shop, bp, fragment, loader_response
 
@@ -82,14 +82,16 @@ def optins_clear():
 @bp.get("/<merchant_id>/optins/")
 def optins_list():
     shop = allowed_shop()
-    session_id = shops.check_session(shop, request.args.get("session", ""))
-    return jsonify(opt_ins.tracking(session_id, shops.tracked(shop.id, session_id).values()))
+    session_id = shopper_sessions.check_session(shop, request.args.get("session", ""))
+    return jsonify(
+        opt_ins.tracking(session_id, shopper_sessions.tracked(shop.id, session_id).values())
+    )
 
 
 @bp.get("/carts/<session_id>/")
 def cart(session_id: str):
     """The session's opted-in items (contracts §2.3); the session id names the merchant."""
-    g.shop = shops.shop_for(shops.session_merchant(session_id) or "")
+    g.shop = shops.shop_for(shopper_sessions.session_merchant(session_id) or "")
     return jsonify(opt_ins.cart(allowed_shop(), session_id))
 
 
