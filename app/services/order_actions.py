@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import Offer, Order, OrderItem, OrderStatus, Product, Subscription
 from app.models.offer import DEFAULT_LOCATION
 from app.models.types import utcnow
-from app.services import events, offers, orders, pricing, upcoming_orders
+from app.services import events, offer_views, orders, pricing, upcoming_orders
 from app.services import subscriber_scope as scope
 from app.services.errors import Conflict, NotFound, ValidationError
 from app.services.subscription_actions import record as record_subscription
@@ -305,7 +305,7 @@ def _promised(merchant_id: int, offer: Offer, product: Product, now: datetime) -
     live = pricing.active_incentives(merchant_id, now)
     return [
         t.public_id
-        for t in offers.advertised_incentives(live, offer, pricing.line_for(product))
+        for t in offer_views.advertised_incentives(live, offer, pricing.line_for(product))
         if t.applies_to != "initial" and (t.max_order_number is None or t.max_order_number >= 2)
     ]
 
