@@ -10,8 +10,7 @@ without its outcome recorded.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -34,7 +33,14 @@ from app.models import (
     Subscription,
 )
 from app.models.types import utcnow
-from app.services import claims, order_documents, placement, placement_outcomes, pricing
+from app.services import (
+    claims,
+    order_documents,
+    placement,
+    placement_outcomes,
+    pricing,
+    transactions,
+)
 from app.services.placement_ready import Ready, get_ready
 
 CONNECT_TIMEOUT = 5.0  # seconds to open the connection; the read timeout is the merchant's
@@ -86,7 +92,7 @@ def place_all(
             merchant.id, order_ids, run_id=run_id, as_of=as_of, worker=worker, now=now
         )
         return
-    with pricing.incentives_read_once(), keeping_loaded():
+    with pricing.incentives_read_once(), transactions.keeping_loaded():
         held = _read_ahead(order_ids)  # noqa: F841 - held: the session keeps rows held only
         for group in _groups(order_ids, CLAIM_GROUP):
             for ready in get_ready(group, merchant, as_of=as_of, now=now or utcnow()):
@@ -113,7 +119,7 @@ def place(
         return placement_batch.place_file(
             merchant.id, [order_id], run_id=run_id, as_of=as_of, worker=worker, now=now
         ).get(order_id)
-    with keeping_loaded():
+    with transactions.keeping_loaded():
         for ready in get_ready([order_id], merchant, as_of=as_of, now=now or utcnow()):
             return _send(ready, run_id=run_id, worker=worker, now=now)
     return None
@@ -232,22 +238,3 @@ def _read_ahead(order_ids: Sequence[int]) -> list:
         .where(Product.id.in_(items.with_only_columns(OrderItem.product_id))),
     ]
     return [row for query in queries for row in db.session.scalars(query)]
-
-
-@contextmanager
-def keeping_loaded() -> Iterator[None]:
-    """Commits inside keep what the session holds loaded instead of reading it all again.
-
-    For placing orders one after another: each order is read again once claimed, and its
-    subscriptions before anything is decided for them (they may be cancelled meanwhile); the
-    merchant's settings and the catalog are then as they were when the batch began reading
-    them (a change applies from the next batch, seconds later). Every decision is still a
-    conditional UPDATE on the order's row, whatever the session holds.
-    """
-    session = db.session()
-    before = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        yield
-    finally:
-        session.expire_on_commit = before

@@ -22,6 +22,7 @@ from app.services import (
     subscription_actions,
     subscription_lifecycle,
     subscriptions,
+    transactions,
 )
 from app.services.errors import ValidationError
 from app.views.api import bp
@@ -73,15 +74,16 @@ def _body() -> dict[str, Any]:
 def _run(action: Action, *ids: Any) -> Any:
     service, positional, keywords = action
     body = _body()
-    result = service(
-        g.merchant.id,
-        g.customer_id,
-        *ids,
-        *(body.get(name) for name in positional),
-        **{name: body.get(name) for name in keywords},
-        actor=g.actor,
-    )
-    return _answer(result)
+    with transactions.keeping_loaded():  # the answer is what this request just committed
+        result = service(
+            g.merchant.id,
+            g.customer_id,
+            *ids,
+            *(body.get(name) for name in positional),
+            **{name: body.get(name) for name in keywords},
+            actor=g.actor,
+        )
+        return _answer(result)
 
 
 def _answer(result: Any):
