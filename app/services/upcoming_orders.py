@@ -79,27 +79,17 @@ def current(sub: Subscription) -> Order | None:
 
 def held_current(sub: Subscription) -> Order | None:
     """``current``, held; Conflict if it is being placed. None: the subscription has no
-    upcoming order (paused, or cancelled)."""
-    found = current(sub)
-    if found is not None and _in_flight(sub):
+    upcoming order (paused, or cancelled). One query finds both: any unsettled order of the
+    subscription past UNSENT means it is being placed."""
+    unsettled = db.session.scalars(
+        select(Order)
+        .join(OrderItem)
+        .where(OrderItem.subscription_id == sub.id, Order.status.not_in(SETTLED))
+        .order_by(Order.place_date, Order.id)
+    ).all()
+    if any(order.status != OrderStatus.UNSENT for order in unsettled):
         raise Conflict(BEING_PLACED)
-    return hold(found) if found is not None else None
-
-
-def _in_flight(sub: Subscription) -> bool:
-    """Whether any unsettled order with the subscription's item is past UNSENT."""
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Order)
-            .join(OrderItem)
-            .where(
-                OrderItem.subscription_id == sub.id,
-                Order.status.not_in((*SETTLED, OrderStatus.UNSENT)),
-            )
-        )
-        > 0
-    )
+    return hold(unsettled[0]) if unsettled else None
 
 
 def item_of(order: Order, sub: Subscription) -> OrderItem | None:
