@@ -214,7 +214,7 @@ def add_one_time_item(
     order = scope.order(merchant_id, customer_id, public_id)
     found = scope.product(merchant_id, product)
     count = scope.quantity(quantity)
-    chosen = _offer(merchant_id, offer)
+    chosen = named_offer(merchant_id, offer)
     problem = None
     if found.discontinued or not found.in_stock:
         problem = "That product cannot be ordered now."
@@ -261,7 +261,7 @@ def subscribe_item(
         message = "That product cannot be subscribed to."
         raise ValidationError(message, fields={"item": message})
     chosen = scope.frequency(every, every_period, found)
-    promise = _offer(merchant_id, offer) or _default_offer(merchant_id)
+    promise = named_offer(merchant_id, offer) or default_offer(merchant_id)
     order = _held(item)
     now = now or utcnow()
     sub = Subscription(
@@ -278,7 +278,7 @@ def subscribe_item(
         start_date=scope.today(merchant_id, now),
         iteration=0,
         extra_data={},
-        incentive_ids=_promised(merchant_id, promise, found, now),
+        incentive_ids=promised_incentives(merchant_id, promise, found, now),
         plan={},
     )
     db.session.add(sub)
@@ -299,7 +299,9 @@ def subscribe_item(
     return sub
 
 
-def _promised(merchant_id: int, offer: Offer, product: Product, now: datetime) -> list[str]:
+def promised_incentives(
+    merchant_id: int, offer: Offer, product: Product, now: datetime
+) -> list[str]:
     """The ongoing incentives the offer promises for the product (as ``purchases`` decides
     them at checkout)."""
     live = pricing.active_incentives(merchant_id, now)
@@ -310,7 +312,9 @@ def _promised(merchant_id: int, offer: Offer, product: Product, now: datetime) -
     ]
 
 
-def _offer(merchant_id: int, public_id: Any) -> Offer | None:
+def named_offer(merchant_id: int, public_id: Any) -> Offer | None:
+    """The merchant's offer with this public id; None when none is named; ValidationError
+    (field ``offer``) when it is no offer of the merchant's."""
     if public_id in (None, ""):
         return None
     found = None
@@ -323,7 +327,8 @@ def _offer(merchant_id: int, public_id: Any) -> Offer | None:
     return found
 
 
-def _default_offer(merchant_id: int) -> Offer:
+def default_offer(merchant_id: int) -> Offer:
+    """The merchant's default offer: what an action that names none promises."""
     return db.session.scalar(
         select(Offer).where(Offer.merchant_id == merchant_id, Offer.location == DEFAULT_LOCATION)
     )
