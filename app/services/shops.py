@@ -101,6 +101,7 @@ class ProductInfo:
     allowed: tuple[str, ...]  # console override of the frequencies, "every_period" codes
     default: str | None  # the product's default frequency (console, else feed)
     groups: frozenset[str]  # incentive groups
+    upsell: bool = False  # instant-upsell eligible (console)
 
     @classmethod
     def of(cls, product: Product) -> ProductInfo:
@@ -117,6 +118,7 @@ class ProductInfo:
             ),
             default=f"{default['every']}_{default['every_period']}" if default else None,
             groups=frozenset(g.name for g in product.groups if g.group_type == "incentive"),
+            upsell=bool(product.upsell_eligible),
         )
 
     def line(self) -> pricing.Line:
@@ -149,6 +151,7 @@ class Shop:
         default_factory=lambda: LRUCache(MAX_FRAGMENT_CHARS, getsizeof=len)
     )
     fresh_until: datetime | None = None
+    upsell_locations: frozenset[str] = frozenset()  # where instant upsell is on
 
     def offer_for(self, location: str) -> OfferSettings | None:
         offer = self.offers.get(location) or self.offers.get(DEFAULT_LOCATION)
@@ -224,6 +227,9 @@ def _load_shop(merchant: Merchant, now: float) -> Shop:
         loaded=now,
         checked=now,
         fresh_until=next_boundary(incentives, utcnow()),
+        upsell_locations=frozenset(
+            loc for loc in merchant.upsell_locations or () if isinstance(loc, str)
+        ),
     )
 
 

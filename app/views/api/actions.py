@@ -17,6 +17,7 @@ from flask import g, jsonify, request
 from app.models import Order, OrderItem, Subscription
 from app.services import (
     cancel_reasons,
+    instant_upsell,
     order_actions,
     shipping_payment,
     subscription_actions,
@@ -150,6 +151,26 @@ def subscription_from_item():
         body.get("item"),
         body.get("every"),
         body.get("every_period"),
+        offer=body.get("offer"),
+        actor=g.actor,
+    )
+    return _answer(sub), 201
+
+
+@bp.post("/subscriptions/iu/")
+@customer_or_key_required
+def subscription_instant_upsell():
+    """A new subscription inside an upcoming order (its first order):
+    ``{"order", "product", "every", "every_period", "quantity", "offer"}``."""
+    body = _body()
+    sub = instant_upsell.subscribe_in_order(
+        g.merchant.id,
+        g.customer_id,
+        body.get("order"),
+        body.get("product"),
+        body.get("every"),
+        body.get("every_period"),
+        body.get("quantity", 1),
         offer=body.get("offer"),
         actor=g.actor,
     )

@@ -203,6 +203,7 @@ SPECS = {
     "api.item_action": Spec(),
     "api.item_instant_upsell": Spec(),
     "api.subscription_from_item": Spec(),
+    "api.subscription_instant_upsell": Spec(),  # JSON: cases in test_api_instant_upsell
     "api.address_use_for_all": Spec(),
     "api.payment_use_for_all": Spec(),
     "api.cancel_reason_list": Spec(),
