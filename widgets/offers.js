@@ -34,7 +34,7 @@ function remember(product, optedIn, frequency, offer) {
 /* Reflect the fragment's state on <og-offer> (`subscribed`, `frequency`); tell the page. */
 function reflect(el, announce) {
   var root = el.querySelector('.og-offer');
-  if (!root) return;
+  if (!root || root.hasAttribute('data-og-upsell')) return;
   var product = root.getAttribute('data-og-product'), offer = root.getAttribute('data-og-offer');
   var optedIn = root.getAttribute('data-og-subscribed') === '1';
   var frequency = root.getAttribute('data-og-frequency');
@@ -65,6 +65,24 @@ function keepFocus(el) {
   });
 }
 
+/* Instant upsell: the store's og_auth cookie (raw or URL-encoded: the server takes both) goes
+   with the offers request and an upsell's click, so a signed-in subscriber is recognised. An
+   upsell's refusal (403 signed out, 409 order being placed ...) is shown in its place too. */
+function auth() {
+  var m = d.cookie.match(/(?:^|; )og_auth=([^;]*)/);
+  return m ? m[1] : '';
+}
+function upsell(el) {
+  el.addEventListener('htmx:configRequest', function (e) {
+    if (e.detail.elt.closest('[data-og-upsell]') && auth()) e.detail.headers['X-OG-Auth'] = auth();
+  });
+  el.addEventListener('htmx:beforeSwap', function (e) {
+    if (e.detail.xhr.status < 500 && e.detail.elt.closest('[data-og-upsell]')) {
+      e.detail.shouldSwap = true; e.detail.isError = false;
+    }
+  });
+}
+
 function signature(el) {
   return [attr(el, 'product'), attr(el, 'location'), attr(el, 'default-frequency'),
     attr(el, 'type')].join('|');
@@ -77,7 +95,7 @@ function scan(all) {
   d.querySelectorAll('og-offer').forEach(function (el) {
     var s = seen.get(el), sig = signature(el);
     if (!attr(el, 'product') || (s && s.sig === sig && !all)) return;
-    if (!s) { s = { key: ID + (++counter) }; seen.set(el, s); guard(el); keepFocus(el); }
+    if (!s) { s = { key: ID + (++counter) }; seen.set(el, s); guard(el); upsell(el); keepFocus(el); }
     s.sig = sig;
     batch.push(el);
   });
@@ -95,7 +113,9 @@ function load(batch) {
       'l=' + enc(attr(el, 'location') || 'pdp'), 'd=' + enc(attr(el, 'default-frequency')),
       't=' + enc(attr(el, 'type')));
   });
-  return fetch(BASE + 'offers/?' + q.join('&'), { credentials: 'omit' }).then(function (r) {
+  var a = auth();
+  return fetch(BASE + 'offers/?' + q.join('&'), { credentials: 'omit',
+    headers: a ? { 'X-OG-Auth': a } : {} }).then(function (r) {
     if (!r.ok) throw new Error('Perennial offers: HTTP ' + r.status);
     return r.text();
   }).then(function (html) {

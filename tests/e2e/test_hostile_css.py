@@ -36,7 +36,7 @@ GEOMETRY = """el => {
     return {x: r.left, y: r.top, w: r.width, h: r.height}; };
   el.scrollIntoView({block: 'center'});
   const root = el.querySelector('.og-offer');
-  const controls = [...root.querySelectorAll('input, select, summary')].map(c => {
+  const controls = [...root.querySelectorAll('input, select, summary, button')].map(c => {
     const b = box(c), s = getComputedStyle(c);
     const hit = document.elementFromPoint(b.x + b.w / 2, b.y + b.h / 2);
     return {id: c.id || c.tagName, box: b, hit: hit === c, on: hit && hit.outerHTML.slice(0, 80),

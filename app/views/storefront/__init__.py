@@ -2,10 +2,12 @@
 
 These routes are called from the merchant's pages (another origin), so they answer CORS only
 for the merchant's registered origins, refuse writes from any other origin, and never use
-cookies: the shopper's ``og_session_id`` travels as a parameter. The blueprint does this for
-every route module registered on it (``offers``: ``main.js``, offer fragments, opt-ins and the
-cart view); a route module reads the URL's merchant with ``allowed_shop()``, serves its loader
-script with ``loader_response`` and its fragments with ``fragment``.
+cookies: the shopper's ``og_session_id`` travels as a parameter, a signed-in shopper's
+``og_auth`` value in the ``X-OG-Auth`` header. The blueprint does this for every route module
+registered on it (``offers``: ``main.js``, offer fragments, opt-ins and the cart view;
+``upsell``: the signed-in shopper's instant upsell); a route module reads the URL's merchant
+with ``allowed_shop()``, serves its loader script with ``loader_response`` and its fragments
+with ``fragment``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ bp = Blueprint("storefront", __name__)
 
 LOADER_MAX_AGE = 300  # merchants hard-code the URL; a short cache lets fixes reach them
 EMPTY_SCRIPT = "/* Perennial: no such merchant. */\n"
-CORS_HEADERS = "Content-Type, HX-Request, HX-Current-URL, HX-Target, HX-Trigger, HX-Trigger-Name"
+CORS_HEADERS = (
+    "Content-Type, HX-Request, HX-Current-URL, HX-Target, HX-Trigger, HX-Trigger-Name, X-OG-Auth"
+)
 # htmx reads these response headers; exposing them (we never send them) keeps the browser from
 # logging "Refused to get unsafe header" on the host page for each response.
 EXPOSED = (
@@ -83,4 +87,4 @@ def fragment(html: str) -> Response:
     return response
 
 
-from app.views.storefront import offers  # noqa: E402, F401  (routes register on bp)
+from app.views.storefront import offers, upsell  # noqa: E402, F401  (routes register on bp)

@@ -8,7 +8,7 @@ from jinja2.utils import htmlsafe_json_dumps
 from app.domain import frequency as frequencies
 from app.services import offer_views, offers, opt_ins, shopper_sessions, shops
 from app.services.errors import ValidationError
-from app.views.storefront import allowed_shop, bp, fragment, loader_response
+from app.views.storefront import allowed_shop, bp, fragment, loader_response, upsell
 
 
 @bp.get("/<merchant_id>/main.js")
@@ -28,6 +28,7 @@ def offers_batch():
         _slot(*fields) for fields in zip(keys, products, locations, defaults, types, strict=True)
     ]
     session_id = args.get("session", "")
+    customer_id = upsell.subscriber(shop, slots)  # None unless signed in, upsell on
     action = _action_url()
     html, context = offer_views.fragments(
         shop,
@@ -36,6 +37,9 @@ def offers_batch():
         lambda view: render_template("storefront/_offer.html", v=view, action=action),
         variant=action,
     )
+    if customer_id is not None:
+        upsold = upsell.upsell_html(context, customer_id, slots)
+        html = [upsold.get(slot.key, inner) for slot, inner in zip(slots, html, strict=True)]
     state = [
         {"id": o.product_id, "frequency": o.frequency, "offer": o.offer_id}
         for o in context.optins.values()

@@ -114,6 +114,16 @@ SPECS = {
             "og_frequency": "frequency",
         }
     ),
+    "storefront.offers_upsell": Spec(
+        form={
+            "og_key": "key",
+            "og_product": "product",
+            "og_location": "location",
+            "og_order": "order",
+            "og_kind": "upsell_kind",
+            "og_frequency": "frequency",
+        }
+    ),
     "storefront.optins_list": Spec(query={"session": "session"}),
     "storefront.optins_clear": Spec(form={"session": "session"}),
     "storefront.cart": Spec(),
@@ -243,6 +253,7 @@ FIXED = {
     "frequencies": ("2_2 4_2 2_3", "4_2", "1_1,2_2"),
     "key": ("o0", "o-1_x"),
     "offer_type": ("radio", "toggle", "select"),
+    "upsell_kind": ("once", "subscribe"),
     "bool": ("on", ""),  # a console checkbox
     "flag": ("true", "false", "1", "0", "yes", "no", "True", "False", ""),  # an API filter
     "password": (PASSWORD,),
