@@ -1,7 +1,7 @@
 """Every webassets bundle: the console's CSS and JS, and the storefront loaders (``LOADERS``).
 
-A storefront loader (``main.js``; the subscriber dashboard's ``msi.js`` will be one more line
-in ``LOADERS``) is one IIFE built by ``loader_bundle`` from a list of widgets:
+A storefront loader (``main.js`` for offers, ``msi.js`` for the subscriber dashboard, one
+line each in ``LOADERS``) is one IIFE built by ``loader_bundle`` from a list of widgets:
 
     widgets/_open.js                 the IIFE's head, 'use strict'
     scoped htmx                      as ``function makeHtmx()``: built only if the page has none
@@ -146,6 +146,7 @@ def loader_bundle(script: str, *widgets: str) -> Bundle:
 # The storefront scripts, by the file name in their URL (/<merchant_id>/main.js).
 LOADERS = {
     "main.js": loader_bundle("main.js", "offers"),
+    "msi.js": loader_bundle("msi.js", "msi"),
 }
 
 BUNDLES = {

@@ -20,7 +20,7 @@ var EVENTS = ('configRequest beforeRequest beforeSend afterRequest beforeOnLoad 
 
 function start() {
   var me = d.currentScript || [].filter.call(d.scripts, function (sc) {
-    return /\/[0-9a-f]{32}\/main\.js(\?|$)/.test(sc.src);
+    return /\/[0-9a-f]{32}\/(main|msi)\.js(\?|$)/.test(sc.src);
   })[0];
   var src = new URL(me.src, location.href);
   var mid = src.pathname.split('/').slice(-2)[0];

@@ -5,12 +5,14 @@ for the merchant's registered origins, refuse writes from any other origin, and 
 cookies: the shopper's ``og_session_id`` travels as a parameter, a signed-in shopper's
 ``og_auth`` value in the ``X-OG-Auth`` header. The blueprint does this for every route module
 registered on it (``offers``: ``main.js``, offer fragments, opt-ins and the cart view;
-``upsell``: the signed-in shopper's instant upsell); a route module reads the URL's merchant
-with ``allowed_shop()``, serves its loader script with ``loader_response`` and its fragments
-with ``fragment``.
+``upsell``: the signed-in shopper's instant upsell; ``msi``: ``msi.js`` and the subscriber
+dashboard); a route module reads the URL's merchant with ``allowed_shop()``, serves its loader
+script with ``loader_response`` and its fragments with ``fragment``.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from flask import Blueprint, Response, abort, current_app, g, request
 
@@ -65,15 +67,20 @@ def allowed_shop():
     return shop
 
 
-def loader_response(script: str) -> Response:
+def loader_response(script: str, settings: dict[bytes, bytes] | None = None) -> Response:
     """The loader ``script`` (one of ``assets.LOADERS``) for the URL's merchant, or an empty,
-    harmless script when there is no such merchant."""
+    harmless script when there is no such merchant. ``settings`` replaces placeholders of the
+    built script with the merchant's values (its ETag follows them)."""
     if g.shop is None:
         response = Response(EMPTY_SCRIPT, mimetype="text/javascript")
         response.cache_control.public = True
         response.cache_control.max_age = LOADER_MAX_AGE
         return response
     body, etag = assets.storefront_loader(current_app, script)
+    if settings:
+        for placeholder, value in settings.items():
+            body = body.replace(placeholder, value)
+        etag = hashlib.sha256(etag.encode() + b"|" + b"|".join(settings.values())).hexdigest()[:20]
     response = Response(body, mimetype="text/javascript")
     response.set_etag(etag)
     response.cache_control.public = True
@@ -87,4 +94,4 @@ def fragment(html: str) -> Response:
     return response
 
 
-from app.views.storefront import offers, upsell  # noqa: E402, F401  (routes register on bp)
+from app.views.storefront import msi, offers, upsell  # noqa: E402, F401  (routes register on bp)
