@@ -20,15 +20,16 @@ and say so:
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
 import requests
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request
 from flask.cli import with_appcontext
 
-from demo import catalog, customers, feed, orders, purchase_post, recurring
+from demo import catalog, customers, feed, orders, purchase_post, recurring, signing
 
 MERCHANT_ID_RE = re.compile(r"[0-9a-f]{32}")
 
@@ -217,12 +218,33 @@ def record_purchase(order_number: str, og_session_id: str | None) -> None:
     purchase_post.record(order, orders.lines(order["id"]), customer, og_session_id)
 
 
-def sign_in(response: Response, user_id: str) -> None:
-    """Extension point: set the ``og_auth`` cookie for a customer who just logged in.
+OG_AUTH = "og_auth"
+OG_AUTH_MAX_AGE = 7200  # two hours, as the official cartridges set it (contracts §4.2)
 
-    Does nothing yet.
+
+def sign_in(response: Response, user_id: str) -> None:
+    """Set the ``og_auth`` cookie for a customer who just logged in (contracts §4.2).
+
+    ``user_id|ts|sig`` signed with the merchant's hash key (not URL-encoded), ``Path=/``,
+    two hours, readable by msi.js (not HttpOnly), ``Secure`` when the store is served over
+    HTTPS. Without the hash key (no seed-demo credentials) there is no cookie, so the
+    dashboard asks the customer to sign in.
     """
+    hash_key = current_app.config.get("MERCHANT_HASH_KEY")
+    if not hash_key:
+        return
+    ts = int(time.time())
+    response.set_cookie(
+        OG_AUTH,
+        f"{user_id}|{ts}|{signing.sign(hash_key, user_id, ts)}",
+        max_age=OG_AUTH_MAX_AGE,
+        path="/",
+        secure=request.is_secure,
+        httponly=False,
+        samesite="Lax",
+    )
 
 
 def sign_out(response: Response) -> None:
-    """Extension point: clear the ``og_auth`` cookie on logout. Does nothing yet."""
+    """Delete the ``og_auth`` cookie on logout (contracts §4.2)."""
+    response.delete_cookie(OG_AUTH, path="/", secure=request.is_secure, samesite="Lax")

@@ -1,6 +1,17 @@
 """Customer login/logout, the My Account page and order pages."""
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from demo import customers, orders, platform, purchase_post
 from demo.seed import DEMO_CUSTOMERS, DEMO_PASSWORD
@@ -52,11 +63,25 @@ def logout():
 @bp.get("/account")
 @login_required
 def index():
-    return render_template(
-        "account/index.html",
-        orders=orders.for_customer(g.customer["user_id"]),
-        msi_js=platform.script_url("msi.js"),
-    )
+    return render_template("account/index.html", orders=orders.for_customer(g.customer["user_id"]))
+
+
+@bp.get("/account/subscriptions")
+@login_required
+def subscriptions():
+    """My Subscriptions: the page tagged for Perennial's subscriber dashboard (contracts §4.1)."""
+    return render_template("account/subscriptions.html", msi_js=platform.script_url("msi.js"))
+
+
+@bp.get("/og/auth")
+def og_auth():
+    """The authentication page (contracts §4.2): no login required; renews ``og_auth`` for a
+    logged-in customer, sets nothing otherwise. msi.js loads it in a hidden iframe."""
+    response = make_response("<!doctype html><title>Sign-in check</title>")
+    if g.customer is not None:
+        platform.sign_in(response, g.customer["user_id"])
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/orders/<order_number>")
