@@ -1,0 +1,320 @@
+"""The subscriber dashboard on the demo store: a subscriber logs in (the store sets og_auth),
+opens My Subscriptions on a phone and manages their subscriptions with the keyboard only; an
+accessibility check (axe-core); a host page with a hostile stylesheet keeps every control
+visible, inside the widget and clickable."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+from werkzeug.serving import make_server
+
+from demo import create_app as create_store
+from tests.e2e.conftest import allow_origin
+
+pytestmark = pytest.mark.e2e
+
+AXE = Path(__file__).with_name("vendor") / "axe-4.14.1.min.js"
+USER, EMAIL, PASSWORD = "DC69410265", "ines.garcia@example.com", "demo1234"
+PHONE = {"width": 390, "height": 844}
+HOSTILE = (
+    "input, select, button { width: 100% !important } "
+    "* { box-sizing: content-box !important } "
+    "label { display: block; float: left } fieldset { display: none }"
+)
+
+
+@pytest.fixture(scope="module")
+def store_url(platform, demo_catalog, tmp_path_factory):
+    with platform.app.app_context():  # the console tests may have rotated the hash key
+        from app.services import merchants
+
+        hash_key = merchants.get_by_public_id(demo_catalog).hash_key
+    store = create_store(
+        {
+            "DEMO_DB": str(tmp_path_factory.mktemp("dashboard-store") / "demo.db"),
+            "SECRET_KEY": "e2e-secret",
+            "MERCHANT_PUBLIC_ID": demo_catalog,
+            "PLATFORM_URL": platform.url,
+            "MERCHANT_HASH_KEY": hash_key,
+        }
+    )
+    server = make_server("127.0.0.1", 0, store, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://localhost:{server.server_port}"
+    store.config["STORE_URL"] = url
+    allow_origin(platform, url)
+    _subscriber(platform, demo_catalog)
+    yield url
+    server.shutdown()
+
+
+def _subscriber(platform, merchant_public_id: str) -> None:
+    """Inès, a store customer with two subscriptions due in a week (as checkout makes them)."""
+    from app.extensions import db
+    from app.models import Address, Customer, PaymentMethod, Product
+    from app.models.types import utcnow
+    from app.services import events, merchants, subscriptions
+
+    with platform.app.app_context():
+        merchant = merchants.get_by_public_id(merchant_public_id)
+        customer = Customer(
+            merchant_id=merchant.id,
+            merchant_user_id=USER,
+            email=EMAIL,
+            first_name="Inès",
+        )
+        db.session.add(customer)
+        db.session.flush()
+        home = Address(
+            merchant_id=merchant.id,
+            customer_id=customer.id,
+            first_name="Inès",
+            last_name="García",
+            address="12 Harbor Lane",
+            city="Portland",
+            state_province_code="ME",
+            zip_postal_code="04101",
+            country_code="US",
+            fingerprint="e2e-home",
+        )
+        card = PaymentMethod(
+            merchant_id=merchant.id,
+            customer_id=customer.id,
+            token_id="tok_visa_4242",
+            cc_type=1,
+            expiry_month=11,
+            expiry_year=2031,
+        )
+        db.session.add_all([home, card])
+        db.session.flush()
+        products = {
+            p.product_id: p
+            for p in db.session.scalars(
+                db.select(Product).where(Product.merchant_id == merchant.id)
+            )
+        }
+        now = utcnow()
+        first = now.astimezone(merchant.tz).date() + timedelta(days=7)
+        subscriptions.create_many(
+            customer,
+            [
+                subscriptions.NewSubscription(
+                    product=products[pid],
+                    quantity=1,
+                    every=4,
+                    every_period=2,
+                    offer_id=None,
+                    first_date=first,
+                    extra_data={},
+                )
+                for pid in ("FF2040101", "FF4060101")
+            ],
+            start=first - timedelta(days=7),
+            shipping=home,
+            payment=card,
+            merchant_order_id="e2e-dashboard",
+            session_id=None,
+            currency=merchant.currency,
+            now=now,
+            actor=events.Actor("staff", "e2e", "test"),
+            incentives=[],
+        )
+        db.session.commit()
+
+
+def log_in(page: Page, store_url: str) -> None:
+    page.goto(f"{store_url}/login")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def tab_to(page: Page, target: Locator, limit: int = 200) -> None:
+    """Press Tab until ``target`` has the focus (keyboard only, as a subscriber would)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("el => el === document.activeElement"):
+            return
+    pytest.fail(f"Tab never reached {target}")
+
+
+def order_of(page: Page, product: str) -> Locator:
+    """The upcoming order with an item of ``product``."""
+    item = page.locator(".og-msi-item-name", has_text=product)
+    return page.locator("#og-msi article.og-msi-order", has=item)
+
+
+def dashboard(page: Page) -> Locator:
+    board = page.locator("#og-msi .og-msi")
+    expect(board.get_by_role("heading", name="Your subscriptions")).to_be_visible()
+    return board
+
+
+def test_keyboard_only_on_a_phone(browser, platform, store_url, screenshots):
+    context = browser.new_context(viewport=PHONE, has_touch=True)
+    page = context.new_page()
+    log_in(page, store_url)
+    og_auth = next(c for c in context.cookies() if c["name"] == "og_auth")
+    assert og_auth["path"] == "/" and not og_auth["httpOnly"]
+    page.goto(f"{store_url}/account")
+    page.get_by_role("link", name="Manage my subscriptions").click()
+    board = dashboard(page)
+    coffee = board.locator("article.og-msi-sub", has_text="Café Crème Coffee Beans")
+    expect(board.locator("article.og-msi-order")).to_have_count(1)
+    page.screenshot(path=screenshots / "dashboard-phone.png", full_page=True)
+
+    # quantity: choose 2 with the arrow key, then the button; the focus stays on it
+    quantity = coffee.get_by_label("Quantity")
+    tab_to(page, quantity)
+    page.keyboard.press("ArrowDown")
+    save = coffee.get_by_role("button", name="Change quantity")
+    page.keyboard.press("Tab")
+    expect(save).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(coffee.get_by_role("status")).to_have_text("Quantity changed to 2.")
+    expect(coffee.get_by_role("button", name="Change quantity")).to_be_focused()
+
+    # frequency
+    tab_to(page, coffee.get_by_label("Deliver"))
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(coffee.get_by_role("status")).to_contain_text("It now ships every 6 weeks.")
+    expect(coffee.get_by_role("button", name="Change frequency")).to_be_focused()
+
+    # next order date, typed as the phone's date field takes it
+    when = date.today() + timedelta(days=20)
+    tab_to(page, coffee.get_by_label("Next order date"))
+    page.keyboard.type(when.strftime("%m%d%Y"))
+    tab_to(page, coffee.get_by_role("button", name="Change date"))
+    page.keyboard.press("Enter")
+    expect(coffee.get_by_role("status")).to_have_text("Next order date changed.")
+    expect(coffee.get_by_role("button", name="Change date")).to_be_focused()
+    expect(coffee).to_contain_text(f"{when:%B} {when.day}, {when.year}")
+
+    # pause (behind "More options", which stays open across the answer), then resume
+    more = coffee.locator("summary", has_text="More options")
+    tab_to(page, more)
+    page.keyboard.press("Enter")
+    tab_to(page, coffee.get_by_role("button", name="Pause"))
+    page.keyboard.press("Enter")
+    expect(coffee.get_by_role("status")).to_have_text("Paused until you resume it.")
+    expect(coffee.locator(".og-msi-badge")).to_have_text("Paused")
+    tab_to(page, coffee.get_by_role("button", name="Resume"))
+    page.keyboard.press("Enter")
+    expect(coffee.get_by_role("status")).to_have_text("Resumed.")
+
+    # skip the soap in its upcoming order
+    order = order_of(page, "Eucalyptus")
+    tab_to(page, order.get_by_role("button", name="Skip Eucalyptus Dish Soap, 16 oz this time"))
+    page.keyboard.press("Enter")
+    soap = board.locator("article.og-msi-sub", has_text="Eucalyptus")
+    expect(soap.get_by_role("status")).to_contain_text("Skipped")
+
+    # cancel the coffee with a reason, then reactivate it
+    tab_to(page, coffee.locator("summary", has_text="Cancel subscription"))
+    page.keyboard.press("Enter")
+    reason = coffee.get_by_label("Why are you cancelling?")
+    tab_to(page, reason)
+    page.keyboard.press("End")  # "Other", which needs a few words: refused
+    expect(reason).to_have_value("7")
+    tab_to(page, coffee.get_by_role("button", name="Confirm cancellation"))
+    page.keyboard.press("Enter")
+    expect(coffee.get_by_role("alert")).to_be_visible()
+    page.screenshot(path=screenshots / "dashboard-phone-refusal.png", full_page=True)
+    expect(coffee.get_by_role("button", name="Confirm cancellation")).to_be_focused()
+    tab_to(page, coffee.get_by_label("Why are you cancelling?"))
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowDown")
+    tab_to(page, coffee.get_by_role("button", name="Confirm cancellation"))
+    page.keyboard.press("Enter")
+    cancelled = board.locator("article.og-msi-sub--inactive", has_text="Café Crème")
+    expect(cancelled.get_by_role("status")).to_have_text("Subscription cancelled.")
+    expect(cancelled.get_by_role("status")).to_be_focused()
+    tab_to(page, cancelled.get_by_role("button", name="Reactivate"))
+    page.keyboard.press("Enter")
+    expect(coffee.get_by_role("status")).to_have_text("Subscription reactivated.")
+
+    # send the coffee's upcoming order now
+    order = order_of(page, "Café Crème")
+    tab_to(page, order.get_by_role("button", name="Send now"))
+    page.keyboard.press("Enter")
+    expect(order.get_by_role("status")).to_contain_text("on its way")
+    expect(order.locator(".og-msi-badge")).to_have_text("Sending now")
+    page.screenshot(path=screenshots / "dashboard-phone-after.png", full_page=True)
+
+    context.close()
+
+
+def test_without_og_auth_or_with_a_tampered_one_it_asks_to_sign_in_again(
+    page: Page, store_url, screenshots
+):
+    log_in(page, store_url)
+    page.goto(f"{store_url}/account/subscriptions")
+    dashboard(page)
+    og_auth = next(c for c in page.context.cookies() if c["name"] == "og_auth")
+    tampered = {**og_auth, "value": og_auth["value"].replace("|", "|1", 1)}  # its timestamp
+    for cookie in (None, tampered):
+        page.context.clear_cookies(name="og_auth")  # the store's session stays signed in
+        if cookie:
+            page.context.add_cookies([cookie])
+        page.goto(f"{store_url}/account/subscriptions")
+        notice = page.locator("#og-msi").get_by_role("alert")
+        expect(notice).to_have_text("Please sign in again to manage your subscriptions.")
+        expect(page.locator("#og-msi article")).to_have_count(0)
+    page.screenshot(path=screenshots / "dashboard-signed-out.png", full_page=True)
+    page.goto(f"{store_url}/account")
+    page.get_by_role("button", name="Log out").click()
+    assert not any(c["name"] == "og_auth" for c in page.context.cookies())
+
+
+def test_no_serious_accessibility_violations(page: Page, store_url, screenshots):
+    log_in(page, store_url)
+    page.goto(f"{store_url}/account/subscriptions")
+    board = dashboard(page)
+    for summary in board.locator("summary").all():
+        summary.click()
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "() => axe.run('#og-msi', {resultTypes: ['violations']}).then(r => r.violations.map("
+        "v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))})))"
+    )
+    bad = [v for v in result if v["impact"] in ("serious", "critical")]
+    assert bad == [], bad
+    page.screenshot(path=screenshots / "dashboard-axe.png", full_page=True)
+
+
+def test_hostile_host_stylesheet_keeps_every_control_usable(page: Page, store_url, screenshots):
+    log_in(page, store_url)
+    page.set_viewport_size({"width": 420, "height": 900})
+    page.goto(f"{store_url}/account/subscriptions")
+    page.add_style_tag(content=HOSTILE)
+    board = dashboard(page)
+    for summary in board.locator("summary").all():
+        summary.click()
+    box = page.locator("#og-msi").bounding_box()
+    controls = board.locator("input:not([type=hidden]), select, textarea, button, summary").all()
+    assert len(controls) > 20
+    problems = []
+    for control in controls:
+        control.scroll_into_view_if_needed()
+        found = control.evaluate(
+            """el => { const r = el.getBoundingClientRect();
+                const b = document.getElementById('og-msi').getBoundingClientRect();
+                const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                return {w: r.width, h: r.height, inside: r.left >= b.left - 0.5 &&
+                  r.right <= b.right + 0.5, hit: !!hit && (hit === el || el.contains(hit) ||
+                  (el.labels && [...el.labels].some(l => l.contains(hit))))}; }"""
+        )
+        if not (found["w"] > 0 and found["h"] > 0 and found["inside"] and found["hit"]):
+            problems.append((control.evaluate("el => el.outerHTML.slice(0, 120)"), found))
+    assert problems == []
+    assert box["width"] <= 420
+    host_font = page.evaluate("getComputedStyle(document.body).fontFamily")
+    assert board.evaluate("el => getComputedStyle(el).fontFamily") == host_font  # inherited
+    page.screenshot(path=screenshots / "dashboard-hostile.png", full_page=True)
