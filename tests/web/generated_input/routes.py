@@ -30,8 +30,14 @@ from tests.web.generated_input.specs import (
 )
 from tests.web.generated_input.world import Shop, purchase_payload
 
-MODES = ("anonymous", "api_key_a", "signed_a", "console_a")
-PREFERRED = {"console": "console_a", "api": "api_key_a", "storefront": "anonymous"}
+MODES = ("anonymous", "api_key_a", "signed_a", "console_a", "subscriber_a")
+PREFERRED = {
+    "console": "console_a",
+    "api": "api_key_a",
+    "storefront": "anonymous",
+    "storefront.msi_dashboard": "subscriber_a",
+    "storefront.msi_action": "subscriber_a",
+}
 
 
 def _both(world: World, name: str) -> list[str]:
@@ -232,6 +238,14 @@ def headers(draw, mode: str, world: World, spoil: bool) -> list[tuple[str, str]]
         out.append(("x-api-key", world.a.api_key))
     elif mode == "signed_a":
         out.append(("Authorization", draw(signed_header(world.a, spoil))))
+    elif mode == "subscriber_a":  # the dashboard's: og_auth in X-OG-Auth, from A's store
+        user = draw(st.sampled_from(world.a.customers))
+        value = signing.make_og_auth(world.a.hash_key, user)
+        if spoil:
+            value = draw(st.sampled_from((value, value.replace("|", "%7C")))) + draw(
+                st.sampled_from(("", "x", "%", "|1"))
+            )
+        out += [("X-OG-Auth", value), ("Origin", world.a.origin)]
     elif mode == "anonymous" and spoil and draw(st.booleans()):
         name = draw(st.sampled_from(("x-api-key", "Authorization", "Cookie")))
         junk = draw(hostile.TEXT | signed_header(world.b, True) | st.just(world.a.api_key[:-1]))
@@ -269,7 +283,9 @@ def requests(draw, rule, method: str, world: World) -> hostile.Request:
     """A request for ``rule``: plausible but for one or two hostile parts, or (one in ten)
     hostile all over."""
     spec = SPECS.get(rule.endpoint, Spec())
-    preferred = PREFERRED.get(rule.endpoint.partition(".")[0], "anonymous")
+    preferred = PREFERRED.get(rule.endpoint) or PREFERRED.get(
+        rule.endpoint.partition(".")[0], "anonymous"
+    )
     mode = draw(st.sampled_from((*MODES, *[preferred] * 7)))
     body = method == "POST" or draw(st.integers(0, 9)) == 0
     parts = slots(rule, spec, body)

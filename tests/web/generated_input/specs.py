@@ -127,6 +127,27 @@ SPECS = {
     "storefront.optins_list": Spec(query={"session": "session"}),
     "storefront.optins_clear": Spec(form={"session": "session"}),
     "storefront.cart": Spec(),
+    "storefront.msi_loader": Spec(),
+    "storefront.msi_dashboard": Spec(),
+    "storefront.msi_action": Spec(
+        form={
+            "subscription": "subscription",
+            "order": "order",
+            "item": "text",
+            "quantity": "int",
+            "frequency": "frequency",
+            "order_date": "day",
+            "until": "day",
+            "next_order_date": "day",
+            "product": "product",
+            "reminder_days": "int",
+            "shipping_address": "text",
+            "payment": "text",
+            "all": "bool",
+            "reason": "int",
+            "reason_text": "text",
+        }
+    ),
     "console.overview.index": Spec(),
     "console.overview.status": Spec(),
     "console.checkouts.index": Spec(query={"days": "int"}),
@@ -238,6 +259,7 @@ PATH_KINDS = {
     "console.orders.detail:public_id": "order",
     "console.orders.act:public_id": "order",
     "console.orders.act:action": "order_action",
+    "storefront.msi_action:action": "msi_action",
 }
 ALL_NAMES = sorted(
     {n for spec in SPECS.values() for n in (*spec.query, *spec.form)}
@@ -291,6 +313,7 @@ FIXED = {
     "order_group": ("", "upcoming", "placed", "attention", "in_progress", "rejected", "cancelled"),
     "order_sort": ("", "newest", "place_desc", "place_asc"),
     "order_action": ("retry", "send_again", "confirm", "rescue", "send_now", "reject"),
+    "msi_action": ("quantity", "frequency", "next_date", "pause", "skip", "cancel", "add_item"),
     "day": ("2030-03-15", "2024-06-01", ""),
     "hour": ("never", "0", "6", "23"),
     "placement_mode": ("api", "batch"),
@@ -351,6 +374,7 @@ NEAR = {
     "order_group": ("UPCOMING", "attention ", "all"),
     "order_sort": ("id", "place_date"),
     "order_action": ("explode", "RETRY", "retry/", ""),
+    "msi_action": ("explode", "QUANTITY", "quantity/", ""),
     "day": ("2030-02-30", "15/03/2030", "2030-3-5", "99999-01-01", "2030-03-15T00:00"),
     "hour": ("24", "-1", "07.0", "Never ", "\u0667"),
     "placement_mode": ("API", "sftp", ""),
