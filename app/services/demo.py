@@ -7,12 +7,20 @@ import hmac
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import ApiKey, Incentive, Merchant
+from app.models import ApiKey, Incentive, Merchant, Product
 from app.models.merchant import hash_api_key
-from app.services import accounts, api_keys, events, incentives, merchants, sftp_accounts
+from app.services import (
+    accounts,
+    api_keys,
+    events,
+    incentives,
+    merchants,
+    sftp_accounts,
+    shops,
+)
 
 DEMO_NAME = "Fern & Fable (demo)"
 DEMO_EMAIL = "owner@demo.perennial.test"
@@ -77,7 +85,20 @@ def seed(
 
 def _seed_program(merchant_id: int) -> None:
     """The demo's subscribe-and-save program: two incentives (once); the default offer came
-    with the merchant."""
+    with the merchant. Instant upsell is on at product pages (unless the merchant chose its
+    locations since) for every product of the catalog, once the feed has brought them: the
+    demo starts this again after its first catalog sync (``scripts/run``)."""
+    merchant = db.session.get(Merchant, merchant_id)
+    if merchant.upsell_locations is None:
+        merchant.upsell_locations = ["pdp"]
+    ticked = db.session.execute(
+        update(Product)
+        .where(Product.merchant_id == merchant_id, Product.upsell_eligible.is_(False))
+        .values(upsell_eligible=True)
+    ).rowcount
+    db.session.commit()
+    if ticked:
+        shops.bump([merchant_id])  # a bulk UPDATE: the commit hook sees no Product row
     names = set(
         db.session.scalars(select(Incentive.name).where(Incentive.merchant_id == merchant_id))
     )
