@@ -29,6 +29,7 @@ from app.views.console import (
     products,
     settings,
     subscribers,
+    subscription_manager,
 )
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -46,5 +47,6 @@ for group in (
     products,
     settings,
     subscribers,
+    subscription_manager,
 ):
     bp.register_blueprint(group.bp)
