@@ -8,11 +8,21 @@ from typing import Any
 from sqlalchemy import Integer, cast, func, or_, select
 
 from app.extensions import db
-from app.models import Address, Customer, Event, Order, PaymentMethod, Subscription
+from app.models import (
+    Address,
+    Customer,
+    Event,
+    Order,
+    PaymentMethod,
+    Product,
+    ProductGroup,
+    Subscription,
+)
 from app.services import subscriptions
 from app.services.errors import NotFound
 
 PAGE_SIZE = 50
+MAX_ORDERABLE = 500  # products offered as one-time items on the detail page
 CARD_TYPES = {1: "Visa", 2: "Mastercard", 3: "Amex", 4: "Discover", 5: "Diners", 6: "JCB"}
 
 
@@ -128,3 +138,41 @@ def change_summary(event: Event) -> str:
         else:
             parts.append(f"{key}: {after[key]}")
     return "; ".join(parts)
+
+
+def swap_choices(sub: Subscription) -> list[Product]:
+    """The products the subscription may swap to: its ``sku_swap`` groups' other products,
+    not discontinued, in its currency."""
+    own = select(ProductGroup.name).where(
+        ProductGroup.product_id == sub.product_id, ProductGroup.group_type == "sku_swap"
+    )
+    query = (
+        select(Product)
+        .join(ProductGroup, ProductGroup.product_id == Product.id)
+        .where(
+            ProductGroup.merchant_id == sub.merchant_id,
+            ProductGroup.group_type == "sku_swap",
+            ProductGroup.name.in_(own),
+            Product.id != sub.product_id,
+            Product.discontinued.is_(False),
+            Product.currency == sub.currency,
+        )
+        .distinct()
+        .order_by(Product.name, Product.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def orderable_products(merchant_id: int) -> list[Product]:
+    """Products that can be added to an order as one-time items (in stock, not discontinued)."""
+    query = (
+        select(Product)
+        .where(
+            Product.merchant_id == merchant_id,
+            Product.discontinued.is_(False),
+            Product.in_stock.is_(True),
+        )
+        .order_by(Product.name, Product.id)
+        .limit(MAX_ORDERABLE)
+    )
+    return list(db.session.scalars(query))

@@ -28,6 +28,7 @@ from app.views.console import (
     placement,
     products,
     settings,
+    subscriber_actions,
     subscribers,
     subscription_manager,
 )
@@ -46,6 +47,7 @@ for group in (
     placement,
     products,
     settings,
+    subscriber_actions,
     subscribers,
     subscription_manager,
 ):
