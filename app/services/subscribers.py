@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, cast, func, or_, select
@@ -18,11 +19,13 @@ from app.models import (
     ProductGroup,
     Subscription,
 )
+from app.models.types import utcnow
 from app.services import subscriptions
 from app.services.errors import NotFound
 
 PAGE_SIZE = 50
 MAX_ORDERABLE = 500  # products offered as one-time items on the detail page
+ACTIVITY_DAYS = 30
 CARD_TYPES = {1: "Visa", 2: "Mastercard", 3: "Amex", 4: "Discover", 5: "Diners", 6: "JCB"}
 
 
@@ -176,3 +179,59 @@ def orderable_products(merchant_id: int) -> list[Product]:
         .limit(MAX_ORDERABLE)
     )
     return list(db.session.scalars(query))
+
+
+# What the console calls each subscriber action (event types of the action services).
+ACTION_LABELS = {
+    "subscription.change_quantity": "Changed quantity",
+    "subscription.change_frequency": "Changed frequency",
+    "subscription.change_next_order_date": "Changed next order date",
+    "order.change_next_order_date": "Moved an order",
+    "order.skip_order": "Skipped a subscription's order",
+    "order.cancel": "Skipped a whole order",
+    "order.send_now": "Sent an order now",
+    "subscription.sku_swap": "Swapped product",
+    "item.create": "Added a one-time item",
+    "item.change_quantity": "Changed an item's quantity",
+    "item.remove": "Removed an item",
+    "subscription.create": "Subscribed to a one-time item",
+    "subscription.pause": "Paused",
+    "subscription.resume": "Resumed",
+    "subscription.cancel": "Cancelled",
+    "subscription.reactivate": "Reactivated",
+    "subscription.change_shipping_address": "Changed shipping address",
+    "order.change_shipping_address": "Changed an order's address",
+    "subscription.change_payment": "Changed payment method",
+    "order.change_payment": "Changed an order's payment",
+    "subscription.change_email_reminder": "Changed reminder days",
+}
+
+
+@dataclass(frozen=True)
+class Activity:
+    type: str  # the event type, e.g. "subscription.pause"
+    count: int
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS.get(self.type, self.type)
+
+
+def activity(
+    merchant_id: int, *, days: int = ACTIVITY_DAYS, now: datetime | None = None
+) -> list[Activity]:
+    """What subscribers did themselves (events with actor ``subscriber``) in the last ``days``
+    days, most frequent first."""
+    since = (now or utcnow()) - timedelta(days=days)
+    count = func.count().label("n")
+    query = (
+        select(Event.type, count)
+        .where(
+            Event.merchant_id == merchant_id,
+            Event.actor_type == "subscriber",
+            Event.created_at >= since,
+        )
+        .group_by(Event.type)
+        .order_by(count.desc(), Event.type)
+    )
+    return [Activity(type, int(n)) for type, n in db.session.execute(query)]

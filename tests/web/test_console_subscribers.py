@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import unescape
 
 import pytest
@@ -99,3 +100,44 @@ def test_login_required(app):
     client = app.test_client()
     for path in ("/console/subscribers/", "/console/subscribers/X", "/console/checkouts/"):
         assert client.get(path).status_code == 302
+
+
+def _event(merchant_id, type_, actor_type="subscriber", age_days=0):
+    from datetime import timedelta
+
+    from app.models.types import utcnow
+    from app.services import events
+
+    event = events.record(
+        merchant_id,
+        type_,
+        events.Actor(actor_type, "someone", "203.0.113.9"),
+        object_type="subscription",
+        object_id="s1",
+    )
+    event.created_at = utcnow() - timedelta(days=age_days)
+    db.session.commit()
+
+
+def test_activity_is_empty_until_subscribers_act(client, merchant):
+    page = text(client.get("/console/subscribers/"))
+    assert 'data-testid="activity-empty"' in page
+    assert "No subscriber actions in the last 30 days." in page
+
+
+def test_activity_counts_subscriber_actions_by_type_over_30_days(client, merchant):
+    for _ in range(3):
+        _event(merchant.id, "subscription.pause")
+    _event(merchant.id, "order.skip_order")
+    _event(merchant.id, "order.skip_order", actor_type="staff")  # staff: not counted
+    _event(merchant.id, "subscription.cancel", age_days=31)  # too old
+    _event(make_merchant().id, "subscription.cancel")  # another merchant's
+    page = text(client.get("/console/subscribers/"))
+    assert 'data-testid="activity-empty"' not in page
+    rows = re.findall(
+        r'data-activity="([^"]+)"><td>([^<]+)</td>.*?<td class="num">(\d+)</td>', page
+    )
+    assert rows == [
+        ("subscription.pause", "Paused", "3"),
+        ("order.skip_order", "Skipped a subscription's order", "1"),
+    ]

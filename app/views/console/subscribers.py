@@ -1,4 +1,4 @@
-"""Subscribers in the console: list and search them, and one in
+"""Subscribers in the console: list and search them (with what they do most), and one in
 full with the forms staff act through (``subscriber_actions``)."""
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ def index():
         fragment="console/subscribers/_table.html",
         rows=rows,
         q=q,
+        activity=subscribers.activity(g.merchant.id),
+        activity_days=subscribers.ACTIVITY_DAYS,
         more=len(rows) == subscribers.PAGE_SIZE,
     )
 
