@@ -178,7 +178,8 @@ def act(public_id: str, action: str):
         notice = run(g.merchant.id, sub, request.form, actor())
     except (ValidationError, Conflict, NotFound) as exc:
         db.session.rollback()  # the page shows what is stored, not what the action began
-        return render_detail(user_id, **shown, **_refusal(action, exc))
+        # the form keeps what was typed, beside what is wrong with it
+        return render_detail(user_id, posted=request.form, **shown, **_refusal(action, exc))
     return render_detail(user_id, notice=notice, **shown)
 
 

@@ -1,0 +1,86 @@
+"""Staff change a subscriber's quantity and cancel with a reason on the subscriber's page; a
+bad value is refused next to its field. Each is an htmx round trip confirmed in place."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def subscriber(platform):
+    """A merchant of its own (the demo merchant's catalog is counted by the feed test), a staff
+    member, and a customer with one subscription."""
+    from app.services import accounts
+    from tests.actionkit import make_shopper, subscribe
+    from tests.factories import make_merchant
+
+    with platform.app.app_context():
+        from app.extensions import db
+
+        merchant = make_merchant(timezone="America/New_York", name="Fern Coffee")
+        email = f"staff-{merchant.public_id[:8]}@example.com"
+        accounts.create_staff(merchant.id, email, PASSWORD, role="staff")
+        db.session.commit()
+        shopper = make_shopper(merchant)
+        sub = subscribe(shopper, quantity=2)
+        return {
+            "email": email,
+            "user_id": shopper.customer.merchant_user_id,
+            "sub": sub.public_id,
+        }
+
+
+def sign_in(page: Page, platform, email: str) -> None:
+    page.goto(f"{platform.url}/console/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+
+
+def test_staff_change_quantity_and_cancel_with_a_reason(
+    page: Page, platform, subscriber, screenshots
+):
+    sign_in(page, platform, subscriber["email"])
+    page.goto(f"{platform.url}/console/subscribers/{subscriber['user_id']}")
+    card = page.locator(f"#sub-{subscriber['sub']}")
+    expect(card.locator('[data-fact="quantity"]')).to_have_text("2")
+    card.get_by_text("Manage this subscription").click()
+
+    quantity = card.locator('form[data-action="quantity"]')
+    quantity.get_by_label("Quantity").fill("120")
+    quantity.get_by_role("button", name="Change quantity").click()
+    refused = page.locator(f"#e-{subscriber['sub']}-quantity")
+    expect(refused).to_contain_text("a whole number from 1 to 99")
+    expect(card.locator('[data-fact="quantity"]')).to_have_text("2")
+    page.screenshot(path=screenshots / "console-subscriber-quantity-refused.png", full_page=True)
+
+    quantity.get_by_label("Quantity").fill("3")
+    quantity.get_by_role("button", name="Change quantity").click()
+    expect(quantity.get_by_role("status")).to_have_text("✓ Quantity is now 3.")
+    expect(card.locator('[data-fact="quantity"]')).to_have_text("3")
+    expect(quantity.get_by_role("button", name="Change quantity")).to_be_focused()
+    expect(page.locator("table.events")).to_contain_text("subscription.change_quantity")
+
+    cancel = card.locator('form[data-action="cancel"]')
+    cancel.get_by_label("Reason").select_option(label="Other (say more)")
+    cancel.get_by_role("button", name="Cancel subscription").click()
+    expect(page.locator(f"#e-{subscriber['sub']}-cancel_reason")).to_contain_text(
+        'Please tell us more for "Other".'
+    )
+    page.screenshot(path=screenshots / "console-subscriber-cancel-refused.png", full_page=True)
+    cancel.get_by_label("Reason").select_option(label="Other (say more)")
+    cancel.get_by_label("In their words").fill("Moving abroad")
+    cancel.get_by_role("button", name="Cancel subscription").click()
+
+    expect(card.get_by_role("status")).to_have_text("✓ Cancelled.")
+    expect(card.locator(".badge")).to_have_text("Cancelled")
+    expect(card.locator('[data-fact="cancel-reason"]')).to_have_text("Moving abroad")
+    expect(card.locator('form[data-action="reactivate"]')).to_be_visible()
+    expect(page.locator("table.events")).to_contain_text("subscription.cancel")
+    page.screenshot(path=screenshots / "console-subscriber-cancelled.png", full_page=True)
