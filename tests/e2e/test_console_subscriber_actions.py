@@ -84,3 +84,37 @@ def test_staff_change_quantity_and_cancel_with_a_reason(
     expect(card.locator('form[data-action="reactivate"]')).to_be_visible()
     expect(page.locator("table.events")).to_contain_text("subscription.cancel")
     page.screenshot(path=screenshots / "console-subscriber-cancelled.png", full_page=True)
+
+
+def test_owner_sets_what_the_dashboard_offers(page: Page, platform, subscriber, screenshots):
+    from app.services import accounts
+
+    with platform.app.app_context():
+        from app.extensions import db
+        from app.models import StaffUser
+
+        merchant_id = db.session.scalar(
+            db.select(StaffUser.merchant_id).where(StaffUser.email == subscriber["email"])
+        )
+        email = f"owner-{subscriber['email']}"
+        accounts.create_staff(merchant_id, email, PASSWORD, role="owner")
+        db.session.commit()
+    sign_in(page, platform, email)
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Subscription Manager settings").click()
+    page.get_by_label("Quantity choices").fill("1, 2, 3, 6")
+    page.get_by_label("Swap product (within its swap group)").uncheck()
+    page.get_by_label("Ship less often instead").check()
+    page.get_by_label("Ship every (for “less often”)").fill("8")
+    page.get_by_label("Period").select_option(label="weeks")
+    page.get_by_label("Authentication page URL").fill("http://shop.example/og-auth")
+    page.get_by_role("button", name="Save Subscription Manager settings").click()
+    expect(page.locator("#e-auth_page_url")).to_contain_text("An https:// address")
+    expect(page.get_by_label("Quantity choices")).to_have_value("1, 2, 3, 6")
+    page.screenshot(path=screenshots / "console-subscription-manager-refused.png", full_page=True)
+    page.get_by_label("Authentication page URL").fill("https://shop.example/og-auth")
+    page.get_by_role("button", name="Save Subscription Manager settings").click()
+    expect(page.get_by_text("Subscription Manager settings saved.")).to_be_visible()
+    expect(page.get_by_label("Swap product (within its swap group)")).not_to_be_checked()
+    expect(page.get_by_label("Ship every (for “less often”)")).to_have_value("8")
+    page.screenshot(path=screenshots / "console-subscription-manager.png", full_page=True)
