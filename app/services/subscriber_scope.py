@@ -117,12 +117,17 @@ def today(merchant: Merchant | int, now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(merchant.tz).date()
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: ``"²".isdigit()`` is true too, and ``int("²")`` raises."""
+    return text.isascii() and text.isdigit()
+
+
 def whole(value: Any, field: str, low: int, high: int) -> int:
     """A whole number from ``low`` to ``high``, given as a number or as digits."""
     number = None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 6:
+    elif isinstance(value, str) and _digits(value.strip()) and len(value.strip()) <= 6:
         number = int(value.strip())
     if number is None or not low <= number <= high:
         message = f"a whole number from {low} to {high}"

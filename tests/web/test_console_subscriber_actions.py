@@ -86,7 +86,7 @@ def test_change_quantity_is_confirmed_in_place(client, owner, sub):
     assert event.before == {"quantity": 2} and event.after == {"quantity": 5}
 
 
-@pytest.mark.parametrize("value", ["0", "100", "two", ""])
+@pytest.mark.parametrize("value", ["0", "100", "two", "", "\u00b2", "\u0663"])
 def test_bad_quantity_is_refused_next_to_its_field(client, sub, value):
     body = assert_fragment(act(client, sub, "quantity", quantity=value), 400)
     assert f'id="e-{sub.public_id}-quantity"' in body and "whole number from 1 to 99" in body
