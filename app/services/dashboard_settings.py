@@ -128,6 +128,11 @@ def _on(value: Any) -> bool:
     return value not in (None, "", "off", "0", "false", False)
 
 
+def _digits(text: str, most: int) -> bool:
+    """ASCII digits only (``"²".isdigit()`` is true), at most ``most`` of them."""
+    return text.isascii() and text.isdigit() and len(text) <= most
+
+
 def _quantities(value: Any, errors: dict[str, str]) -> tuple[int, ...]:
     parts = [p for p in str(value or "").replace(",", " ").split() if p]
     if not parts:
@@ -136,7 +141,7 @@ def _quantities(value: Any, errors: dict[str, str]) -> tuple[int, ...]:
     if len(parts) > MAX_QUANTITY_CHOICES:
         errors["quantities"] = f"At most {MAX_QUANTITY_CHOICES} quantities."
         return ()
-    bad = [p for p in parts if not p.isdigit() or not 1 <= int(p) <= MAX_QUANTITY]
+    bad = [p for p in parts if not _digits(p, 2) or not 1 <= int(p) <= MAX_QUANTITY]
     if bad:
         errors["quantities"] = (
             f"“{bad[0][:10]}” is not a whole number from 1 to {MAX_QUANTITY}; separate them "
@@ -162,10 +167,10 @@ def _save_offer(
 
 def _frequency_offer(every: Any, period: Any, errors: dict[str, str]) -> dict[str, Any] | None:
     every_text, period_text = str(every or "").strip(), str(period or "").strip()
-    if not every_text.isdigit() or len(every_text) > 3:
+    if not _digits(every_text, 3):
         errors["every"] = "A whole number from 1 to 999."
         return None
-    if not period_text.isdigit() or int(period_text) not in PERIODS:
+    if not _digits(period_text, 1) or int(period_text) not in PERIODS:
         errors["every_period"] = "Choose days, weeks, months or years."
         return None
     try:

@@ -113,7 +113,7 @@ def _posted_reasons(form: MultiDict) -> tuple[list[dict], list[dict]]:
             continue
         row = {"code": code, "reason": reason, "requires_text": requires_text}
         if code or reason.strip():
-            number = int(code) if code.isdigit() and len(code) <= 6 else code
+            number = int(code) if code.isascii() and code.isdigit() and len(code) <= 6 else code
             given.append({**row, "code": number, "row": len(rows)})
         rows.append(row)
     return given, rows

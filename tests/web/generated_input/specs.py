@@ -63,6 +63,39 @@ PRODUCT_FILTERS = {
     "in_latest_feed": "flag",
 }
 
+SUBSCRIBER_ACTION_FORM = {
+    "quantity": "int",
+    "every": "int",
+    "every_period": "int",
+    "order_date": "day",
+    "until": "day",
+    "next_order_date": "day",
+    "product": "product",
+    "cancel_code": "int",
+    "cancel_text": "text",
+    "address": "text",
+    "payment": "text",
+    "for_all": "bool",
+    "reminder_days": "int",
+}
+SUBSCRIPTION_MANAGER_FORM = {
+    "quantities": "text",
+    "pause": "bool",
+    "skip": "bool",
+    "swap": "bool",
+    "save_offer": "save_offer",
+    "every": "int",
+    "every_period": "int",
+    "incentive": "incentive",
+    "auth_page_url": "url",
+    "upsell_locations": "location",
+}
+CANCEL_REASONS_FORM = {
+    f"reasons-{n}-{name}": kind
+    for n in range(3)
+    for name, kind in (("code", "int"), ("reason", "text"), ("text", "bool"))
+}
+
 PLACEMENT_FORM = {
     "placement_hour": "hour",
     "order_endpoint_url": "url",
@@ -198,6 +231,11 @@ SPECS = {
     "console.settings.reset_sftp_password": Spec(),
     "console.subscribers.index": Spec(query={"q": "text", "before": "int"}),
     "console.subscribers.detail": Spec(),
+    "console.subscriber_actions.act": Spec(form=SUBSCRIBER_ACTION_FORM),
+    "console.subscription_manager.index": Spec(),
+    "console.subscription_manager.update": Spec(form=SUBSCRIPTION_MANAGER_FORM),
+    "console.subscription_manager.update_reasons": Spec(form=CANCEL_REASONS_FORM),
+    "console.subscription_manager.reset_reasons": Spec(),
     "console.outbox.index": Spec(query={"before": "int"}),
     "console.outbox.detail": Spec(),
     "console.orders.index": Spec(
@@ -260,6 +298,8 @@ PATH_KINDS = {
     "console.orders.act:public_id": "order",
     "console.orders.act:action": "order_action",
     "storefront.msi_action:action": "msi_action",
+    "console.subscriber_actions.act:public_id": "subscription",
+    "console.subscriber_actions.act:action": "subscriber_action",
 }
 ALL_NAMES = sorted(
     {n for spec in SPECS.values() for n in (*spec.query, *spec.form)}
@@ -314,6 +354,23 @@ FIXED = {
     "order_sort": ("", "newest", "place_desc", "place_asc"),
     "order_action": ("retry", "send_again", "confirm", "rescue", "send_now", "reject"),
     "msi_action": ("quantity", "frequency", "next_date", "pause", "skip", "cancel", "add_item"),
+    "subscriber_action": (
+        "quantity",
+        "frequency",
+        "next_date",
+        "skip",
+        "send_now",
+        "swap",
+        "add_item",
+        "pause",
+        "resume",
+        "shipping",
+        "payment",
+        "reminder",
+        "cancel",
+        "reactivate",
+    ),
+    "save_offer": ("", "skip", "frequency"),
     "day": ("2030-03-15", "2024-06-01", ""),
     "hour": ("never", "0", "6", "23"),
     "placement_mode": ("api", "batch"),
@@ -375,6 +432,8 @@ NEAR = {
     "order_sort": ("id", "place_date"),
     "order_action": ("explode", "RETRY", "retry/", ""),
     "msi_action": ("explode", "QUANTITY", "quantity/", ""),
+    "subscriber_action": ("explode", "QUANTITY", "quantity/", "__init__"),
+    "save_offer": ("bribe", "SKIP", "skip ", "discount"),
     "day": ("2030-02-30", "15/03/2030", "2030-3-5", "99999-01-01", "2030-03-15T00:00"),
     "hour": ("24", "-1", "07.0", "Never ", "\u0667"),
     "placement_mode": ("API", "sftp", ""),
