@@ -149,18 +149,20 @@ def swap_choices(sub: Subscription) -> list[Product]:
     own = select(ProductGroup.name).where(
         ProductGroup.product_id == sub.product_id, ProductGroup.group_type == "sku_swap"
     )
+    # IN, not a join with DISTINCT: PostgreSQL cannot compare the products' JSON columns
+    members = select(ProductGroup.product_id).where(
+        ProductGroup.merchant_id == sub.merchant_id,
+        ProductGroup.group_type == "sku_swap",
+        ProductGroup.name.in_(own),
+    )
     query = (
         select(Product)
-        .join(ProductGroup, ProductGroup.product_id == Product.id)
         .where(
-            ProductGroup.merchant_id == sub.merchant_id,
-            ProductGroup.group_type == "sku_swap",
-            ProductGroup.name.in_(own),
+            Product.id.in_(members),
             Product.id != sub.product_id,
             Product.discontinued.is_(False),
             Product.currency == sub.currency,
         )
-        .distinct()
         .order_by(Product.name, Product.id)
     )
     return list(db.session.scalars(query))

@@ -339,3 +339,14 @@ def test_a_refused_form_keeps_what_was_typed_and_says_it_once(client, sub):
     assert body.count("a whole number from 1 to 99") == 1  # at the field, not again below
     body = assert_fragment(act(client, sub, "resume"), 409)  # no field: said at the form
     assert f'id="s-{sub.public_id}-resume"' in body
+
+
+def test_swap_choices_are_each_product_once_in_its_groups(client, shopper, sub):
+    both, discontinued = coffee(shopper.merchant), coffee(shopper.merchant, discontinued=True)
+    in_swap_group("beans", sub.product, both, discontinued)
+    in_swap_group("roasts", sub.product, both)
+    page = text(client.get(f"/console/subscribers/{shopper.customer.merchant_user_id}"))
+    start = page.index(f'<select id="sw-{sub.public_id}"')
+    swap = page[start : page.index("</select>", start)]
+    assert swap.count(f'<option value="{both.product_id}">') == 1
+    assert discontinued.product_id not in swap
