@@ -4,7 +4,7 @@ to their next upcoming order from its page, once or as a new subscription.
 * ``next_order``: the order an upsell offers to add to: the customer's earliest upcoming order
   that may still be changed, in the product's currency.
 * ``subscribe_in_order``: a new subscription whose first order is that upcoming order
-  (``POST /subscriptions/iu/``). A one-time addition is ``order_actions.add_one_time_item``
+  (``POST /subscriptions/iu/``). A one-time addition is ``item_actions.add_one_time_item``
   (``POST /items/iu/``); ``add`` is either, as the offer's buttons ask.
 * ``views``: what the storefront shows instead of the standard offer, per ``<og-offer>``: at a
   location the merchant switched upsell on (``Merchant.upsell_locations``), for a product
@@ -25,7 +25,15 @@ from app.domain.frequency import Frequency
 from app.extensions import db
 from app.models import Order, OrderItem, Subscription
 from app.models.types import utcnow
-from app.services import events, offer_views, order_actions, orders, shops, upcoming_orders
+from app.services import (
+    events,
+    item_actions,
+    offer_views,
+    order_actions,
+    orders,
+    shops,
+    upcoming_orders,
+)
 from app.services import subscriber_scope as scope
 from app.services.errors import ValidationError
 from app.services.subscription_actions import record as record_subscription
@@ -114,7 +122,7 @@ def add(
     """What an upsell button does: ``kind`` "once" adds a one-time item, "subscribe" a new
     subscription every ``frequency`` (a code such as ``"4_2"``), to the order."""
     if kind == "once":
-        return order_actions.add_one_time_item(
+        return item_actions.add_one_time_item(
             merchant_id, customer_id, order, product, 1, offer=offer, actor=actor
         )
     if kind != "subscribe":
@@ -155,7 +163,7 @@ def subscribe_in_order(
     """A new subscription to an orderable, subscription-eligible product whose first order
     (order number 1) is this upcoming order: the order's address and payment, the given
     frequency, the incentives the offer (else the merchant's default one) promises; its next
-    order follows when this one places, as for ``order_actions.subscribe_item``."""
+    order follows when this one places, as for ``item_actions.subscribe_item``."""
     order = scope.order(merchant_id, customer_id, order_public_id)
     found = scope.product(merchant_id, product)
     count = scope.quantity(quantity)

@@ -11,7 +11,7 @@ from lxml import etree
 from app.extensions import db
 from app.integrations.xml import order as order_xml
 from app.models import Order, OrderStatus, Subscription
-from app.services import instant_upsell, order_actions, order_documents
+from app.services import instant_upsell, item_actions, order_documents
 from app.services.errors import Conflict, NotFound, ValidationError
 from tests.actionkit import (
     FIRST,
@@ -129,7 +129,7 @@ def test_the_next_order_xml_carries_both_upsells(app):
     shopper = make_shopper()
     order = upcoming(subscribe(shopper))
     once, monthly = coffee(shopper.merchant, 650), coffee(shopper.merchant, 900)
-    order_actions.add_one_time_item(
+    item_actions.add_one_time_item(
         *shopper.ids, order.public_id, once.product_id, actor=STAFF, now=NOW
     )
     instant_upsell.subscribe_in_order(

@@ -9,7 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Order, OrderStatus
-from app.services import next_orders
+from app.services import item_actions, next_orders
 from app.services import order_actions as actions
 from app.services.errors import Conflict, NotFound, ValidationError
 from tests.actionkit import (
@@ -229,7 +229,7 @@ def test_cancel_order_skips_every_subscription_and_drops_one_time_items(app):
     monthly = subscribe(shopper, every=1, period=3)
     weekly = subscribe(shopper, every=1, period=2)
     order = upcoming(monthly)
-    actions.add_one_time_item(
+    item_actions.add_one_time_item(
         *shopper.ids, order.public_id, coffee(shopper.merchant).product_id, actor=STAFF, now=NOW
     )
 

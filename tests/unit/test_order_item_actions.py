@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Offer, Order, OrderStatus, Subscription
-from app.services import order_actions as actions
+from app.services import item_actions as actions
 from app.services.errors import NotFound, ValidationError
 from tests.actionkit import (
     NOW,
@@ -163,3 +163,43 @@ def test_subscribe_item_refuses_a_subscription_item_and_an_ineligible_product(ap
         actions.subscribe_item(*shopper.ids, item.public_id, 2, 3, actor=STAFF, now=NOW)
     assert db.session.scalar(select(db.func.count()).select_from(Subscription)) == 1
     assert db.session.get(Order, order.id).status == OrderStatus.UNSENT
+
+
+def test_change_product_of_a_one_time_item(app):
+    """PATCH /items/<id>/change_product/: another orderable product, this order only."""
+    shopper = make_shopper()
+    order = upcoming(subscribe(shopper))  # 20.00
+    item = actions.add_one_time_item(
+        *shopper.ids, order.public_id, coffee(shopper.merchant, 450).product_id, 1,
+        actor=SUBSCRIBER, now=NOW,
+    )  # fmt: skip
+    other = coffee(shopper.merchant, 700)
+
+    actions.change_product(*shopper.ids, item.public_id, other.product_id, actor=SUBSCRIBER)
+
+    db.session.expire_all()
+    assert item.product_id == other.id and order.total_minor == 2000 + 700
+    event = last_event("item.change_product")
+    assert event.after == {"order": order.public_id, "product": other.product_id}
+
+
+def test_change_product_refuses_a_subscriptions_item_an_unorderable_product_and_strangers(app):
+    shopper = make_shopper()
+    stranger = make_shopper(shopper.merchant)
+    sub = subscribe(shopper)
+    order = upcoming(sub)
+    extra = actions.add_one_time_item(
+        *shopper.ids, order.public_id, coffee(shopper.merchant, 450).product_id, 1,
+        actor=SUBSCRIBER, now=NOW,
+    )  # fmt: skip
+    gone = coffee(shopper.merchant, 900, in_stock=False)
+    fine = coffee(shopper.merchant, 700)
+    before = snapshot(order, *order.items)
+    with pytest.raises(ValidationError):  # a subscription's item follows its subscription
+        actions.change_product(*shopper.ids, item_of(sub).public_id, fine.product_id, actor=STAFF)
+    with pytest.raises(ValidationError):
+        actions.change_product(*shopper.ids, extra.public_id, gone.product_id, actor=STAFF)
+    with pytest.raises(NotFound):
+        actions.change_product(*stranger.ids, extra.public_id, fine.product_id, actor=STAFF)
+    db.session.expire_all()
+    assert snapshot(order, *order.items) == before

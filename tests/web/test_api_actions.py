@@ -309,3 +309,29 @@ def test_reads_in_storefront_scope_see_only_the_customers_own(client, merchant):
         assert [s["public_id"] for s in listed] == ([sub_b.public_id] if not query else [])
     key = {"x-api-key": make_api_key(merchant)}
     assert len(client.get("/subscriptions/", headers=key).get_json()["results"]) == 2
+
+
+def test_an_items_product_changes_for_a_one_time_item_only(client, merchant):
+    order, sub, user = subscriber(merchant)
+    treats, chews = coffee(merchant, 499), coffee(merchant, 650)
+    added = client.post(
+        "/items/iu/",
+        json={"order": order.public_id, "product": treats.product_id, "quantity": 1},
+        headers=header(merchant, user),
+    ).get_json()
+    response = patch(
+        client,
+        f"/items/{added['public_id']}/change_product/",
+        {"product": chews.product_id},
+        header(merchant, user),
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["product"] == chews.product_id
+    own = next(i for i in order.items if i.subscription_id == sub.id)
+    refused = patch(
+        client,
+        f"/items/{own.public_id}/change_product/",
+        {"product": chews.product_id},
+        header(merchant, user),
+    )
+    assert refused.status_code == 400 and "product" in refused.get_json()

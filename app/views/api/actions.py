@@ -18,6 +18,7 @@ from app.models import Order, OrderItem, Subscription
 from app.services import (
     cancel_reasons,
     instant_upsell,
+    item_actions,
     order_actions,
     shipping_payment,
     subscription_actions,
@@ -58,8 +59,9 @@ ORDER: dict[str, Action] = {
     "change_payment": (shipping_payment.change_order_payment, ("payment",), ()),
 }
 ITEM: dict[str, Action] = {
-    "change_quantity": (order_actions.change_item_quantity, ("quantity",), ()),
-    "delete": (order_actions.remove_item, (), ()),
+    "change_quantity": (item_actions.change_item_quantity, ("quantity",), ()),
+    "delete": (item_actions.remove_item, (), ()),
+    "change_product": (item_actions.change_product, ("product",), ()),
 }
 
 
@@ -116,6 +118,7 @@ def order_action(public_id: str, action: str):
 
 
 @bp.route("/items/<public_id>/change_quantity/", methods=["PATCH"])
+@bp.route("/items/<public_id>/change_product/", methods=["PATCH"])
 @bp.route("/items/<public_id>/delete/", methods=["DELETE"])
 @customer_or_key_required
 def item_action(public_id: str):
@@ -128,7 +131,7 @@ def item_action(public_id: str):
 def item_instant_upsell():
     """A one-time item added to an upcoming order: ``{"order", "product", "quantity", "offer"}``."""
     body = _body()
-    item = order_actions.add_one_time_item(
+    item = item_actions.add_one_time_item(
         g.merchant.id,
         g.customer_id,
         body.get("order"),
@@ -145,7 +148,7 @@ def item_instant_upsell():
 def subscription_from_item():
     """A one-time item made a subscription: ``{"item", "every", "every_period", "offer"}``."""
     body = _body()
-    sub = order_actions.subscribe_item(
+    sub = item_actions.subscribe_item(
         g.merchant.id,
         g.customer_id,
         body.get("item"),

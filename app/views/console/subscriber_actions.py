@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models import Order, OrderStatus, Subscription
 from app.services import (
     events,
+    item_actions,
     order_actions,
     placement,
     shipping_payment,
@@ -84,7 +85,7 @@ def _swap(m, sub, form, who) -> str:
 
 
 def _add_item(m, sub, form, who) -> str:
-    item = order_actions.add_one_time_item(
+    item = item_actions.add_one_time_item(
         m,
         None,
         _order(sub).public_id,

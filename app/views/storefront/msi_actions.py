@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.domain.frequency import Frequency
 from app.services import (
+    item_actions,
     order_actions,
     shipping_payment,
     subscription_actions,
@@ -163,14 +164,14 @@ def send_now(c: Call) -> str:
 
 
 def add_item(c: Call) -> str:
-    item = order_actions.add_one_time_item(
+    item = item_actions.add_one_time_item(
         *c.scope, c.get("order"), c.get("product"), c.get("quantity") or "1", actor=c.actor
     )
     return f"{item.product.name} added to this order (one time)."
 
 
 def remove_item(c: Call) -> str:
-    order_actions.remove_item(*c.scope, c.get("item"), actor=c.actor)
+    item_actions.remove_item(*c.scope, c.get("item"), actor=c.actor)
     return "Removed from this order."
 
 
