@@ -58,7 +58,7 @@ MAX_LINES = 500
 MAX_TEXT = 500
 ENCRYPTED_LIMITS = {"cc_exp_date": 200, "cc_holder": 400, "cc_last_4": 200}  # their columns
 MAX_FIRST_DATE_DAYS = 5 * 366  # a first order further ahead than that is a typo
-PAN_RE = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
+PAN_RE = re.compile(r"(?<![0-9A-Za-z])(?:\d[ -]?){12,18}\d(?![0-9A-Za-z])")
 EXPIRY_RE = re.compile(r"(0[1-9]|1[0-2])/([0-9]{4})")
 PAN_PREFIXES = re.compile(
     r"4|5[1-5]|2(?:2[2-9][1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)|3[47]|3(?:0[0-5]|[68])|"
@@ -141,7 +141,9 @@ def _leaves(value: Any) -> Iterator[Any]:
 
 
 def looks_like_pan(text: str) -> bool:
-    """A card number: 13-19 digits (spaces/dashes allowed), a network prefix, a valid Luhn."""
+    """A card number: 13-19 digits (spaces/dashes allowed) standing on their own, a network
+    prefix, a valid Luhn. Digits inside a word are not one: a merchant's public id (hex) such
+    as ``…d83542758135348a…`` holds a Luhn-valid run, and every checkout naming it was refused."""
     for match in PAN_RE.finditer(text):
         digits = re.sub(r"\D", "", match.group())
         if 13 <= len(digits) <= 19 and PAN_PREFIXES.match(digits) and _luhn(digits):
