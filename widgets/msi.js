@@ -7,8 +7,9 @@
    the store's own domain): it is read afresh for every request and sent in the X-OG-Auth
    header, never as a cookie of ours. When the merchant set an authentication page, it is first
    loaded in a hidden iframe (inside #og-msi), as Ordergroove's script does, so the store can
-   set or renew the cookie. Every action answers the whole dashboard: the focus goes back to the
-   control that had it (else to the outcome's message) and open <details> stay open. */
+   set or renew the cookie. Every action answers the whole dashboard: the focus goes to the first
+   field a refusal marks invalid, else back to the control that had it, else to the outcome's
+   message; open <details> stay open. */
 var AUTH_PAGE = "%%OG_AUTH_PAGE%%"; /* the merchant's auth page URL, or "" (msi.js route) */
 var AUTH_WAIT = 5000;
 var root = null, focusId = null, openIds = [];
@@ -76,7 +77,9 @@ function mine(id) {
 function restore() {
   openIds.forEach(function (id) { var x = mine(id); if (x) x.open = true; });
   var again = mine(focusId), notice = mine('og-msi-notice');
-  if (again && again.getClientRects().length && !again.disabled) again.focus();
+  var invalid = root.querySelector('[aria-invalid="true"]');
+  if (invalid) invalid.focus();
+  else if (again && again.getClientRects().length && !again.disabled) again.focus();
   else if (notice) notice.focus();
   focusId = null;
 }

@@ -59,6 +59,9 @@ class Notice:
     key: str
     text: str
     error: bool = False
+    action: str | None = None  # the action it answers
+    fields: dict[str, str] = field(default_factory=dict)  # each refused field: what is wrong
+    typed: dict[str, str] = field(default_factory=dict)  # what the refused form held
 
 
 @dataclass

@@ -9,7 +9,8 @@ missing, expired, tampered or another merchant's value gets the "please sign in 
 the subscriber action service the REST API calls (``msi_actions``) and answers the whole
 dashboard again with the outcome beside the object it was about: a confirmation
 (``role=status``) or the service's refusal (``role=alert``, with a 4xx status msi.js swaps
-in all the same).
+in all the same), which carries what was typed and each refused field, for the forms that
+give them back (the new address).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from app.views.storefront.msi_actions import ACTIONS, Call
 AUTH_HEADER = "X-OG-Auth"
 AUTH_PAGE = b'"%%OG_AUTH_PAGE%%"'  # msi.js's placeholder for the merchant's auth page URL
 REFUSED = {ValidationError: 422, NotFound: 404}
+TYPED = 400  # characters of each refused field given back to its form (longer than any allows)
 
 
 @bp.get("/<merchant_id>/msi.js")
@@ -65,7 +67,14 @@ def msi_action(action: str):
         notice = dashboard.Notice(key, text)
     except DomainError as exc:
         status = REFUSED.get(type(exc), exc.status if exc.status != 400 else 422)
-        notice = dashboard.Notice(key, exc.message or "That could not be done.", error=True)
+        notice = dashboard.Notice(
+            key,
+            exc.message or "That could not be done.",
+            error=True,
+            action=action,
+            fields={k: str(v)[:200] for k, v in exc.fields.items()},
+            typed={k: v[:TYPED] for k, v in request.form.items()},
+        )
     board = dashboard.build(g.merchant, g.customer_id, notice=notice)
     response = _render(board)
     response.status_code = status

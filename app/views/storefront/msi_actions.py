@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.domain.frequency import Frequency
 from app.services import (
+    addresses,
     item_actions,
     order_actions,
     shipping_payment,
@@ -107,6 +108,17 @@ def shipping(c: Call) -> str:
     return "Shipping address changed."
 
 
+def new_address(c: Call) -> str:
+    fields = {name: c.form.get(name, "") for name in addresses.FIELDS}
+    every = bool(c.get("all"))
+    addresses.ship_to_new(
+        *c.scope, fields, subscription=c.get("subscription"), for_all=every, actor=c.actor
+    )
+    if every:
+        return "Address added. All your subscriptions now ship there."
+    return "Address added. This subscription now ships there."
+
+
 def payment(c: Call) -> str:
     card = c.get("payment")
     if c.get("all"):
@@ -182,6 +194,7 @@ ACTIONS: dict[str, Action] = {
     "swap": Action("subscription", swap, "swap"),
     "reminder": Action("subscription", reminder),
     "shipping": Action("subscription", shipping),
+    "new_address": Action("subscription", new_address),
     "payment": Action("subscription", payment),
     "pause": Action("subscription", pause, "pause"),
     "resume": Action("subscription", resume),
