@@ -9,7 +9,7 @@
    loaded in a hidden iframe (inside #og-msi), as Ordergroove's script does, so the store can
    set or renew the cookie. Every action answers the whole dashboard: the focus goes to the first
    field a refusal marks invalid, else back to the control that had it, else to the outcome's
-   message; open <details> stay open. */
+   message; open <details> stay open, but for a form the action completed (data-og-done). */
 var AUTH_PAGE = "%%OG_AUTH_PAGE%%"; /* the merchant's auth page URL, or "" (msi.js route) */
 var AUTH_WAIT = 5000;
 var root = null, focusId = null, openIds = [];
@@ -75,12 +75,12 @@ function mine(id) {
 }
 
 function restore() {
-  openIds.forEach(function (id) { var x = mine(id); if (x) x.open = true; });
-  var again = mine(focusId), notice = mine('og-msi-notice');
-  var invalid = root.querySelector('[aria-invalid="true"]');
-  if (invalid) invalid.focus();
-  else if (again && again.getClientRects().length && !again.disabled) again.focus();
-  else if (notice) notice.focus();
+  openIds.forEach(function (id) { var x = mine(id); if (x && !x.hasAttribute('data-og-done')) x.open = true; });
+  var again = root.querySelector('[aria-invalid="true"]') || mine(focusId);
+  var notice = mine('og-msi-notice');
+  /* focus() does nothing to a hidden control (in a closed <details>, say): then the message */
+  if (again && !again.disabled) again.focus();
+  if ((!again || d.activeElement !== again) && notice) notice.focus();
   focusId = null;
 }
 

@@ -95,6 +95,9 @@ def test_add_an_address_and_ship_one_subscription_there(client, shopper):
     assert sub.shipping_address_id == new.id and upcoming(sub).shipping_address_id == new.id
     assert other.shipping_address_id == shopper.home.id
     assert f'<option value="{new.public_id}" selected>' in card_of(html, sub)
+    # its form closes (msi.js reopens the other open ones), the other card's stays as it was
+    assert f'id="og-msi-{sub.public_id}-add-address" data-og-done>' in card_of(html, sub)
+    assert "data-og-done" not in card_of(html, other)
     assert last_event("address.create").actor_type == "subscriber"
 
 

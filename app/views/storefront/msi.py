@@ -64,7 +64,7 @@ def msi_action(action: str):
         if chosen.setting and not getattr(settings(g.merchant), chosen.setting):
             raise ValidationError("The store does not offer this.")
         text = chosen.run(Call(g.merchant.id, g.customer_id, request.form, g.actor))
-        notice = dashboard.Notice(key, text)
+        notice = dashboard.Notice(key, text, action=action)
     except DomainError as exc:
         status = REFUSED.get(type(exc), exc.status if exc.status != 400 else 422)
         notice = dashboard.Notice(
