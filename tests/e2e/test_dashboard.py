@@ -1,5 +1,6 @@
 """The subscriber dashboard on the demo store: a subscriber logs in (the store sets og_auth),
-opens My Subscriptions on a phone and manages their subscriptions with the keyboard only; an
+opens My Subscriptions on a phone and manages their subscriptions with the keyboard only (a
+new shipping address too, refused then corrected); an
 accessibility check (axe-core); a host page with a hostile stylesheet keeps every control
 visible, inside the widget and clickable."""
 
@@ -248,6 +249,58 @@ def test_keyboard_only_on_a_phone(browser, platform, store_url, screenshots):
     expect(order.locator(".og-msi-badge")).to_have_text("Sending now")
     page.screenshot(path=screenshots / "dashboard-phone-after.png", full_page=True)
 
+    context.close()
+
+
+def test_keyboard_only_a_new_address_on_a_phone(browser, store_url, screenshots):
+    context = browser.new_context(viewport=PHONE, has_touch=True)
+    page = context.new_page()
+    log_in(page, store_url)
+    page.goto(f"{store_url}/account/subscriptions")
+    soap = dashboard(page).locator("article.og-msi-sub", has_text="Eucalyptus")
+    tab_to(page, soap.locator("summary", has_text="More options"))
+    page.keyboard.press("Enter")
+    tab_to(page, soap.locator("summary", has_text="Add a new address"))
+    page.keyboard.press("Enter")
+    typed = {
+        "First name": "Inès",
+        "Last name": "García",
+        "Address": "48 Rue Sainte-Catherine",
+        "City": "Montréal",
+        "State or province (optional)": "QC",
+        "ZIP or postal code": "H2X 1K4",
+        "Country code (two letters, such as US)": "QB",  # not a country: refused
+    }
+    for label, text in typed.items():
+        tab_to(page, soap.get_by_label(label, exact=True))
+        page.keyboard.type(text)
+    tab_to(page, soap.get_by_role("button", name="Add address and ship here"))
+    page.keyboard.press("Enter")
+
+    # refused at the form: what was typed is kept, the focus is on the field to fix
+    form = soap.locator("form", has=page.get_by_role("button", name="Add address and ship here"))
+    expect(form.get_by_role("alert")).to_have_text("Please check the address: country.")
+    country = soap.get_by_label("Country code (two letters, such as US)")
+    expect(country).to_be_focused()
+    expect(country).to_have_attribute("aria-invalid", "true")
+    expect(country).to_have_accessible_description("A two-letter country code, such as US")
+    expect(soap.get_by_label("City", exact=True)).to_have_value("Montréal")
+    soap.locator(".og-msi-new-address").screenshot(
+        path=screenshots / "dashboard-new-address-refused.png"
+    )
+
+    # corrected, and sent with Enter from the field
+    page.keyboard.press("Control+A")
+    page.keyboard.type("CA")
+    page.keyboard.press("Enter")
+    expect(soap.get_by_role("status")).to_have_text(
+        "Address added. This subscription now ships there."
+    )
+    expect(soap.get_by_role("status")).to_be_focused()  # the form closed behind it
+    expect(soap.get_by_label("City", exact=True)).to_be_hidden()
+    expect(soap.locator(".og-msi-facts")).to_contain_text("48 Rue Sainte-Catherine")
+    expect(soap.get_by_label("Ship to")).to_contain_text("48 Rue Sainte-Catherine")
+    soap.screenshot(path=screenshots / "dashboard-new-address.png")
     context.close()
 
 
