@@ -31,9 +31,15 @@ expect.set_options(timeout=15_000)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The console orders test last: it loads the demo catalog (``demo_catalog``), which the
-    feed sync test counts as created, so it must not run before that one."""
-    items.sort(key=lambda item: "test_console_orders.py" in item.nodeid)  # stable sort
+    """Tests that load the demo catalog (``demo_catalog``) after the others: the feed sync
+    test counts the catalog's products as created, so it must run before any of them. The
+    console orders test last of all."""
+    items.sort(  # stable sort: files keep their order within each group
+        key=lambda item: (
+            "demo_catalog" in getattr(item, "fixturenames", ()),
+            "test_console_orders.py" in item.nodeid,
+        )
+    )
 
 
 def free_port() -> int:

@@ -119,6 +119,8 @@ def test_account_page_is_tagged_for_the_dashboard(shop: Page, store_url):
 
     expect(shop).to_have_url(f"{store_url}/account")
     expect(shop.get_by_role("heading", name="My Subscriptions")).to_be_visible()
+    shop.get_by_role("link", name="Manage my subscriptions").click()  # its own page
+    expect(shop).to_have_url(f"{store_url}/account/subscriptions")
     expect(shop.locator("#og-msi")).to_be_attached()
     expect(shop.locator(f'script[src="{PLATFORM_URL}/{MERCHANT_ID}/msi.js"]')).to_have_count(1)
 

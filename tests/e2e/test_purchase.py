@@ -85,7 +85,7 @@ def test_opt_in_checkout_confirmation_and_console(page: Page, platform, store_ur
 
     sign_in(page, platform)
     page.goto(f"{platform.url}/console/subscribers/DC69410241")
-    row = page.locator("table.subscriptions tr", has_text=COFFEE)
+    row = page.locator("article.sub-card", has_text=COFFEE)
     expect(row).to_contain_text("every 6 weeks")
     expect(row).to_contain_text(next_date)
     expect(row).to_contain_text(order_number)  # the checkout it came from
