@@ -371,3 +371,48 @@ def test_hostile_host_stylesheet_keeps_every_control_usable(page: Page, store_ur
     host_font = page.evaluate("getComputedStyle(document.body).fontFamily")
     assert board.evaluate("el => getComputedStyle(el).fontFamily") == host_font  # inherited
     page.screenshot(path=screenshots / "dashboard-hostile.png", full_page=True)
+
+
+def test_a_subscriber_adds_a_product_from_its_page_and_sees_it_in_the_dashboard(
+    page: Page, platform, demo_catalog, store_url, screenshots
+):
+    """Instant upsell on the demo store's own product page (the store's login set og_auth),
+    with no serious accessibility violation in the offer; the item is then in the dashboard."""
+    from app.extensions import db
+    from app.models import Merchant, Product
+
+    tea = "FF2040103"
+    with platform.app.app_context():
+        merchant = db.session.scalar(db.select(Merchant).filter_by(public_id=demo_catalog))
+        product = db.session.scalar(
+            db.select(Product).filter_by(merchant_id=merchant.id, product_id=tea)
+        )
+        before = merchant.upsell_locations, product.upsell_eligible
+        merchant.upsell_locations, product.upsell_eligible = ["pdp"], True
+        db.session.commit()
+    try:
+        log_in(page, store_url)
+        page.goto(f"{store_url}/products/{tea}")
+        offer = page.locator("og-offer .og-offer--upsell")
+        expect(offer).to_contain_text("Add to your order on")
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate(
+            "() => axe.run('og-offer', {resultTypes: ['violations']}).then(r => r.violations"
+            ".map(v => ({id: v.id, impact: v.impact})))"
+        )
+        assert [v for v in result if v["impact"] in ("serious", "critical")] == [], result
+        page.get_by_role("button", name="Add once").click()
+        expect(page.locator("og-offer").get_by_role("status")).to_contain_text("once")
+        page.screenshot(path=screenshots / "demo-upsell-added.png", full_page=True)
+        page.goto(f"{store_url}/account/subscriptions")
+        dashboard(page)
+        expect(order_of(page, "Rooibos")).to_contain_text("Rooibos")
+        page.screenshot(path=screenshots / "dashboard-after-upsell.png", full_page=True)
+    finally:
+        with platform.app.app_context():
+            merchant = db.session.scalar(db.select(Merchant).filter_by(public_id=demo_catalog))
+            product = db.session.scalar(
+                db.select(Product).filter_by(merchant_id=merchant.id, product_id=tea)
+            )
+            merchant.upsell_locations, product.upsell_eligible = before
+            db.session.commit()
