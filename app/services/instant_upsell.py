@@ -171,15 +171,7 @@ def subscribe_in_order(
     promise = order_actions.named_offer(merchant_id, offer) or order_actions.default_offer(
         merchant_id
     )
-    problem = None
-    if found.discontinued or not found.in_stock:
-        problem = "That product cannot be ordered now."
-    elif not found.subscription_eligible:
-        problem = "That product cannot be subscribed to."
-    elif found.currency != order.currency:
-        problem = f"That product is sold in {found.currency}, not {order.currency}."
-    if problem:
-        raise ValidationError(problem, fields={"product": problem})
+    scope.orderable(found, order, subscribing=True)
     now = now or utcnow()
     order = upcoming_orders.hold(order)
     sub = Subscription(

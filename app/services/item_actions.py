@@ -91,13 +91,7 @@ def add_one_time_item(
     found = scope.product(merchant_id, product)
     count = scope.quantity(quantity)
     chosen = named_offer(merchant_id, offer)
-    problem = None
-    if found.discontinued or not found.in_stock:
-        problem = "That product cannot be ordered now."
-    elif found.currency != order.currency:
-        problem = f"That product is sold in {found.currency}, not {order.currency}."
-    if problem:
-        raise ValidationError(problem, fields={"product": problem})
+    scope.orderable(found, order)
     upcoming_orders.hold(order)
     item = OrderItem(
         product=found,
@@ -223,13 +217,7 @@ def change_product(
         message = "Swap the subscription's product instead (its swap group applies)."
         raise ValidationError(message, fields={"product": message})
     order = item.order
-    problem = None
-    if found.discontinued or not found.in_stock:
-        problem = "That product cannot be ordered now."
-    elif found.currency != order.currency:
-        problem = f"That product is sold in {found.currency}, not {order.currency}."
-    if problem:
-        raise ValidationError(problem, fields={"product": problem})
+    scope.orderable(found, order)
     if found.id == item.product_id:
         return item
     order = _held(item)

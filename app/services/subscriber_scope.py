@@ -101,6 +101,22 @@ def product(merchant_id: int, product_id: Any, *, field: str = "product") -> Pro
     return found
 
 
+def orderable(found: Product, order: Order, *, subscribing: bool = False) -> Product:
+    """``found`` if it may join ``order`` now (in stock, not discontinued, the order's
+    currency; subscription-eligible when ``subscribing``), else a ValidationError on
+    ``product``."""
+    problem = None
+    if found.discontinued or not found.in_stock:
+        problem = "That product cannot be ordered now."
+    elif subscribing and not found.subscription_eligible:
+        problem = "That product cannot be subscribed to."
+    elif found.currency != order.currency:
+        problem = f"That product is sold in {found.currency}, not {order.currency}."
+    if problem:
+        raise ValidationError(problem, fields={"product": problem})
+    return found
+
+
 def live(sub: Subscription) -> None:
     """Most actions need a live subscription (Conflict otherwise: it was cancelled)."""
     if not sub.live:
