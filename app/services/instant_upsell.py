@@ -174,25 +174,7 @@ def subscribe_in_order(
     scope.orderable(found, order, subscribing=True)
     now = now or utcnow()
     order = upcoming_orders.hold(order)
-    sub = Subscription(
-        merchant_id=merchant_id,
-        customer_id=order.customer_id,
-        product_id=found.id,
-        offer_id=promise.public_id,
-        quantity=count,
-        currency=order.currency,
-        every=chosen.every,
-        every_period=chosen.period,
-        shipping_address_id=order.shipping_address_id,
-        payment_id=order.payment_id,
-        start_date=scope.today(merchant_id, now),
-        iteration=0,
-        extra_data={},
-        incentive_ids=order_actions.promised_incentives(merchant_id, promise, found, now),
-        plan={},
-    )
-    db.session.add(sub)
-    db.session.flush()
+    sub = item_actions.new_subscription_in(order, found, promise, chosen, count, now)
     order.items.append(
         OrderItem(
             subscription_id=sub.id,

@@ -12,7 +12,7 @@ from typing import Any
 
 from app.domain.frequency import Frequency
 from app.extensions import db
-from app.models import Order, OrderItem, Product, Subscription
+from app.models import Offer, Order, OrderItem, Product, Subscription
 from app.models.types import utcnow
 from app.services import events, orders, upcoming_orders
 from app.services import subscriber_scope as scope
@@ -134,25 +134,7 @@ def subscribe_item(
     promise = named_offer(merchant_id, offer) or default_offer(merchant_id)
     order = _held(item)
     now = now or utcnow()
-    sub = Subscription(
-        merchant_id=merchant_id,
-        customer_id=order.customer_id,
-        product_id=found.id,
-        offer_id=promise.public_id,
-        quantity=item.quantity,
-        currency=order.currency,
-        every=chosen.every,
-        every_period=chosen.period,
-        shipping_address_id=order.shipping_address_id,
-        payment_id=order.payment_id,
-        start_date=scope.today(merchant_id, now),
-        iteration=0,
-        extra_data={},
-        incentive_ids=promised_incentives(merchant_id, promise, found, now),
-        plan={},
-    )
-    db.session.add(sub)
-    db.session.flush()
+    sub = new_subscription_in(order, found, promise, chosen, item.quantity, now)
     item.one_time, item.subscription_id, item.cycle = False, sub.id, 1
     item.offer_id = promise.public_id
     orders.reprice(order, now=now)
@@ -166,6 +148,33 @@ def subscribe_item(
     }
     record_subscription(sub, "subscription.create", actor, {}, after, order=order)
     db.session.commit()
+    return sub
+
+
+def new_subscription_in(
+    order: Order, product: Product, offer: Offer, chosen: Frequency, quantity: int, now: datetime
+) -> Subscription:
+    """A live subscription whose first order is ``order`` (its address and card), promised
+    what ``offer`` advertises for the product today; flushed, for its id."""
+    sub = Subscription(
+        merchant_id=order.merchant_id,
+        customer_id=order.customer_id,
+        product_id=product.id,
+        offer_id=offer.public_id,
+        quantity=quantity,
+        currency=order.currency,
+        every=chosen.every,
+        every_period=chosen.period,
+        shipping_address_id=order.shipping_address_id,
+        payment_id=order.payment_id,
+        start_date=scope.today(order.merchant_id, now),
+        iteration=0,
+        extra_data={},
+        incentive_ids=promised_incentives(order.merchant_id, offer, product, now),
+        plan={},
+    )
+    db.session.add(sub)
+    db.session.flush()
     return sub
 
 
