@@ -208,7 +208,9 @@ def test_deactivate_and_activate_from_the_list(client, merchant):
     page = text(post(client, path, {"active": "on"}))
     assert "<html" in page and "Ten off is on." in page and 'data-status="Active"' in page
     assert db.session.get(Incentive, incentive.id).active is True
-    kinds = db.session.scalars(select(Event.type).where(Event.object_id == incentive.public_id))
+    kinds = db.session.scalars(
+        select(Event.type).where(Event.object_id == incentive.public_id).order_by(Event.id)
+    )
     assert list(kinds) == ["incentive.create", "incentive.deactivate", "incentive.activate"]
 
 
