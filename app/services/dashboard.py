@@ -166,9 +166,8 @@ def build(
     payments = _live(PaymentMethod, merchant.id, customer_id)
     cards = {p.id: card_label(merchant, p) for p in payments}
     sub_ids = {s.id: s.public_id for s in subs}
-    upcoming = [
-        _upcoming(order, cards, sub_ids, now)
-        for order in db.session.scalars(
+    unsettled = list(  # held while the views are built: their rows stay in the session
+        db.session.scalars(
             select(Order)
             .where(
                 Order.merchant_id == merchant.id,
@@ -177,8 +176,14 @@ def build(
             )
             .order_by(Order.place_date, Order.id)
         )
-    ]
-    views = [_sub(merchant, sub, chosen, cards) for sub in subs]
+    )
+    upcoming = [_upcoming(order, cards, sub_ids, now) for order in unsettled]
+    next_orders: dict[int, Order] = {}  # what subscriptions.upcoming_order finds, for each
+    for order in unsettled:
+        if order.status in subscriptions.UPCOMING:
+            for item in order.items:
+                next_orders.setdefault(item.subscription_id, order)
+    views = [_sub(merchant, sub, chosen, cards, next_orders.get(sub.id)) for sub in subs]
     customer = db.session.get(Customer, customer_id) if customer_id > 0 else None
     return Dashboard(
         name=(customer.first_name or "") if customer else "",
@@ -273,8 +278,14 @@ def _product_name(merchant_id: int, product_id: str) -> str:
     return found or product_id
 
 
-def _sub(merchant: Merchant, sub: Subscription, chosen: Settings, cards: dict[int, str]) -> Sub:
-    order = subscriptions.upcoming_order(sub) if sub.live else None
+def _sub(
+    merchant: Merchant,
+    sub: Subscription,
+    chosen: Settings,
+    cards: dict[int, str],
+    upcoming: Order | None,
+) -> Sub:
+    order = upcoming if sub.live else None
     current = Frequency(sub.every, sub.every_period)
     view = Sub(
         public_id=sub.public_id,

@@ -237,22 +237,21 @@ def for_customer(merchant_id: int, customer_id: int) -> list[Subscription]:
     return list(db.session.scalars(query))
 
 
+# The statuses of a subscription's next order: not yet out, or out again at the next run.
+UPCOMING = (
+    OrderStatus.UNSENT,
+    OrderStatus.SEND_NOW,
+    OrderStatus.CREDIT_CARD_RETRY,
+    OrderStatus.GENERIC_ERROR,
+)
+
+
 def upcoming_order(sub: Subscription) -> Order | None:
     """The subscription's one unsent order."""
     query = (
         select(Order)
         .join(OrderItem)
-        .where(
-            OrderItem.subscription_id == sub.id,
-            Order.status.in_(
-                (
-                    OrderStatus.UNSENT,
-                    OrderStatus.SEND_NOW,
-                    OrderStatus.CREDIT_CARD_RETRY,
-                    OrderStatus.GENERIC_ERROR,
-                )
-            ),
-        )
+        .where(OrderItem.subscription_id == sub.id, Order.status.in_(UPCOMING))
         .order_by(Order.place_date)
         .limit(1)
     )

@@ -80,6 +80,7 @@ def storefront_scope(value: str | None, merchant_public_id: str | None) -> bool:
         return False
     customer = customers.get_by_user_id(merchant.id, user_id)
     g.merchant = merchant
+    g.customer = customer  # held for the request: the session keeps the row, not a weak copy
     g.customer_id = customer.id if customer is not None else -1
     g.actor = events.Actor("subscriber", user_id, request.remote_addr)
     return True
