@@ -76,6 +76,10 @@ function mine(id) {
 
 function restore() {
   openIds.forEach(function (id) { var x = mine(id); if (x && !x.hasAttribute('data-og-done')) x.open = true; });
+  /* htmx already put the focus back on the control of the same id at the swap; settling comes
+     later: a subscriber who has moved on since keeps the focus where they took it */
+  var at = d.activeElement;
+  if (at && at !== d.body && root.contains(at) && at.id !== focusId) { focusId = null; return; }
   var again = root.querySelector('[aria-invalid="true"]') || mine(focusId);
   var notice = mine('og-msi-notice');
   /* focus() does nothing to a hidden control (in a closed <details>, say): then the message */
