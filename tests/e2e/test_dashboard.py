@@ -136,7 +136,12 @@ def log_in(page: Page, store_url: str) -> None:
 
 
 def tab_to(page: Page, target: Locator, limit: int = 200) -> None:
-    """Press Tab until ``target`` has the focus (keyboard only, as a subscriber would)."""
+    """Press Tab until ``target`` has the focus (keyboard only, as a subscriber would), once
+    the last answer has settled (htmx settles after it swaps; msi.js puts the focus back then)."""
+    page.wait_for_function(
+        "() => !document.querySelector("
+        "'#og-msi .htmx-settling, #og-msi .htmx-swapping, #og-msi .htmx-request')"
+    )
     for _ in range(limit):
         page.keyboard.press("Tab")
         if target.evaluate("el => el === document.activeElement"):
