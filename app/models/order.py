@@ -15,6 +15,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -48,6 +50,12 @@ class Order(db.Model):
     __tablename__ = "orders"
     __table_args__ = (
         Index("ix_orders_merchant_status_place", "merchant_id", "status", "place_date"),
+        Index(
+            "ix_orders_next_order_pending",
+            "merchant_id",
+            sqlite_where=text("next_order_pending"),
+            postgresql_where=text("next_order_pending"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,6 +86,9 @@ class Order(db.Model):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retry_reason: Mapped[str | None] = mapped_column(String(24))  # why next_attempt_at is set
+    # Settled (placed or rejected) and its subscriptions not yet counted nor given their next
+    # order: set by the UPDATE that settles it, cleared by ``next_orders.follow_up``.
+    next_order_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -66,6 +66,7 @@ def _one(merchant: Merchant, entry: Any, actor: events.Actor) -> dict[str, Any]:
         template = placement_outcomes.REJECTED.get(
             status, "order.rejected_payment" if status == "140" else None
         )
+    values["next_order_pending"] = True  # placed or not, the subscriptions get their next order
     if not claims.take(Order, order.id, Order.status == OrderStatus.PENDING_VERIFICATION, **values):
         db.session.rollback()
         return _error(order_id, "Order not in 'Processing' status")
@@ -84,8 +85,7 @@ def _one(merchant: Merchant, entry: Any, actor: events.Actor) -> dict[str, Any]:
             merchant.id, order.customer, template, **orders.email_context(order)
         )
     db.session.commit()
-    db.session.refresh(order)  # placed or not, the subscriptions get their next order
-    next_orders.advance(order, utcnow(), placed=status == "000")
+    next_orders.follow_up([order.id], utcnow())
     return {"order_id": order_id, "result": "success", "message": message or "success"}
 
 

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from app.domain import money
 from app.domain.frequency import Frequency
 from app.extensions import db
-from app.models import Merchant, Order, OrderItem, OrderStatus, Product, Subscription
-from app.models.types import new_public_id, utcnow
+from app.models import Merchant, Order, OrderStatus, Product, Subscription
+from app.models.types import utcnow
 from app.services import claims, events, pricing
 from app.services.errors import Conflict, NotFound
 
@@ -126,69 +126,6 @@ def reprice(
 # -- the next cycle --------------------------------------------------------------------------
 
 
-def create_upcoming(
-    previous: Order,
-    when: date,
-    shipping_id: int | None,
-    payment_id: int | None,
-    pairs: Sequence[tuple[Subscription, OrderItem]],
-    *,
-    now: datetime,
-) -> Order:
-    """The subscriptions' next order on ``when`` (joining an unsent one of the same customer,
-    date, address and payment, as orders due together ship together)."""
-    with db.session.no_autoflush:  # what is pending is written with the order, in one flush
-        order = db.session.scalar(
-            select(Order).where(
-                Order.merchant_id == previous.merchant_id,
-                Order.customer_id == previous.customer_id,
-                Order.place_date == when,
-                Order.status == OrderStatus.UNSENT,
-                Order.shipping_address_id == shipping_id,
-                Order.payment_id == payment_id,
-            )
-        )
-    if order is None:
-        order = Order(
-            public_id=new_public_id(),  # now, for its event: written in the same flush
-            merchant_id=previous.merchant_id,
-            customer_id=previous.customer_id,
-            shipping_address_id=shipping_id,
-            payment_id=payment_id,
-            place_date=when,
-            status=OrderStatus.UNSENT,
-            currency=previous.currency,
-        )
-        db.session.add(order)
-    for sub, item in pairs:
-        order.items.append(
-            OrderItem(
-                subscription_id=sub.id,
-                product_id=sub.product_id,
-                offer_id=sub.offer_id,
-                quantity=sub.quantity,
-                cycle=item.cycle + 1,
-            )
-        )
-    with db.session.no_autoflush:  # priced before it is written: one INSERT, no UPDATE
-        reprice(order, now=now)
-        events.record(
-            order.merchant_id,
-            "order.create",
-            events.SYSTEM,
-            object_type="order",
-            object_id=order.public_id,
-            customer_id=order.customer_id,
-            after={
-                "place": when.isoformat(),
-                "items": len(order.items),
-                "after": previous.public_id,
-            },
-        )
-    db.session.flush()  # the (subscription, cycle) key decides here
-    return order
-
-
 def skip_cycle(order: Order, *, reason: str, now: datetime) -> None:
     """Give up this cycle of the order's subscriptions; each waits for its next date."""
     for item in list(order.items):
@@ -244,12 +181,17 @@ def act(
         if action == "rescue":
             values["rejected_message"] = None
     elif action == "reject":
-        values.update(status=OrderStatus.REJECTED, rejected_message=f"Rejected by {actor.type}")
+        values.update(
+            status=OrderStatus.REJECTED,
+            rejected_message=f"Rejected by {actor.type}",
+            next_order_pending=True,  # the subscriptions get their next order
+        )
     else:  # confirm
         values.update(
             status=OrderStatus.SUCCESS,
             order_merchant_id=store_order_id or order.order_merchant_id,
             placed_at=utcnow(),
+            next_order_pending=True,
         )
     if not claims.take(Order, order.id, Order.status.in_(allowed), **values):
         db.session.rollback()
@@ -268,11 +210,11 @@ def act(
         after={"status": values["status"]},
     )
     db.session.commit()
-    db.session.refresh(order)
-    if action in ("confirm", "reject"):  # settled: the subscriptions get their next order
+    if values.get("next_order_pending"):  # settled: the subscriptions get their next order
         from app.services import next_orders  # it imports this module
 
-        next_orders.advance(order, utcnow(), placed=action == "confirm")
+        next_orders.follow_up([order.id], utcnow())
+    db.session.refresh(order)
     return order
 
 

@@ -29,12 +29,10 @@ that this very reply resolves) holds, so a late reply never overrides a newer de
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from app.domain.frequency import Frequency
 from app.extensions import db
@@ -76,18 +74,16 @@ def apply(
     delivery: orders_http.Delivery,
     *,
     now: datetime | None = None,
+    follow_up: bool = True,
 ) -> str:
     """Record what the store answered and move the order on; return the attempt's outcome.
 
-    The next orders are made without a savepoint each, after one query for those that exist
-    already; should another transaction make one at the same moment, the whole outcome is
-    applied again, a savepoint around each (``next_orders.advance``)."""
-    try:
-        with next_orders.unguarded():
-            return _apply(order_id, token, attempt_id, delivery, now=now)
-    except IntegrityError:
-        db.session.rollback()
-        return _apply(order_id, token, attempt_id, delivery, now=now)
+    A settled order's next orders are made by ``next_orders.follow_up``: here at once, or,
+    with ``follow_up=False``, by the caller for a group of orders (``placement_send``)."""
+    outcome = _apply(order_id, token, attempt_id, delivery, now=now)
+    if follow_up:
+        next_orders.follow_up([order_id], now or utcnow())
+    return outcome
 
 
 def _apply(
@@ -138,7 +134,9 @@ def apply_batch_reply(
         return None
     attempt.finished_at = now
     attempt.reply_body = source
-    return _answered(order_id, None, attempt, reply, now)
+    outcome = _answered(order_id, None, attempt, reply, now)
+    next_orders.follow_up([order_id], now)
+    return outcome
 
 
 def _awaits_batch(attempt: PlacementAttempt) -> tuple:
@@ -210,7 +208,6 @@ def _settle(
     *,
     extra: dict[str, Any] | None = None,
     email: tuple[str, dict] | None = None,
-    then: Callable[[Order], object] | None = None,
     **values: Any,
 ) -> bool:
     """Move the order on if this attempt still decides, with its event and email; commit once.
@@ -218,8 +215,8 @@ def _settle(
 
     ``token`` is the claim of the worker that sent the order; None for an answer in a batch
     response file, which decides while the order waits in status 9 for it. Each email is
-    queued once per (order, attempt), however often an outcome is applied. ``then`` does what
-    follows from the decision (the next orders) in the same transaction.
+    queued once per (order, attempt), however often an outcome is applied. A placed or
+    rejected order is marked for ``next_orders.follow_up`` in the same UPDATE.
     """
     order = db.session.get(Order, order_id)
     if token is None:
@@ -271,8 +268,6 @@ def _settle(
                 **orders.email_context(order),
                 **context,
             )
-        if then is not None:
-            then(order)
     db.session.commit()
     return won
 
@@ -290,7 +285,7 @@ def _succeeded(
         order_merchant_id=store_id,
         placed_at=now,
         extra={"order_id": store_id},
-        then=lambda order: next_orders.advance(order, now, commit=False),
+        next_order_pending=True,
     )
     return outcome
 
@@ -360,7 +355,7 @@ def _reject(
         status=OrderStatus.REJECTED,
         rejected_message=attempt.message or "Rejected",
         email=(template, {}) if template else None,
-        then=lambda settled: next_orders.advance(settled, now, placed=False, commit=False),
+        next_order_pending=True,
     )
     return attempt.outcome
 

@@ -49,6 +49,7 @@ class Ready:
     document: order_xml.OrderDocument
     body: bytes
     header: str  # the signed Authorization header (API mode)
+    attempt: int  # the order's ``tries`` as the claim left it: this send's attempt number
 
 
 def get_ready(
@@ -98,7 +99,7 @@ def get_ready(
         header = signing.build_auth_header(
             merchant.public_id, merchant.hash_key, order.customer.merchant_user_id
         )
-        ready.append(Ready(order, merchant, token, document, body, header))
+        ready.append(Ready(order, merchant, token, document, body, header, order.tries))
     db.session.commit()
     return ready
 

@@ -5,7 +5,8 @@ If the order's last attempt never left (no ledger row for it) it is due again. I
 reached the store, it goes again by itself only where the merchant declared that its endpoint
 deduplicates on the public id; otherwise it waits as OUTCOME_UNKNOWN until staff confirm it
 placed or send it again (the official receivers do not deduplicate). An attempt written to a
-batch file asks the file (``placement_batch.recover``). Each settlement is a conditional
+batch file asks the file (``placement_batch.recover``). Settled orders a worker had not yet
+followed up (``next_orders``) are followed up first. Each settlement is a conditional
 UPDATE that the claim is still the stale one, so a worker that renewed it meanwhile keeps it.
 """
 
@@ -17,11 +18,12 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Merchant, Order, OrderStatus, Outcome, PlacementAttempt
-from app.services import claims, events, placement, placement_batch
+from app.services import claims, events, next_orders, placement, placement_batch
 
 
 def recover(merchant: Merchant, now: datetime) -> int:
     """Settle the merchant's orders whose claim outlived its lease (see the module docstring)."""
+    next_orders.follow_up_all(merchant.id, now)
     stale = list(
         db.session.scalars(
             select(Order).where(

@@ -4,7 +4,8 @@ The rules that make this exactly once are in ``placement``'s docstring; this mod
 them out. A batch's orders are claimed and got ready a group at a time (``placement_ready``);
 then each in turn gets its ledger row (committed, while the claim is still ours) just before
 it goes out, so that at any moment at most one order of a worker may have reached the store
-without its outcome recorded.
+without its outcome recorded. Once the group is sent, its settled orders are followed up
+together (``next_orders.follow_up``: the subscriptions counted, their next orders made).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import date, datetime, timedelta
 
 import requests
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -35,6 +37,7 @@ from app.models import (
 from app.models.types import utcnow
 from app.services import (
     claims,
+    next_orders,
     order_documents,
     placement,
     placement_outcomes,
@@ -95,8 +98,12 @@ def place_all(
     with pricing.incentives_read_once(), transactions.keeping_loaded():
         held = _read_ahead(order_ids)  # noqa: F841 - held: the session keeps rows held only
         for group in _groups(order_ids, CLAIM_GROUP):
-            for ready in get_ready(group, merchant, as_of=as_of, now=now or utcnow()):
-                _send(ready, run_id=run_id, worker=worker, now=now)
+            sent = [
+                ready.order.id
+                for ready in get_ready(group, merchant, as_of=as_of, now=now or utcnow())
+                if _send(ready, run_id=run_id, worker=worker, now=now, follow_up=False)
+            ]
+            next_orders.follow_up(sent, now or utcnow())  # the group's next orders at once
 
 
 def place(
@@ -125,7 +132,14 @@ def place(
     return None
 
 
-def _send(ready: Ready, *, run_id: int | None, worker: str, now: datetime | None) -> str | None:
+def _send(
+    ready: Ready,
+    *,
+    run_id: int | None,
+    worker: str,
+    now: datetime | None,
+    follow_up: bool = True,
+) -> str | None:
     prepared = record(ready, run_id=run_id, worker=worker, now=now)
     if prepared is None:
         return None
@@ -138,7 +152,12 @@ def _send(ready: Ready, *, run_id: int | None, worker: str, now: datetime | None
         session=_session(),
     )
     return placement_outcomes.apply(
-        prepared.order_id, prepared.token, prepared.attempt_id, delivery, now=now
+        prepared.order_id,
+        prepared.token,
+        prepared.attempt_id,
+        delivery,
+        now=now,
+        follow_up=follow_up,
     )
 
 
@@ -185,14 +204,18 @@ def record(
         merchant_id=order.merchant_id,
         order_id=order.id,
         run_id=run_id,
-        attempt=order.tries,
+        attempt=ready.attempt,  # not order.tries: a rollback may have read a newer claim's
         worker=worker,
         sent_at=utcnow(),
         request_xml=order_documents.masked(ready.body),
         batch_file_id=batch_file_id,
     )
     db.session.add(attempt)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # that attempt number was sent by whoever holds the order now
+        db.session.rollback()
+        return None
     attempt_id = attempt.id
     if not claims.take(
         Order,

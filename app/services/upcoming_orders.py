@@ -9,7 +9,7 @@ claim that waited on it sees the order as the action left it (a new date, say, n
 An order that is no longer UNSENT is refused with Conflict ("the order is being placed").
 
 Orders of one customer due the same day with the same shipping address and payment are one
-order (as ``orders.create_upcoming`` and checkout make them): an order moved onto another's
+order (as ``next_orders`` and checkout make them): an order moved onto another's
 date, address or card **merges** into it (its items move there; it becomes MERGED with
 ``extra_data.merged_order_id``). An order left without items is CANCELLED.
 """

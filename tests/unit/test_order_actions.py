@@ -268,7 +268,9 @@ def test_send_now_queues_the_order_and_the_next_one_counts_from_today(app):
     )
 
     order.status = OrderStatus.SUCCESS  # as placement leaves it, then what follows
-    next_orders.advance(order, NOW)
+    order.next_order_pending = True
+    db.session.commit()
+    next_orders.follow_up([order.id], NOW)
     assert upcoming(sub).place_date == date(2030, 2, 7)  # today + 4 weeks, not 1 February's
 
 

@@ -104,11 +104,53 @@ def test_t7_success_places_the_order_and_makes_the_next_one(store, merchant):
     assert "7654321" not in attempt.request_xml and "••••" in attempt.request_xml
 
 
+def test_a_settled_order_not_yet_followed_up_gets_its_next_order_at_the_next_run(store, merchant):
+    """A worker that stops between settling an order and following up its group leaves the
+    order marked: the next run counts the subscription and makes its next order, once, and
+    two orders settled together that ship together next time join one order."""
+    order = make_due_order(merchant, TODAY, now=NOW)
+    first_sub = db.session.get(Subscription, order.items[0].subscription_id)
+    sub = Subscription(
+        **{
+            c: getattr(first_sub, c)
+            for c in ("merchant_id", "customer_id", "product_id", "quantity", "every")
+            + ("every_period", "shipping_address_id", "payment_id", "start_date", "iteration")
+        },
+        currency=first_sub.currency,
+    )
+    db.session.add(sub)
+    db.session.flush()
+    second = Order(
+        **{
+            c: getattr(order, c)
+            for c in ("merchant_id", "customer_id", "place_date", "shipping_address_id")
+            + ("payment_id", "currency")
+        },
+    )
+    second.items.append(OrderItem(subscription_id=sub.id, product_id=sub.product_id, cycle=2))
+    db.session.add(second)
+    for settled in (order, second):
+        settled.status, settled.next_order_pending = OrderStatus.SUCCESS, True
+    db.session.commit()
+
+    assert place_now(merchant).due == 0
+    place_now(merchant)  # nothing left marked: nothing made twice
+    db.session.expire_all()
+    following = [o for o in upcoming(order) if o.id != second.id]
+    assert len(following) == 1 and following[0].place_date == TODAY + timedelta(weeks=4)
+    assert sorted(i.cycle for i in following[0].items) == [3, 3]
+    for settled in (order, second):
+        assert db.session.get(Order, settled.id).next_order_pending is False
+        sub = db.session.get(Subscription, settled.items[0].subscription_id)
+        assert sub.iteration == 2
+
+
 def test_a_next_order_made_meanwhile_elsewhere_is_not_made_twice(store, merchant, monkeypatch):
-    """The outcome makes the next orders without a savepoint, after one query for those made
-    already. Should another transaction make one after that query, the key on (subscription,
-    cycle) refuses the write and the whole outcome is applied again, guarded: here the query
-    is made to miss the rival order, as it would if the rival came a moment later."""
+    """The follow-up makes a group's next orders in one savepoint, after one query for those
+    made already. Should another transaction make one after that query, the key on
+    (subscription, cycle) refuses the write and they are made one at a time, a savepoint
+    each: here the query is made to miss the rival order, as it would if the rival came a
+    moment later."""
     order = make_due_order(merchant, TODAY, now=NOW)
     item = order.items[0]
     rival = Order(
@@ -127,7 +169,7 @@ def test_a_next_order_made_meanwhile_elsewhere_is_not_made_twice(store, merchant
     monkeypatch.setattr(next_orders, "_next_cycles_made", lambda _: looked.append(1) or set())
 
     report = place_now(merchant)
-    assert looked == [1]  # the unguarded way was tried once, then the guarded one
+    assert looked == [1, 1]  # the group at once, then one at a time
     assert report.outcomes == {"success": 1} and len(store.received) == 1
     assert status_of(order) == OrderStatus.SUCCESS
     cycle_3 = db.session.scalars(
