@@ -33,7 +33,14 @@ from app.models import (
 )
 from app.models.offer import DEFAULT_FREQUENCIES
 from app.models.types import utcnow
-from app.services import cancel_reasons, orders, subscribers, subscriptions, upcoming_orders
+from app.services import (
+    cancel_reasons,
+    orders,
+    save_offers,
+    subscribers,
+    subscriptions,
+    upcoming_orders,
+)
 from app.services.dashboard_settings import Settings, settings
 from app.services.subscriber_scope import MAX_QUANTITY
 
@@ -112,6 +119,7 @@ class Sub:
     swaps: list[tuple[str, str]] = field(default_factory=list)  # (product id, name)
     reactivatable: bool = False
     cancelled_label: str | None = None
+    save_discount: str | None = None  # the discount to stay it took, in words
 
 
 @dataclass
@@ -306,6 +314,12 @@ def _sub(
         reminder_days=sub.reminder_days,
     )
     view.quantities = sorted({*chosen.quantities, min(sub.quantity, MAX_QUANTITY)})
+    kept = save_offers.current(sub)
+    if kept is not None:
+        left = kept["to"] - max(sub.iteration or 0, kept["from"] - 1)
+        view.save_discount = f"{kept['percent']}% off " + (
+            "your next order" if left == 1 else f"your next {left} orders"
+        )
     view.frequencies = _frequencies(sub.product, current)
     if not sub.live:
         view.reactivatable = not sub.product.discontinued

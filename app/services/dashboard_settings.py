@@ -28,15 +28,18 @@ DEFAULT_QUANTITIES = (1, 2, 3, 4, 5, 6)
 MAX_QUANTITY_CHOICES = 20
 MAX_UPSELL_LOCATIONS = 20
 MAX_URL_LENGTH = 500
-SAVE_OFFER_KINDS = ("skip", "frequency")
+SAVE_OFFER_KINDS = ("skip", "frequency", "discount")
+MAX_SAVE_PERCENT = 90  # a discount to stay: whole percent, 1 to 90
+MAX_SAVE_ORDERS = 12  # on the next 1 to 12 orders
 FLAGS = ("pause", "skip", "swap")
 MAX_TEXT = 200  # a save offer's own wording
 
 
 @dataclass(frozen=True)
 class DashboardSettings:
-    """What the dashboard offers; ``save_offer`` is None or one of
-    ``{"kind": "skip"}`` or ``{"kind": "frequency", "every": n, "every_period": p}``."""
+    """What the dashboard offers; ``save_offer`` is None or one of ``{"kind": "skip"}``,
+    ``{"kind": "frequency", "every": n, "every_period": p}`` or
+    ``{"kind": "discount", "percent": n, "orders": m}`` (n % off the next m orders)."""
 
     quantities: tuple[int, ...] = DEFAULT_QUANTITIES
     pause: bool = True
@@ -79,7 +82,8 @@ def save(merchant_id: int, form: Mapping[str, Any], *, actor: events.Actor) -> D
 
     ``form``: ``quantities`` ("1, 2, 3"), ``pause``/``skip``/``swap`` (present and not "" or
     "off": on), ``save_offer`` ("", "skip", "frequency", "discount") with ``every`` and
-    ``every_period`` or ``incentive``, ``auth_page_url``, ``upsell_locations`` (a list).
+    ``every_period``, or ``percent`` and ``orders``), ``auth_page_url``, ``upsell_locations``
+    (a list).
     """
     merchant = merchants.get(merchant_id)
     errors: dict[str, str] = {}
@@ -158,11 +162,24 @@ def _save_offer(
     if kind == "":
         return None
     if kind not in SAVE_OFFER_KINDS:
-        errors["save_offer"] = "Choose no save offer, skip or a frequency."
+        errors["save_offer"] = "Choose no save offer, skip, a frequency or a discount."
         return None
     if kind == "skip":
         return {"kind": "skip"}
+    if kind == "discount":
+        return _discount_offer(form.get("percent"), form.get("orders"), errors)
     return _frequency_offer(form.get("every"), form.get("every_period"), errors)
+
+
+def _discount_offer(percent: Any, orders: Any, errors: dict[str, str]) -> dict[str, Any] | None:
+    percent_text, orders_text = str(percent or "").strip(), str(orders or "").strip()
+    if not _digits(percent_text, 2) or not 1 <= int(percent_text) <= MAX_SAVE_PERCENT:
+        errors["percent"] = f"A whole percent from 1 to {MAX_SAVE_PERCENT}."
+    if not _digits(orders_text, 2) or not 1 <= int(orders_text) <= MAX_SAVE_ORDERS:
+        errors["orders"] = f"A number of orders from 1 to {MAX_SAVE_ORDERS}."
+    if "percent" in errors or "orders" in errors:
+        return None
+    return {"kind": "discount", "percent": int(percent_text), "orders": int(orders_text)}
 
 
 def _frequency_offer(every: Any, period: Any, errors: dict[str, str]) -> dict[str, Any] | None:
@@ -222,9 +239,17 @@ def _locations(value: Any, errors: dict[str, str]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class SaveOffer:
-    kind: str  # "skip" | "frequency"
+    kind: str  # "skip" | "frequency" | "discount"
     text: str  # what the subscriber reads
     frequency: Frequency | None = None  # for "frequency"
+    percent: int | None = None  # for "discount": percent off ...
+    orders: int | None = None  # ... the next this many orders
+
+    @property
+    def discount_words(self) -> str:
+        """ "20% off your next 3 orders"."""
+        many = "your next order" if self.orders == 1 else f"your next {self.orders} orders"
+        return f"{self.percent}% off {many}"
 
 
 @dataclass(frozen=True)
@@ -255,6 +280,16 @@ def _offer_shown(value: Any) -> SaveOffer | None:
     text = text.strip()[:MAX_TEXT]
     if value["kind"] == "skip":
         return SaveOffer("skip", text or "Skip your next shipment instead")
+    if value["kind"] == "discount":
+        percent, orders = value.get("percent"), value.get("orders")
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in (percent, orders)):
+            return None
+        if not (1 <= percent <= MAX_SAVE_PERCENT and 1 <= orders <= MAX_SAVE_ORDERS):
+            return None
+        offer = SaveOffer("discount", "", percent=percent, orders=orders)
+        return SaveOffer(
+            "discount", text or f"Stay for {offer.discount_words}", percent=percent, orders=orders
+        )
     try:
         chosen = Frequency.parse(value.get("frequency") or value)
     except (TypeError, ValueError):

@@ -3,13 +3,15 @@
 ``quote`` is the one pricing of an order (``pricing.price_order``) that placement sends and the
 subscriber's dashboard shows: each subscription line is priced at its locked price or the
 product's current one (the best-deal guarantee keeps the lower), with the item-level incentives
-its subscription was promised at checkout, at its own order number for tier windows; order-level,
-shipping and gift incentives are the merchant's live ones.
+its subscription was promised at checkout and the discount to stay it took (``save_offers``), at
+its own order number for tier windows; order-level, shipping and gift incentives are the
+merchant's live ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -73,9 +75,11 @@ def quote(
     order: Order, *, now: datetime, incentives: Sequence[pricing.Terms] | None = None
 ) -> pricing.Quote:
     """What the order costs now (see the module docstring)."""
+    from app.services import save_offers  # it imports this module
+
     if incentives is None:
         incentives = pricing.active_incentives(order.merchant_id, now)
-    lines, numbers = [], []
+    lines, numbers, kept = [], [], []  # kept: discounts to stay of these subscriptions
     for item in order.items:
         product = item.product or db.session.get(Product, item.product_id)
         sub = db.session.get(Subscription, item.subscription_id) if item.subscription_id else None
@@ -88,19 +92,26 @@ def quote(
             promised = frozenset(sub.incentive_ids)
         elif item.one_time:
             promised = frozenset()  # a one-time add-on gets no subscription discount
-        lines.append(
-            pricing.line_for(
-                product,
-                quantity=item.quantity,
-                price_minor=locked,
-                order_number=number,
-                best_price_minor=product.price_minor if locked is not None else None,
-                promised=promised,
-            )
+        line = pricing.line_for(
+            product,
+            quantity=item.quantity,
+            price_minor=locked,
+            order_number=number,
+            best_price_minor=product.price_minor if locked is not None else None,
+            promised=promised,
         )
+        stay = save_offers.terms_for(sub) if sub is not None else None
+        if stay is not None:  # in a group of its own, so it reaches this line only
+            kept.append(stay)
+            line = replace(
+                line,
+                groups=line.groups | {stay.target_group},
+                promised=None if promised is None else promised | {stay.public_id},
+            )
+        lines.append(line)
     return pricing.price_order(
         lines,
-        incentives=incentives,
+        incentives=[*incentives, *kept] if kept else incentives,
         order_number=max(numbers or [2]),
         is_initial=False,
         currency=order.currency,

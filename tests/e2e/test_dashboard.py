@@ -421,3 +421,45 @@ def test_a_subscriber_adds_a_product_from_its_page_and_sees_it_in_the_dashboard(
             )
             merchant.upsell_locations, product.upsell_eligible = before
             db.session.commit()
+
+
+def test_a_subscriber_about_to_cancel_stays_for_the_discount(
+    page: Page, platform, demo_catalog, store_url, screenshots
+):
+    """The merchant's save offer is a discount to stay: shown before the cancel form, taken in
+    one click, confirmed in place, and the subscription's card says what it was given."""
+    from app.extensions import db
+    from app.models import Merchant
+
+    with platform.app.app_context():
+        merchant = db.session.scalar(db.select(Merchant).filter_by(public_id=demo_catalog))
+        before = merchant.dashboard_settings
+        merchant.dashboard_settings = {
+            **(before or {}),
+            "save_offer": {"kind": "discount", "percent": 15, "orders": 2},
+        }
+        db.session.commit()
+    try:
+        log_in(page, store_url)
+        page.goto(f"{store_url}/account/subscriptions")
+        board = dashboard(page)
+        card = board.locator("article.og-msi-sub").first
+        card.locator("summary", has_text="Cancel subscription").click()
+        expect(card).to_contain_text("Before you go: would you stay for 15% off your next 2")
+        card.get_by_role("button", name="Stay for 15% off your next 2 orders").click()
+        card = board.locator("article.og-msi-sub").first
+        expect(card.get_by_role("status")).to_have_text(
+            "Thank you for staying: your discount is on your next orders."
+        )
+        expect(card.locator(".og-msi-facts")).to_contain_text(
+            "Discount to stay15% off your next 2 orders"
+        )
+        expect(
+            card.get_by_role("button", name="Stay for 15% off your next 2 orders")
+        ).to_have_count(0)
+        page.screenshot(path=screenshots / "dashboard-discount-to-stay.png", full_page=True)
+    finally:
+        with platform.app.app_context():
+            merchant = db.session.scalar(db.select(Merchant).filter_by(public_id=demo_catalog))
+            merchant.dashboard_settings = before
+            db.session.commit()

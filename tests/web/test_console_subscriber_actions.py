@@ -350,3 +350,20 @@ def test_swap_choices_are_each_product_once_in_its_groups(client, shopper, sub):
     swap = page[start : page.index("</select>", start)]
     assert swap.count(f'<option value="{both.product_id}">') == 1
     assert discontinued.product_id not in swap
+
+
+def test_staff_give_the_discount_to_stay_once(client, owner, shopper, sub):
+    page = text(client.get(f"/console/subscribers/{sub.customer.merchant_user_id}"))
+    assert 'data-action="save_discount"' not in page  # the store offers none
+    shopper.merchant.dashboard_settings = {
+        "save_offer": {"kind": "discount", "percent": 10, "orders": 1}
+    }
+    db.session.commit()
+    page = text(client.get(f"/console/subscribers/{sub.customer.merchant_user_id}"))
+    assert "Give 10% off your next order" in page
+    body = assert_fragment(act(client, sub, "save_discount"))
+    assert "Discount to stay given." in body and 'data-action="save_discount"' not in body
+    assert 'data-fact="save-discount">10% off, orders 2 to 2<' in body
+    event = staff_event("subscription.save_discount", owner)
+    assert event.after["save_discount"] == {"percent": 10, "from": 2, "to": 2}
+    assert item_of(sub).total_price_minor == 2 * 1800  # 2 × 20.00, 10 % off

@@ -84,6 +84,20 @@ def test_save_offers_skip_and_a_lower_frequency(client, owner):
     assert dashboard_settings.settings_for(merchant_of(owner)).save_offer is None
 
 
+def test_save_offer_a_discount_to_stay(client, owner):
+    form = good(save_offer="discount", percent="20", orders="3")
+    assert post(client, PAGE, form).status_code == 302
+    chosen = dashboard_settings.settings_for(merchant_of(owner))
+    assert chosen.save_offer == {"kind": "discount", "percent": 20, "orders": 3}
+    shown = dashboard_settings.settings(merchant_of(owner)).save_offer
+    assert (shown.kind, shown.text) == ("discount", "Stay for 20% off your next 3 orders")
+    page = text(client.get(PAGE))
+    assert (
+        'value="discount" checked' in page
+        and 'name="percent" type="number" min="1" max="90" value="20"' in page
+    )
+
+
 @pytest.mark.parametrize(
     "changes, field",
     [
@@ -96,7 +110,11 @@ def test_save_offers_skip_and_a_lower_frequency(client, owner):
         ({"save_offer": "frequency", "every": ""}, "every"),
         ({"save_offer": "frequency", "every": "1000"}, "every"),
         ({"save_offer": "frequency", "every_period": "9"}, "every_period"),
-        ({"save_offer": "discount"}, "save_offer"),  # no discount to stay yet (docs)
+        ({"save_offer": "discount"}, "percent"),
+        ({"save_offer": "discount", "percent": "91", "orders": "3"}, "percent"),
+        ({"save_offer": "discount", "percent": "0", "orders": "3"}, "percent"),
+        ({"save_offer": "discount", "percent": "20", "orders": "13"}, "orders"),
+        ({"save_offer": "discount", "percent": "2.5", "orders": "1"}, "percent"),
         ({"auth_page_url": "http://shop.example/og-auth"}, "auth_page_url"),
         ({"auth_page_url": "javascript:alert(1)"}, "auth_page_url"),
         ({"auth_page_url": "https://"}, "auth_page_url"),

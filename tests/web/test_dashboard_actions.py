@@ -11,8 +11,10 @@ import pytest
 
 from app.extensions import db
 from app.models import OrderStatus
+from app.services import orders
 from tests.actionkit import (
     FIRST,
+    NOW,
     coffee,
     in_swap_group,
     last_event,
@@ -21,7 +23,7 @@ from tests.actionkit import (
     subscribe,
     upcoming,
 )
-from tests.dashkit import act, shop_merchant
+from tests.dashkit import act, auth, board, shop_merchant
 
 
 @pytest.fixture
@@ -290,6 +292,66 @@ def test_the_merchants_quantities_and_save_offer(client, shopper):
     assert cancel.index("Ship every 8 weeks instead") < cancel.index("Why are you cancelling?")
     saved = act(client, shopper, "frequency", subscription=sub.public_id, frequency="8_2")
     assert status_of(saved).startswith("status: It now ships every 8 weeks.")
+
+
+def test_a_discount_to_stay_prices_the_next_orders_and_is_taken_once(client, shopper):
+    shopper.merchant.dashboard_settings = {
+        "save_offer": {"kind": "discount", "percent": 25, "orders": 2}
+    }
+    db.session.commit()
+    sub = subscribe(shopper)  # 20.00, its upcoming order is its 2nd
+    headers = auth(shopper.merchant, shopper.customer.merchant_user_id)
+    html = board(client, shopper.merchant, headers).get_data(as_text=True)
+    cancel = html[html.index(f"og-msi-{sub.public_id}-cancel") :]
+    assert "would you stay for 25% off your next 2 orders?" in cancel
+    assert cancel.index("Stay for 25% off") < cancel.index("Why are you cancelling?")
+
+    response = act(client, shopper, "save_discount", subscription=sub.public_id)
+    assert status_of(response) == (
+        "status: Thank you for staying: your discount is on your next orders."
+    )
+    order = upcoming(sub)
+    assert (order.items[0].total_price_minor, order.total_minor) == (1500, 1500)
+    event = last_event("subscription.save_discount")
+    assert event.actor_type == "subscriber" and event.before == {"save_discount": None}
+    assert event.after["save_discount"] == {"percent": 25, "from": 2, "to": 3}
+    html = response.get_data(as_text=True)
+    assert "<dt>Discount to stay</dt><dd>25% off your next 2 orders</dd>" in html
+    assert "Stay for 25% off" not in html and sub.live
+
+    again = act(client, shopper, "save_discount", subscription=sub.public_id)
+    assert again.status_code == 409
+    assert status_of(again) == "alert: This subscription has its discount to stay already."
+    order.items[0].cycle = 4  # its 4th order: past the two it was given
+    orders.reprice(order, now=NOW)
+    assert order.items[0].total_price_minor == 2000
+
+
+def test_a_discount_to_stay_taken_after_send_now_starts_with_the_order_after(client, shopper):
+    shopper.merchant.dashboard_settings = {
+        "save_offer": {"kind": "discount", "percent": 25, "orders": 1}
+    }
+    db.session.commit()
+    sub = subscribe(shopper)
+    order = upcoming(sub)
+    act(client, shopper, "send_now", order=order.public_id)
+    response = act(client, shopper, "save_discount", subscription=sub.public_id)
+    assert response.status_code == 200
+    assert last_event("subscription.save_discount").after["save_discount"] == {
+        "percent": 25,
+        "from": 3,
+        "to": 3,
+    }
+    assert upcoming(sub).status == OrderStatus.SEND_NOW and upcoming(sub).total_minor == 2000
+
+
+def test_a_discount_to_stay_is_refused_when_the_store_offers_none(client, shopper):
+    sub = subscribe(shopper)
+    before = snapshot(sub, upcoming(sub))
+    response = act(client, shopper, "save_discount", subscription=sub.public_id)
+    assert response.status_code == 409
+    assert status_of(response) == "alert: The store has no discount to stay on offer."
+    assert snapshot(sub, upcoming(sub)) == before
 
 
 def test_subscriber_a_cannot_change_subscriber_b(client, shopper):

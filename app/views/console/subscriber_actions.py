@@ -20,6 +20,7 @@ from app.services import (
     item_actions,
     order_actions,
     placement,
+    save_offers,
     shipping_payment,
     subscription_actions,
     subscription_lifecycle,
@@ -113,6 +114,11 @@ def _cancel(m, sub, form, who) -> str:
     return "Cancelled."
 
 
+def _save_discount(m, sub, form, who) -> str:
+    save_offers.accept_discount(m, None, sub.public_id, actor=who)
+    return "Discount to stay given."
+
+
 def _reactivate(m, sub, form, who) -> str:
     subscription_lifecycle.reactivate(
         m, None, sub.public_id, next_order_date=form.get("next_order_date"), actor=who
@@ -160,6 +166,7 @@ ACTIONS: dict[str, Action] = {
     "payment": _payment,
     "reminder": _reminder,
     "cancel": _cancel,
+    "save_discount": _save_discount,
     "reactivate": _reactivate,
 }
 # An unknown address or card is bad input on that form, not a missing page.

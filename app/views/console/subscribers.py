@@ -9,7 +9,7 @@ from app.domain import money
 from app.domain.frequency import PERIODS
 from app.integrations import wire
 from app.models import Order, OrderStatus, Subscription
-from app.services import cancel_reasons, order_search, subscribers
+from app.services import cancel_reasons, dashboard_settings, order_search, save_offers, subscribers
 from app.services import subscriber_scope as scope
 from app.views import htmx, params
 from app.views.console.auth import login_required
@@ -45,6 +45,7 @@ def render_detail(user_id: str, *, status: int = 200, **ctx):
     found = subscribers.detail(g.merchant.id, user_id)
     subs = [sub for sub, _ in found.subscriptions]
     swaps = {sub.id: subscribers.swap_choices(sub) for sub in subs if sub.live}
+    save_offer = dashboard_settings.settings(g.merchant).save_offer
     return htmx.render(
         "console/subscribers/detail.html",
         fragment="console/subscribers/_subscriber.html",
@@ -59,11 +60,14 @@ def render_detail(user_id: str, *, status: int = 200, **ctx):
         labels=order_search.LABELS,
         tones=order_search.TONES,
         actions={
-            sub.id: available(sub, order, swaps.get(sub.id)) for sub, order in found.subscriptions
+            sub.id: available(sub, order, swaps.get(sub.id), save_offer)
+            for sub, order in found.subscriptions
         },
         swaps=swaps,
+        save_discount=save_offers.current,
         products=subscribers.orderable_products(g.merchant.id) if subs else [],
         reasons=cancel_reasons.reasons(g.merchant.id),
+        save_offer=save_offer,
         periods=PERIODS,
         today=scope.today(g.merchant),
         errors=ctx.pop("errors", None) or {},
@@ -71,7 +75,12 @@ def render_detail(user_id: str, *, status: int = 200, **ctx):
     )
 
 
-def available(sub: Subscription, order: Order | None, swaps: list | None) -> list[str]:
+def available(
+    sub: Subscription,
+    order: Order | None,
+    swaps: list | None,
+    save_offer: dashboard_settings.SaveOffer | None = None,
+) -> list[str]:
     """What staff can do to the subscription as it is now (its card shows these forms)."""
     if not sub.live:
         return ["reactivate"]
@@ -83,4 +92,6 @@ def available(sub: Subscription, order: Order | None, swaps: list | None) -> lis
         found += ["next_date", "skip", "send_now", "add_item"]
     if swaps:
         found.append("swap")
+    if save_offer is not None and save_offer.kind == "discount" and not save_offers.current(sub):
+        found.append("save_discount")
     return found

@@ -28,6 +28,8 @@ def _form(chosen: dashboard_settings.DashboardSettings) -> dict:
         "save_offer": offer.get("kind", ""),
         "every": str(offer.get("every", "")),
         "every_period": str(offer.get("every_period", "")),
+        "percent": str(offer.get("percent", "")),
+        "orders": str(offer.get("orders", "")),
         "auth_page_url": chosen.auth_page_url or "",
         "upsell_locations": list(chosen.upsell_locations),
     }

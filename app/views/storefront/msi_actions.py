@@ -18,6 +18,7 @@ from app.services import (
     addresses,
     item_actions,
     order_actions,
+    save_offers,
     shipping_payment,
     subscription_actions,
     subscription_lifecycle,
@@ -152,6 +153,11 @@ def cancel(c: Call) -> str:
     return "Subscription cancelled."
 
 
+def save_discount(c: Call) -> str:
+    save_offers.accept_discount(*c.scope, c.get("subscription"), actor=c.actor)
+    return "Thank you for staying: your discount is on your next orders."
+
+
 def reactivate(c: Call) -> str:
     chosen = _frequency(c.get("frequency"))
     subscription_lifecycle.reactivate(
@@ -199,6 +205,7 @@ ACTIONS: dict[str, Action] = {
     "pause": Action("subscription", pause, "pause"),
     "resume": Action("subscription", resume),
     "cancel": Action("subscription", cancel),
+    "save_discount": Action("subscription", save_discount),
     "reactivate": Action("subscription", reactivate),
     "skip": Action("subscription", skip, "skip"),
     "send_now": Action("order", send_now),

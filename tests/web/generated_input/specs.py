@@ -86,7 +86,8 @@ SUBSCRIPTION_MANAGER_FORM = {
     "save_offer": "save_offer",
     "every": "int",
     "every_period": "int",
-    "incentive": "incentive",
+    "percent": "int",
+    "orders": "int",
     "auth_page_url": "url",
     "upsell_locations": "location",
 }
@@ -388,7 +389,7 @@ FIXED = {
         "cancel",
         "reactivate",
     ),
-    "save_offer": ("", "skip", "frequency"),
+    "save_offer": ("", "skip", "frequency", "discount"),
     "day": ("2030-03-15", "2024-06-01", ""),
     "hour": ("never", "0", "6", "23"),
     "placement_mode": ("api", "batch"),
