@@ -118,3 +118,25 @@ def test_owner_sets_what_the_dashboard_offers(page: Page, platform, subscriber, 
     expect(page.get_by_label("Swap product (within its swap group)")).not_to_be_checked()
     expect(page.get_by_label("Ship every (for “less often”)")).to_have_value("8")
     page.screenshot(path=screenshots / "console-subscription-manager.png", full_page=True)
+
+
+def test_staff_change_an_item_of_the_upcoming_order(page: Page, platform, subscriber, screenshots):
+    """The item's quantity this time (refused, then changed), then taken out of the order."""
+    sign_in(page, platform, subscriber["email"])
+    page.goto(f"{platform.url}/console/subscribers/{subscriber['user_id']}")
+    section = page.locator("#upcoming-items")
+    row = section.locator(".item-row").first
+    row.get_by_label("Quantity this time").fill("0")
+    row.get_by_role("button", name="Change").click()
+    expect(section.locator(".item-row").first.get_by_role("alert")).to_be_visible()
+    row = section.locator(".item-row").first
+    row.get_by_label("Quantity this time").fill("3")
+    row.get_by_role("button", name="Change").click()
+    row = section.locator(".item-row").first
+    expect(row.get_by_role("status")).to_have_text("✓ 3 in this order.")
+    expect(row.get_by_label("Quantity this time")).to_have_value("3")
+    page.screenshot(path=screenshots / "console-item-quantity.png", full_page=True)
+    row.get_by_role("button", name="Take out of this order").click()
+    expect(page.locator("#upcoming-items").get_by_role("status")).to_have_text(
+        "✓ Moved to its next order."
+    )

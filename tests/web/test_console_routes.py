@@ -57,6 +57,7 @@ BEFORE = {
 }
 ADDED = {
     ("/console/subscribers/subscriptions/<public_id>/<action>", "POST"),
+    ("/console/subscribers/items/<public_id>/<action>", "POST"),
     ("/console/settings/subscription-manager", "GET"),
     ("/console/settings/subscription-manager", "POST"),
     ("/console/settings/subscription-manager/cancel-reasons", "POST"),

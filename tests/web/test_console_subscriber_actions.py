@@ -367,3 +367,67 @@ def test_staff_give_the_discount_to_stay_once(client, owner, shopper, sub):
     event = staff_event("subscription.save_discount", owner)
     assert event.after["save_discount"] == {"percent": 10, "from": 2, "to": 2}
     assert item_of(sub).total_price_minor == 2 * 1800  # 2 × 20.00, 10 % off
+
+
+def item_act(client, item, action, headers=HX, **data):
+    token = csrf_token(client, f"/console/subscribers/{item.order.customer.merchant_user_id}")
+    return client.post(
+        f"/console/subscribers/items/{item.public_id}/{action}",
+        data={**data, "csrf_token": token},
+        headers=headers,
+    )
+
+
+def one_time_item(client, shopper, sub):
+    extra = coffee(shopper.merchant, name="Mug")
+    assert_fragment(act(client, sub, "add_item", product=extra.product_id, quantity="1"))
+    return next(i for i in upcoming(sub).items if i.one_time)
+
+
+def test_staff_change_an_items_quantity_this_time_only(client, owner, sub):
+    item = item_of(sub)
+    page = text(client.get(f"/console/subscribers/{sub.customer.merchant_user_id}"))
+    assert f'data-item="{item.public_id}"' in page and "Upcoming orders" in page
+    body = assert_fragment(item_act(client, item, "item_quantity", quantity="5"))
+    assert f'id="s-{item.public_id}">✓ 5 in this order.' in body
+    assert item_of(sub).quantity == 5 and fresh(sub).quantity == 2
+    assert staff_event("item.change_quantity", owner).after["quantity"] == 5
+
+
+@pytest.mark.parametrize("value", ["0", "", "abc", "101"])
+def test_a_bad_item_quantity_is_refused_at_its_item(client, sub, value):
+    item = item_of(sub)
+    before = snapshot(item)
+    body = assert_fragment(item_act(client, item, "item_quantity", quantity=value), 400)
+    assert f'role="alert" id="s-{item.public_id}"' in body
+    assert snapshot(item_of(sub)) == before
+
+
+def test_staff_take_a_one_time_item_out_and_move_a_subscription_item_on(
+    client, owner, shopper, sub
+):
+    extra = one_time_item(client, shopper, sub)
+    body = assert_fragment(item_act(client, extra, "remove_item"))
+    assert "✓ Taken out of the order." in body
+    assert all(not i.one_time for i in upcoming(sub).items)
+    first = upcoming(sub)
+    body = assert_fragment(item_act(client, item_of(sub), "remove_item"))
+    assert "✓ Moved to its next order." in body
+    assert upcoming(sub).place_date > first.place_date
+    staff_event("item.remove", owner)
+
+
+def test_staff_make_a_one_time_item_a_subscription(client, owner, shopper, sub):
+    extra = one_time_item(client, shopper, sub)
+    body = assert_fragment(item_act(client, extra, "subscribe_item", every="2", every_period="3"))
+    assert "✓ Now a subscription, every 2 months." in body
+    event = staff_event("subscription.create", owner)
+    assert event.after["from_item"] == extra.public_id
+    bad = assert_fragment(item_act(client, item_of(sub), "subscribe_item", every="2"), 400)
+    assert "Only a one-time item can become a subscription." in bad
+
+
+def test_another_merchants_item_and_an_unknown_action_are_not_found(client, sub):
+    theirs = item_of(subscribe(make_shopper()))
+    assert item_act(client, theirs, "item_quantity", quantity="3").status_code == 404
+    assert item_act(client, item_of(sub), "explode").status_code == 404

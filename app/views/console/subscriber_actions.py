@@ -180,18 +180,28 @@ def act(public_id: str, action: str):
     run = ACTIONS.get(action)
     if run is None:
         raise NotFound()
-    user_id = sub.customer.merchant_user_id
-    shown = {"acted": sub.public_id, "action": action}
+    return answer(
+        sub.customer.merchant_user_id,
+        sub.public_id,
+        action,
+        lambda: run(g.merchant.id, sub, request.form, actor()),
+    )
+
+
+def answer(user_id: str, acted: str, action: str, run: Callable[[], str]):
+    """The subscriber's page after ``run``: its notice, or its refusal at the form (for
+    ``acted``, the public id of what the form is about)."""
+    shown = {"acted": acted, "action": action}
     try:
-        notice = run(g.merchant.id, sub, request.form, actor())
+        notice = run()
     except (ValidationError, Conflict, NotFound) as exc:
         db.session.rollback()  # the page shows what is stored, not what the action began
         # the form keeps what was typed, beside what is wrong with it
-        return render_detail(user_id, posted=request.form, **shown, **_refusal(action, exc))
+        return render_detail(user_id, posted=request.form, **shown, **refusal(action, exc))
     return render_detail(user_id, notice=notice, **shown)
 
 
-def _refusal(action: str, exc: ValidationError | Conflict | NotFound) -> dict:
+def refusal(action: str, exc: ValidationError | Conflict | NotFound) -> dict:
     """The status and what to show at the form."""
     if isinstance(exc, NotFound):  # an address, card or product that is not the customer's
         field = NOT_FOUND_FIELDS.get(action, "product")

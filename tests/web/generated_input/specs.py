@@ -242,6 +242,9 @@ SPECS = {
     "console.subscribers.index": Spec(query={"q": "text", "before": "int"}),
     "console.subscribers.detail": Spec(),
     "console.subscriber_actions.act": Spec(form=SUBSCRIBER_ACTION_FORM),
+    "console.item_actions.act": Spec(
+        form={"quantity": "int", "every": "int", "every_period": "int"}
+    ),
     "console.subscription_manager.index": Spec(),
     "console.subscription_manager.update": Spec(form=SUBSCRIPTION_MANAGER_FORM),
     "console.subscription_manager.update_reasons": Spec(form=CANCEL_REASONS_FORM),
@@ -310,6 +313,8 @@ PATH_KINDS = {
     "storefront.msi_action:action": "msi_action",
     "console.subscriber_actions.act:public_id": "subscription",
     "console.subscriber_actions.act:action": "subscriber_action",
+    "console.item_actions.act:public_id": "item",
+    "console.item_actions.act:action": "item_action",
 }
 ALL_NAMES = sorted(
     {n for spec in SPECS.values() for n in (*spec.query, *spec.form)}
@@ -372,7 +377,9 @@ FIXED = {
         "cancel",
         "add_item",
         "new_address",
+        "save_discount",
     ),
+    "item_action": ("item_quantity", "remove_item", "subscribe_item"),
     "subscriber_action": (
         "quantity",
         "frequency",
@@ -387,6 +394,7 @@ FIXED = {
         "payment",
         "reminder",
         "cancel",
+        "save_discount",
         "reactivate",
     ),
     "save_offer": ("", "skip", "frequency", "discount"),
@@ -452,6 +460,7 @@ NEAR = {
     "order_action": ("explode", "RETRY", "retry/", ""),
     "msi_action": ("explode", "QUANTITY", "quantity/", ""),
     "subscriber_action": ("explode", "QUANTITY", "quantity/", "__init__"),
+    "item_action": ("explode", "REMOVE_ITEM", "item_quantity/", "__init__"),
     "save_offer": ("bribe", "SKIP", "skip ", "discount"),
     "day": ("2030-02-30", "15/03/2030", "2030-3-5", "99999-01-01", "2030-03-15T00:00"),
     "hour": ("24", "-1", "07.0", "Never ", "\u0667"),
@@ -466,6 +475,7 @@ NAMED = {
     "product": "products",
     "customer": "customers",
     "subscription": "subscriptions",
+    "item": "items",
     "order": "orders",
     "purchase": "purchases",
     "incentive": "incentives",

@@ -19,7 +19,16 @@ from werkzeug.security import generate_password_hash
 
 from app.extensions import db
 from app.integrations import signing
-from app.models import ApiKey, FeedRun, Offer, Order, PurchaseRequest, StaffUser, Subscription
+from app.models import (
+    ApiKey,
+    FeedRun,
+    Offer,
+    Order,
+    OrderItem,
+    PurchaseRequest,
+    StaffUser,
+    Subscription,
+)
 from app.services import events, incentives, offer_views, offers, opt_ins, sftp_accounts
 from tests import dbstate
 from tests.factories import PASSWORD, csrf_token, login, make_api_key, make_merchant, make_staff
@@ -47,6 +56,7 @@ class Shop:
     emails: list[str] = field(default_factory=list)
     subscriptions: list[str] = field(default_factory=list)
     orders: list[str] = field(default_factory=list)
+    items: list[str] = field(default_factory=list)  # order items' public ids
     purchases: list[str] = field(default_factory=list)  # subs_req_id
     held_orders: list[str] = field(default_factory=list)  # merchant_order_id of held requests
     incentives: list[str] = field(default_factory=list)
@@ -62,6 +72,7 @@ class Shop:
             *self.emails,
             *self.subscriptions,
             *self.orders,
+            *self.items,
             *self.purchases,
             *self.held_orders,
             *self.incentives,
@@ -84,6 +95,7 @@ class Shop:
             *self.emails,
             *self.subscriptions,
             *self.orders,
+            *self.items,
             *self.purchases,
             *self.held_orders,
             *self.incentives,
@@ -206,6 +218,11 @@ def _seed_purchases(client, shop: Shop) -> None:
     )
     shop.orders = list(
         db.session.scalars(select(Order.public_id).where(Order.merchant_id == shop.id))
+    )
+    shop.items = list(
+        db.session.scalars(
+            select(OrderItem.public_id).join(Order).where(Order.merchant_id == shop.id)
+        )
     )
     shop.purchases = list(
         db.session.scalars(
