@@ -1,6 +1,6 @@
 """The purchase POST (contracts §5): create, status, and the verification hold.
 
-Authentication is the ``x-api-key`` header (Application scope) or the signed JSON
+Authentication (``auth.signed_or_key_required``) is the ``x-api-key`` header or the signed JSON
 ``Authorization`` header (contracts §0.2; the signed ``sig_field`` is the customer's id).
 No credentials: 401. Wrong credentials, or a body for another merchant: 403.
 """
@@ -13,52 +13,20 @@ from sqlalchemy.exc import OperationalError
 from app.extensions import db, sqlite_writer_lock
 from app.integrations import signing
 from app.models import Merchant
-from app.services import api_keys, events, merchants, purchases
+from app.services import events, merchants, purchases
 from app.views.api import bp
-from app.views.api.auth import AUTH_FAILED, api_key_required
-
-NO_CREDENTIALS = {"detail": "Authentication credentials were not provided."}
-
-
-def credentials(
-    source: str = "purchase_post",
-) -> tuple[Merchant, events.Actor] | tuple[None, tuple[dict, int]]:
-    """The merchant of an ``x-api-key`` or a signed ``Authorization`` header, and the actor;
-    or None and the refusal (401 no credentials, 403 bad ones)."""
-    raw_key = request.headers.get("x-api-key")
-    if raw_key:
-        key = api_keys.authenticate(raw_key)
-        if key is None:
-            return None, (AUTH_FAILED, 403)
-        return db.session.get(Merchant, key.merchant_id), events.Actor(
-            "api_key", key.prefix, source
-        )
-    header = request.headers.get("Authorization")
-    if not header:
-        return None, (NO_CREDENTIALS, 401)
-    try:
-        parsed = signing.parse_auth_header(header)
-        merchant = merchants.get_by_public_id(parsed.public_id)
-        if merchant is None:
-            raise signing.SignatureError("unknown merchant")
-        signing.verify_auth_header(header, public_id=merchant.public_id, hash_key=merchant.hash_key)
-    except signing.SignatureError:
-        return None, (AUTH_FAILED, 403)
-    return merchant, events.Actor("signature", parsed.sig_field[:64], source)
+from app.views.api.auth import AUTH_FAILED, api_key_required, signed_or_key_required
 
 
 @bp.post("/subscription/create")
 @bp.post("/subscription/create/")
+@signed_or_key_required("purchase_post")
 def subscription_create():
     with sqlite_writer_lock():
-        return _create()
+        return _create(g.merchant, g.actor)
 
 
-def _create():
-    merchant, actor = credentials()
-    if merchant is None:
-        body, status = actor
-        return jsonify(body), status
+def _create(merchant: Merchant, actor: events.Actor):
     try:
         payload = purchases.parse_body(request.get_data())
         named = purchases.check_merchant_field(payload)
