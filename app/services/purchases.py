@@ -1,6 +1,7 @@
 """The purchase POST (contracts §5): every checkout the store reports, turned into subscriptions.
 
-``parse_body`` reads ``create_request=<JSON>`` in both encodings; ``receive`` validates it and,
+``parse_body`` reads ``create_request=<JSON>`` in both encodings (the wire format, card-number
+detection and field readers are ``integrations.purchase_wire``); ``receive`` validates it and,
 in one transaction, matches the customer, addresses and payment method, creates a subscription
 with its first upcoming order for every subscription line, clears the session's opt-ins and
 records the request. Errors are ``Refused(status, body)`` in the contract's shapes.
@@ -26,11 +27,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import unquote, unquote_plus
+from urllib.parse import unquote
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +39,7 @@ from sqlalchemy.orm import selectinload
 
 from app.domain.frequency import MAX_EVERY, Frequency
 from app.extensions import db
+from app.integrations import purchase_wire as pw
 from app.integrations import signing, wire
 from app.models import Merchant, OptIn, Product, PurchaseRequest
 from app.models.offer import DEFAULT_LOCATION
@@ -55,15 +57,9 @@ from app.services import (
 RESULT = "Subscription request received"
 ATTEMPTS = 3
 MAX_LINES = 500
-MAX_TEXT = 500
 ENCRYPTED_LIMITS = {"cc_exp_date": 200, "cc_holder": 400, "cc_last_4": 200}  # their columns
 MAX_FIRST_DATE_DAYS = 5 * 366  # a first order further ahead than that is a typo
-PAN_RE = re.compile(r"(?<![0-9A-Za-z])(?:\d[ -]?){12,18}\d(?![0-9A-Za-z])")
 EXPIRY_RE = re.compile(r"(0[1-9]|1[0-2])/([0-9]{4})")
-PAN_PREFIXES = re.compile(
-    r"4|5[1-5]|2(?:2[2-9][1-9]|2[3-9]\d|[3-6]\d\d|7[01]\d|720)|3[47]|3(?:0[0-5]|[68])|"
-    r"6(?:011|5|4[4-9]|22)|35(?:2[89]|[3-8])|62|8[1-8]"
-)
 
 
 class Refused(Exception):
@@ -77,172 +73,6 @@ class Refused(Exception):
 
 def bad(message: str, **extra: Any) -> Refused:
     return Refused(400, {"error_message": message, **extra})
-
-
-# -- the body ------------------------------------------------------------------------------
-
-
-def parse_body(raw: bytes) -> dict[str, Any]:
-    """``create_request=<JSON>``: the whole JSON URL-encoded, or each string value encoded."""
-    try:
-        text = raw.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        raise bad("The request body is not UTF-8 text.") from None
-    for prefix in ("create_request=", "create_request%3D"):
-        if text.startswith(prefix):
-            text = text[len(prefix) :]
-            break
-    else:
-        if not text.startswith(("{", "%7B", "%7b")):
-            raise bad("Send the order as create_request=<JSON>.")
-    if "&" in text and not text.lstrip().startswith("{"):
-        text = text.split("&", 1)[0]  # other form fields are ignored
-    try:
-        data = _json(text)
-        if data is None:
-            data = _json(unquote_plus(text))
-        if not isinstance(data, dict):
-            raise bad("create_request is not a JSON object.")
-        data = _decoded(data)
-        wire.check_tree(data, label="create_request")  # percent-decoding may add a NUL
-    except wire.WireError as exc:
-        raise bad(str(exc)) from None
-    return data
-
-
-def _json(text: str) -> Any:
-    """The JSON value, or None when it is not JSON (refused JSON raises WireError)."""
-    try:
-        return wire.loads(text, label="create_request")
-    except wire.NotJson:
-        return None
-
-
-def _decoded(value: Any) -> Any:
-    """Percent-decode every string leaf (the per-value encoding; harmless otherwise)."""
-    if isinstance(value, str):
-        return unquote(value) if "%" in value else value
-    if isinstance(value, list):
-        return [_decoded(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _decoded(v) for k, v in value.items()}
-    return value  # depth is bounded by wire.loads, so this recursion is too
-
-
-def _leaves(value: Any) -> Iterator[Any]:
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _leaves(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _leaves(item)
-    else:
-        yield value
-
-
-def looks_like_pan(text: str) -> bool:
-    """A card number: 13-19 digits (spaces/dashes allowed) standing on their own, a network
-    prefix, a valid Luhn. Digits inside a word are not one: a merchant's public id (hex) such
-    as ``…d83542758135348a…`` holds a Luhn-valid run, and every checkout naming it was refused."""
-    for match in PAN_RE.finditer(text):
-        digits = re.sub(r"\D", "", match.group())
-        if 13 <= len(digits) <= 19 and PAN_PREFIXES.match(digits) and _luhn(digits):
-            return True
-    return False
-
-
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, char in enumerate(reversed(digits)):
-        n = int(char)
-        if i % 2:
-            n = n * 2 - 9 if n > 4 else n * 2
-        total += n
-    return total % 10 == 0
-
-
-def refuse_card_numbers(payload: Mapping[str, Any]) -> None:
-    for leaf in _leaves(payload):
-        if isinstance(leaf, int | str) and not isinstance(leaf, bool) and looks_like_pan(str(leaf)):
-            raise bad(
-                "The request contains what looks like a card number; send the payment "
-                "gateway's token_id instead."
-            )
-
-
-# -- field readers -------------------------------------------------------------------------
-
-
-def _text(
-    data: Mapping[str, Any],
-    key: str,
-    label: str,
-    *,
-    required: bool = False,
-    limit: int = MAX_TEXT,
-    numbers: bool = True,
-) -> str | None:
-    value = data.get(key)
-    if value is None or value == "":
-        if required:
-            raise bad(f"{label} cannot be null")
-        return None
-    if numbers and isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
-        raise bad(f"{label} must be a string")
-    value = value.strip()
-    if len(value) > limit:
-        raise bad(f"{label} is longer than {limit} characters")
-    if required and not value:
-        raise bad(f"{label} cannot be null")
-    return value or None
-
-
-def _object(data: Mapping[str, Any], key: str, label: str) -> dict[str, Any] | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise bad(f"{label} must be an object")
-    return value
-
-
-def _flag(data: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = data.get(key)
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
-        return value.lower() in ("true", "1")
-    raise bad(f"{key} must be true or false")
-
-
-def _int(value: Any, label: str, low: int, high: int) -> int:
-    """A line's number (ValueError: the line fails, the others may still subscribe)."""
-    try:
-        return wire.parse_int(value, low=low, high=high, label=label)
-    except wire.WireError:
-        raise ValueError(f"{label} must be a whole number from {low} to {high}") from None
-
-
-def _override(value: Any, label: str) -> dict[str, Any] | None:
-    """A ``tracking_override`` object, its ``product`` and ``offer`` ids read as strings."""
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise bad(f"{label} must be an object")
-    checked = dict(value)
-    for key in ("product", "offer"):
-        item = value.get(key)
-        if item in (None, ""):
-            checked[key] = None
-        elif isinstance(item, str | int) and not isinstance(item, bool) and len(str(item)) <= 64:
-            checked[key] = str(item)
-        else:
-            raise bad(f"{label}.{key} must be an id of at most 64 characters")
-    return checked
 
 
 # -- receiving -----------------------------------------------------------------------------
@@ -278,18 +108,36 @@ def check_merchant_field(payload: Mapping[str, Any]) -> str:
     return value
 
 
+def parse_body(raw: bytes) -> dict[str, Any]:
+    """``create_request=<JSON>`` (``purchase_wire.parse_body``); Refused (400) if unusable."""
+    try:
+        return pw.parse_body(raw)
+    except pw.Unusable as exc:
+        raise bad(str(exc)) from None
+
+
 def receive(
     merchant: Merchant, payload: dict[str, Any], *, actor: events.Actor
 ) -> tuple[int, dict[str, Any]]:
     """Validate and apply one purchase POST; return (status, body) or raise Refused."""
-    refuse_card_numbers(payload)
-    order_id = _text(payload, "merchant_order_id", "Merchant order id", required=True, limit=200)
-    cart_tracking = _flag(payload, "og_cart_tracking", True)
+    try:
+        return _receive(merchant, payload, actor=actor)
+    except pw.Unusable as exc:  # nothing is written
+        db.session.rollback()
+        raise bad(str(exc)) from None
+
+
+def _receive(
+    merchant: Merchant, payload: dict[str, Any], *, actor: events.Actor
+) -> tuple[int, dict[str, Any]]:
+    pw.refuse_card_numbers(payload)
+    order_id = pw.text(payload, "merchant_order_id", "Merchant order id", required=True, limit=200)
+    cart_tracking = pw.flag(payload, "og_cart_tracking", True)
     raw_session = payload.get("session_id")
     if raw_session is not None and raw_session != "" and not isinstance(raw_session, str):
         raise bad("Session ID must be a string")
-    session_id = _text(payload, "session_id", "Session id", required=cart_tracking, limit=200)
-    processed = _flag(payload, "processed", True)
+    session_id = pw.text(payload, "session_id", "Session id", required=cart_tracking, limit=200)
+    processed = pw.flag(payload, "processed", True)
     _validate_shape(payload)
     if not processed:
         row = PurchaseRequest(
@@ -346,15 +194,15 @@ def receive(
 
 
 def _validate_shape(payload: Mapping[str, Any]) -> None:
-    user = _object(payload, "user", "user")
+    user = pw.obj(payload, "user", "user")
     if user is None:
         raise bad("User data cannot be null")
-    _text(user, "user_id", "User id", required=True, limit=200)
+    pw.text(user, "user_id", "User id", required=True, limit=200)
     for key in ("shipping_address", "billing_address", "extra_data"):
-        _object(user, key, key)
+        pw.obj(user, key, key)
     if len(json.dumps(user.get("extra_data") or {})) > 4000:
         raise bad("user.extra_data is longer than 4000 characters")
-    _object(payload, "payment", "payment")
+    pw.obj(payload, "payment", "payment")
     products = payload.get("products")
     if not isinstance(products, list) or not products:
         raise bad(
@@ -367,9 +215,9 @@ def _validate_shape(payload: Mapping[str, Any]) -> None:
     for line in products:
         if not isinstance(line, dict):
             raise bad("Each product must be an object")
-        _text(line, "product", "Product id", required=True, limit=64)
+        pw.text(line, "product", "Product id", required=True, limit=64)
         for key in ("purchase_info", "subscription_info", "tracking_override"):
-            _object(line, key, key)
+            pw.obj(line, key, key)
     tracking = payload.get("tracking")
     if tracking is not None and (
         not isinstance(tracking, list) or not all(isinstance(t, dict) for t in tracking)
@@ -431,10 +279,10 @@ def _apply(
     ready = _resolve(merchant, wanted, errors, today=today, now=now)
     if wanted and not ready:
         raise bad("No subscription could be created", errors=errors)
-    contact = {k: _text(user, k, k, limit=limit) for k, limit in customers.CONTACT_LIMITS.items()}
+    contact = {k: pw.text(user, k, k, limit=limit) for k, limit in customers.CONTACT_LIMITS.items()}
     customer = customers.match_customer(
         merchant.id,
-        _text(user, "user_id", "User id"),
+        pw.text(user, "user_id", "User id"),
         contact,
         actor=actor,
         extra_data=user.get("extra_data") or None,
@@ -510,15 +358,15 @@ def _lines(
             product = entry.get("product")
             if isinstance(product, str | int) and not isinstance(product, bool):
                 tracking[str(product)] = (
-                    _override(entry.get("tracking_override"), "tracking.tracking_override") or {}
+                    pw.override(entry.get("tracking_override"), "tracking.tracking_override") or {}
                 )
     lines = []
     for index, raw in enumerate(payload["products"]):
-        product = _text(raw, "product", "Product id", required=True, limit=64)
+        product = pw.text(raw, "product", "Product id", required=True, limit=64)
         info = raw.get("subscription_info")
-        override = _override(
+        override = pw.override(
             (info or {}).get("tracking_override"), "subscription_info.tracking_override"
-        ) or _override(raw.get("tracking_override"), "tracking_override")
+        ) or pw.override(raw.get("tracking_override"), "tracking_override")
         line = Line(index=index, product_id=product)
         if cart_tracking:
             optin = optins.get(product)
@@ -595,9 +443,9 @@ def _new_subscription(
         raise ValueError(f"Product {target} is not eligible for subscription")
     if line.every is None or line.every_period is None:
         raise ValueError("every and every_period are required for a subscription")
-    every = _int(line.every, "every", 1, MAX_EVERY)
-    period = _int(line.every_period, "every_period", 1, 4)
-    quantity = _int(line.quantity, "quantity", 1, 999)
+    every = pw.line_int(line.every, "every", 1, MAX_EVERY)
+    period = pw.line_int(line.every_period, "every_period", 1, 4)
+    quantity = pw.line_int(line.quantity, "quantity", 1, 999)
     first = Frequency(every, period).next_date(today)
     if line.first_date not in (None, ""):
         first = _first_date(line.first_date, today)
@@ -670,7 +518,7 @@ def _plan(line: Line) -> tuple[str, dict[str, Any]]:
             items.append(
                 {
                     "product": str(item["product"])[:64],
-                    "quantity": _int(item.get("quantity", 1), "quantity", 1, 99),
+                    "quantity": pw.line_int(item.get("quantity", 1), "quantity", 1, 99),
                 }
             )
         plan["bundle"] = items
@@ -678,7 +526,7 @@ def _plan(line: Line) -> tuple[str, dict[str, Any]]:
     if kind not in ("standard", "prepaid"):
         raise ValueError("subscription_type must be standard or prepaid")
     if kind == "prepaid":
-        plan["orders_per_billing"] = _int(
+        plan["orders_per_billing"] = pw.line_int(
             info.get("prepaid_orders_per_billing"), "prepaid_orders_per_billing", 1, 99
         )
         renewal = info.get("renewal_behavior") or "autorenew"
@@ -694,7 +542,7 @@ def _address(value: Any, label: str) -> dict[str, str | None] | None:
     if not isinstance(value, dict):
         raise bad(f"{label} must be an object")
     fields = {
-        key: _text(value, key, f"{label}.{key}", limit=customers.ADDRESS_LIMITS.get(key, 200))
+        key: pw.text(value, key, f"{label}.{key}", limit=customers.ADDRESS_LIMITS.get(key, 200))
         for key in customers.ADDRESS_FIELDS
     }
     if not any(fields.values()):
@@ -710,18 +558,18 @@ def _payment(merchant: Merchant, value: Any) -> dict[str, Any]:
     """Validate the payment object; decrypt the AES fields to check them (never stored plain)."""
     if not isinstance(value, dict):
         raise bad("payment must be an object")
-    token = _text(value, "token_id", "token_id", limit=500)
+    token = pw.text(value, "token_id", "token_id", limit=500)
     if not token:
         raise bad("Missing payment data to create record")
     card: dict[str, Any] = {
         "token_id": token,
-        "payment_method": _text(value, "payment_method", "payment_method", limit=32)
+        "payment_method": pw.text(value, "payment_method", "payment_method", limit=32)
         or "credit card",
     }
     cc_type = value.get("cc_type")
     if cc_type not in (None, ""):
         try:
-            card["cc_type"] = _int(cc_type, "cc_type", 1, 99)
+            card["cc_type"] = pw.line_int(cc_type, "cc_type", 1, 99)
         except ValueError as exc:
             raise bad(str(exc)) from None
     expiry = _encrypted(merchant, value, "cc_exp_date")
@@ -743,7 +591,7 @@ def _payment(merchant: Merchant, value: Any) -> dict[str, Any]:
 
 
 def _encrypted(merchant: Merchant, value: Mapping[str, Any], key: str) -> tuple[str, str] | None:
-    raw = _text(value, key, key, limit=ENCRYPTED_LIMITS[key], numbers=False)
+    raw = pw.text(value, key, key, limit=ENCRYPTED_LIMITS[key], numbers=False)
     if raw is None:
         return None
     cipher = unquote(raw) if "%" in raw else raw
@@ -807,18 +655,18 @@ def verify(merchant: Merchant, order_id: str, action: str, *, actor: events.Acto
         )
         db.session.commit()
         return "SUCCESS"
-    cart_tracking = _flag(payload, "og_cart_tracking", True)
     try:
         _apply(
             merchant,
             row,
             payload,
-            cart_tracking=cart_tracking,
+            cart_tracking=pw.flag(payload, "og_cart_tracking", True),
             session_id=row.session_id,
             actor=actor,
         )
-    except Refused as exc:
+    except (Refused, pw.Unusable) as refused:
         db.session.rollback()
+        exc = refused if isinstance(refused, Refused) else bad(str(refused))
         row = _existing(merchant.id, order_id)
         row.status, row.http_status, row.payload = "declined", exc.status, None
         row.response, row.processed_at = {"errors": exc.body}, utcnow()
