@@ -1,5 +1,6 @@
 # Perennial's everyday commands. On a fresh Debian 12 machine `make run` and `make test` are all
-# you need: both call scripts/bootstrap first (packages, .venv, Redis, PostgreSQL; idempotent).
+# you need: both call scripts/bootstrap first (packages, .venv, Redis, and for the tests
+# PostgreSQL; idempotent).
 SHELL := /bin/bash
 BIN := .venv/bin
 PYTEST_ARGS ?=
@@ -29,7 +30,8 @@ summary = echo "==== make $@ summary ($$(( $$(date +%s) - $(1) ))s):"; cat $(SUM
 
 .PHONY: run test test-sqlite test-pg test-e2e lint format bench worker stop bootstrap
 
-run: bootstrap
+run:
+	@scripts/bootstrap run
 	$(BIN)/python scripts/run
 
 test: bootstrap
