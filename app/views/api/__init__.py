@@ -6,6 +6,7 @@ bp = Blueprint("api", __name__)
 
 from app.views.api import (  # noqa: E402, F401  (routes register on bp)
     actions,
+    customers,
     orders,
     products,
     purchases,

@@ -274,6 +274,7 @@ SPECS = {
     ),
     "api.subscription_detail": Spec(),
     "api.customer_detail": Spec(),
+    "api.set_contact_details": Spec(),  # a JSON body: generated in test_set_contact_details
     "api.order_detail": Spec(),
     "api.subscription_response": Spec(),
     "api.subscription_create": Spec(form={"create_request": "create_request"}),
