@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -49,3 +50,24 @@ def authenticate(email: str, password: str) -> sqlite3.Row | None:
 def default_address(customer: sqlite3.Row) -> dict[str, str]:
     """Return the customer's saved address, the checkout form's starting point."""
     return {field: customer[field] for field in ADDRESS_FIELDS}
+
+
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def update_contact(user_id: str, email: str, phone: str) -> str | None:
+    """Change the customer's email and phone; None when saved, else what is wrong."""
+    email, phone = email.strip().lower(), " ".join(phone.split())
+    if not EMAIL_RE.fullmatch(email) or len(email) > 254:
+        return "Enter an email address such as name@example.com."
+    if len(phone) > 32:
+        return "A phone number has at most 32 characters."
+    other = find_by_email(email)
+    if other is not None and other["user_id"] != user_id:
+        return "That email belongs to another account."
+    db = get_db()
+    db.execute(
+        "UPDATE customer SET email = ?, phone = ? WHERE user_id = ?", (email, phone, user_id)
+    )
+    db.commit()
+    return None

@@ -11,6 +11,8 @@ and say so:
 * ``record_purchase``   checkout -> purchase POST ``/subscription/create`` (spec §4), sent and
                         retried by ``demo.purchase_post``; ``flask --app demo retry-purchases``
 * ``sign_in``/``sign_out``  login/logout -> set or clear the ``og_auth`` cookie (spec §5)
+* ``set_contact_details`` the account page's new email or phone -> ``PATCH
+                        /customers/<user_id>/set_contact_details`` (contracts §7.1)
 * ``order_endpoint_url`` where Perennial POSTs recurring orders (contracts §6):
                         ``{STORE_URL}/og/orders``, answered by ``demo.recurring``; its store
                         admin switch is also ``flask --app demo recurring-orders [MODE]``
@@ -19,10 +21,11 @@ and say so:
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import click
 import requests
@@ -243,6 +246,48 @@ def sign_in(response: Response, user_id: str) -> None:
         httponly=False,
         samesite="Lax",
     )
+
+
+CONTACT_TIMEOUT_SECONDS = 5
+
+
+def set_contact_details(user_id: str, email: str, phone: str) -> str | None:
+    """Tell Perennial the customer's new email and phone (contracts §7.1), signed for the
+    customer as the official integrations do; None when it took them, else why not (the
+    store keeps its own change either way, as SFCC's hook does)."""
+    hash_key, merchant_id = current_app.config.get("MERCHANT_HASH_KEY"), merchant_public_id()
+    if not hash_key or not merchant_id:
+        return "the store has no Perennial credentials"
+    ts = int(time.time())
+    header = json.dumps(
+        {
+            "public_id": merchant_id,
+            "ts": ts,
+            "sig_field": user_id,
+            "sig": signing.sign(hash_key, user_id, ts),
+        }
+    )
+    body = {"email": email, "merchant": merchant_id, "merchant_user_id": user_id}
+    if phone:  # SFCC omits phone_number when the profile has none
+        body["phone_number"] = phone
+    try:
+        response = requests.patch(
+            f"{platform_url()}/customers/{quote(user_id, safe='')}/set_contact_details",
+            json=body,
+            headers={"Authorization": header},
+            timeout=CONTACT_TIMEOUT_SECONDS,
+        )
+    except requests.RequestException as exc:
+        return f"Perennial could not be reached ({type(exc).__name__})"
+    if response.status_code == 200:
+        return None
+    if response.status_code == 404:
+        return None  # Perennial knows this customer from their first subscription only
+    try:
+        detail = "; ".join(str(v) for v in response.json().values())
+    except ValueError:
+        detail = f"HTTP {response.status_code}"
+    return f"Perennial refused it: {detail}"
 
 
 def sign_out(response: Response) -> None:

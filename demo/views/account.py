@@ -66,6 +66,28 @@ def index():
     return render_template("account/index.html", orders=orders.for_customer(g.customer["user_id"]))
 
 
+@bp.post("/account/details")
+@login_required
+def update_details():
+    """The customer's new email and phone: saved here, then told to Perennial (contracts §7.1)."""
+    user_id = g.customer["user_id"]
+    email, phone = request.form.get("email", ""), request.form.get("phone", "")
+    problem = customers.update_contact(user_id, email, phone)
+    if problem:
+        flash(problem, "error")
+        return render_template(
+            "account/index.html",
+            orders=orders.for_customer(user_id),
+            details={"email": email, "phone": phone},
+        ), 400
+    refused = platform.set_contact_details(user_id, email.strip().lower(), " ".join(phone.split()))
+    if refused:
+        flash(f"Your details are saved here, but {refused}.", "error")
+    else:
+        flash("Your contact details are saved.", "success")
+    return redirect(url_for("account.index") + "#details-title")
+
+
 @bp.get("/account/subscriptions")
 @login_required
 def subscriptions():

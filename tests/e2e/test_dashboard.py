@@ -463,3 +463,29 @@ def test_a_subscriber_about_to_cancel_stays_for_the_discount(
             merchant = db.session.scalar(db.select(Merchant).filter_by(public_id=demo_catalog))
             merchant.dashboard_settings = before
             db.session.commit()
+
+
+def test_a_customer_changes_their_email_and_perennial_has_it(
+    page: Page, platform, store_url, screenshots
+):
+    """My Account's contact details: saved by the store, sent to Set Contact Details."""
+    from app.extensions import db
+    from app.models import Customer
+
+    log_in(page, store_url)
+    page.goto(f"{store_url}/account")
+    try:
+        page.get_by_label("Email").fill("ines.new@example.com")
+        page.get_by_label("Phone").fill("207-555-0142")
+        page.get_by_role("button", name="Save contact details").click()
+        expect(page.get_by_text("Your contact details are saved.")).to_be_visible()
+        expect(page.get_by_label("Email")).to_have_value("ines.new@example.com")
+        page.screenshot(path=screenshots / "demo-contact-details.png", full_page=True)
+        with platform.app.app_context():
+            found = db.session.scalar(db.select(Customer).filter_by(merchant_user_id=USER))
+            assert (found.email, found.phone_number) == ("ines.new@example.com", "207-555-0142")
+    finally:  # the other tests log in with the first email
+        page.goto(f"{store_url}/account")
+        page.get_by_label("Email").fill(EMAIL)
+        page.get_by_role("button", name="Save contact details").click()
+        expect(page.get_by_text("Your contact details are saved.")).to_be_visible()
