@@ -103,6 +103,8 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True  # a storage error in mid-request is logged, not a 500
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 
+    # The REST API: every endpoint together, per client address (app/views/ratelimits.py).
+    API_RATE_LIMIT = _rate_limit("API_RATE_LIMIT", "6000 per minute")
     # Console login: only refused attempts count (app/views/console/throttle.py).
     LOGIN_LIMIT_PER_ADDRESS = _rate_limit("LOGIN_LIMIT_PER_ADDRESS", "10 per minute; 100 per hour")
     LOGIN_LIMIT_PER_ACCOUNT = _rate_limit("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
@@ -122,3 +124,6 @@ class TestConfig(Config):
     REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     SERVER_NAME = None
     SMTP_URL = None  # a developer's SMTP_URL must never mail anyone from the tests
+    # The generated-input sweep alone sends thousands of API requests a minute from one address;
+    # tests of the limit set their own (tests/web/test_api_rate_limit.py).
+    API_RATE_LIMIT = "1000000 per minute"

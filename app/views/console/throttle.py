@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import math
 import time
 
@@ -21,23 +20,10 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 from app.extensions import limiter
 from app.services import accounts
+from app.views.ratelimits import client_network
 
 DEVICE_COOKIE = "perennial_device"
 DEVICE_SALT = "perennial.console.device"
-
-
-def client_network() -> str:
-    """The client's address; an IPv6 client by its /64, which one host usually holds whole."""
-    raw = request.remote_addr or "127.0.0.1"
-    try:
-        address = ipaddress.ip_address(raw)
-    except ValueError:
-        return raw
-    if address.version == 6:
-        if address.ipv4_mapped:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
 
 
 def account_key() -> str:
