@@ -35,38 +35,39 @@ class Unusable(Exception):  # noqa: N818 - what the request is, as the contract 
     ValueError: that is one subscription line failing (``line_int``), the others going on."""
 
 
-def parse_body(raw: bytes) -> dict[str, Any]:
-    """``create_request=<JSON>``: the whole JSON URL-encoded, or each string value encoded."""
+def parse_body(raw: bytes, field: str = "create_request") -> dict[str, Any]:
+    """``<field>=<JSON>``: the whole JSON URL-encoded, or each string value encoded. The
+    purchase POST's ``create_request``; the legacy payment update's ``update_request``."""
     try:
         text = raw.decode("utf-8").strip()
     except UnicodeDecodeError:
         raise Unusable("The request body is not UTF-8 text.") from None
-    for prefix in ("create_request=", "create_request%3D"):
+    for prefix in (f"{field}=", f"{field}%3D"):
         if text.startswith(prefix):
             text = text[len(prefix) :]
             break
     else:
         if not text.startswith(("{", "%7B", "%7b")):
-            raise Unusable("Send the order as create_request=<JSON>.")
+            raise Unusable(f"Send the order as {field}=<JSON>.")
     if "&" in text and not text.lstrip().startswith("{"):
         text = text.split("&", 1)[0]  # other form fields are ignored
     try:
-        data = _json(text)
+        data = _json(text, field)
         if data is None:
-            data = _json(unquote_plus(text))
+            data = _json(unquote_plus(text), field)
         if not isinstance(data, dict):
-            raise Unusable("create_request is not a JSON object.")
+            raise Unusable(f"{field} is not a JSON object.")
         data = _decoded(data)
-        wire.check_tree(data, label="create_request")  # percent-decoding may add a NUL
+        wire.check_tree(data, label=field)  # percent-decoding may add a NUL
     except wire.WireError as exc:
         raise Unusable(str(exc)) from None
     return data
 
 
-def _json(text: str) -> Any:
+def _json(text: str, field: str) -> Any:
     """The JSON value, or None when it is not JSON (refused JSON raises WireError)."""
     try:
-        return wire.loads(text, label="create_request")
+        return wire.loads(text, label=field)
     except wire.NotJson:
         return None
 

@@ -31,7 +31,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import unquote
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -40,11 +39,12 @@ from sqlalchemy.orm import selectinload
 from app.domain.frequency import MAX_EVERY, Frequency
 from app.extensions import db
 from app.integrations import purchase_wire as pw
-from app.integrations import signing, wire
+from app.integrations import wire
 from app.models import Merchant, OptIn, Product, PurchaseRequest
 from app.models.offer import DEFAULT_LOCATION
 from app.models.types import utcnow
 from app.services import (
+    cards,
     customers,
     events,
     offer_views,
@@ -57,9 +57,7 @@ from app.services import (
 RESULT = "Subscription request received"
 ATTEMPTS = 3
 MAX_LINES = 500
-ENCRYPTED_LIMITS = {"cc_exp_date": 200, "cc_holder": 400, "cc_last_4": 200}  # their columns
 MAX_FIRST_DATE_DAYS = 5 * 366  # a first order further ahead than that is a typo
-EXPIRY_RE = re.compile(r"(0[1-9]|1[0-2])/([0-9]{4})")
 
 
 class Refused(Exception):
@@ -555,50 +553,15 @@ def _address(value: Any, label: str) -> dict[str, str | None] | None:
 
 
 def _payment(merchant: Merchant, value: Any) -> dict[str, Any]:
-    """Validate the payment object; decrypt the AES fields to check them (never stored plain)."""
+    """Validate the payment object (``cards.read``); a token is required at checkout."""
     if not isinstance(value, dict):
         raise bad("payment must be an object")
-    token = pw.text(value, "token_id", "token_id", limit=500)
-    if not token:
+    if not pw.text(value, "token_id", "token_id", limit=500):
         raise bad("Missing payment data to create record")
-    card: dict[str, Any] = {
-        "token_id": token,
-        "payment_method": pw.text(value, "payment_method", "payment_method", limit=32)
-        or "credit card",
-    }
-    cc_type = value.get("cc_type")
-    if cc_type not in (None, ""):
-        try:
-            card["cc_type"] = pw.line_int(cc_type, "cc_type", 1, 99)
-        except ValueError as exc:
-            raise bad(str(exc)) from None
-    expiry = _encrypted(merchant, value, "cc_exp_date")
-    if expiry is not None:
-        plain, card["cc_exp_date_enc"] = expiry
-        match = EXPIRY_RE.fullmatch(plain)
-        if not match:
-            raise bad(f"Expiration date is not valid, received: {plain[:10]}")
-        card["expiry_month"], card["expiry_year"] = int(match.group(1)), int(match.group(2))
-    holder = _encrypted(merchant, value, "cc_holder")
-    if holder is not None:
-        card["cc_holder_enc"] = holder[1]
-    last4 = _encrypted(merchant, value, "cc_last_4")
-    if last4 is not None:
-        if not re.fullmatch(r"[0-9]{4}", last4[0]):
-            raise bad("cc_last_4 must encrypt four digits")
-        card["cc_last4_enc"] = last4[1]
-    return card
-
-
-def _encrypted(merchant: Merchant, value: Mapping[str, Any], key: str) -> tuple[str, str] | None:
-    raw = pw.text(value, key, key, limit=ENCRYPTED_LIMITS[key], numbers=False)
-    if raw is None:
-        return None
-    cipher = unquote(raw) if "%" in raw else raw
     try:
-        return signing.decrypt_field(merchant.hash_key, cipher), cipher
-    except signing.EncryptionError:
-        raise bad("The credit card encryption is not valid") from None
+        return cards.read(merchant, value)
+    except cards.CardError as exc:
+        raise bad(exc.message) from None
 
 
 # -- after the fact ------------------------------------------------------------------------
