@@ -115,13 +115,20 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
+def holds_card_number(payload: Mapping[str, Any]) -> bool:
+    """Whether anything in ``payload`` looks like a card number."""
+    return any(
+        isinstance(leaf, int | str) and not isinstance(leaf, bool) and looks_like_pan(str(leaf))
+        for leaf in _leaves(payload)
+    )
+
+
 def refuse_card_numbers(payload: Mapping[str, Any]) -> None:
-    for leaf in _leaves(payload):
-        if isinstance(leaf, int | str) and not isinstance(leaf, bool) and looks_like_pan(str(leaf)):
-            raise Unusable(
-                "The request contains what looks like a card number; send the payment "
-                "gateway's token_id instead."
-            )
+    if holds_card_number(payload):
+        raise Unusable(
+            "The request contains what looks like a card number; send the payment "
+            "gateway's token_id instead."
+        )
 
 
 def text(

@@ -12,12 +12,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 
 from app.extensions import db
+from app.integrations import purchase_wire as pw
 from app.models import Address, Customer, PaymentMethod
 from app.services import events
 
@@ -96,6 +98,26 @@ def match_customer(
             after=new,
         )
     return customer
+
+
+def address_fields(value: Any, label: str) -> dict[str, str | None] | None:
+    """An address object as a store sends it (purchase POST, payment update), each field
+    checked; None when absent or empty. ``purchase_wire.Unusable`` names what is wrong."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise pw.Unusable(f"{label} must be an object")
+    fields = {
+        key: pw.text(value, key, f"{label}.{key}", limit=ADDRESS_LIMITS.get(key, 200))
+        for key in ADDRESS_FIELDS
+    }
+    if not any(fields.values()):
+        return None
+    if fields.get("country_code"):
+        fields["country_code"] = fields["country_code"].upper()
+        if not re.fullmatch(r"[A-Z]{2}", fields["country_code"]):
+            raise pw.Unusable(f"{label}.country_code must be a two-letter country code such as US")
+    return fields
 
 
 def fingerprint(fields: Mapping[str, str | None]) -> str:

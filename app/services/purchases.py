@@ -268,7 +268,7 @@ def _apply(
     wanted = [line for line in lines if line.subscribe]
     user = payload["user"]
     card = _payment(merchant, payload.get("payment")) if payload.get("payment") else None
-    shipping_fields = _address(user.get("shipping_address"), "shipping_address")
+    shipping_fields = customers.address_fields(user.get("shipping_address"), "shipping_address")
     if wanted and card is None:
         raise bad("Missing payment data to create record")
     if wanted and shipping_fields is None:
@@ -288,7 +288,7 @@ def _apply(
     shipping = (
         customers.match_address(customer, shipping_fields, actor=actor) if shipping_fields else None
     )
-    billing_fields = _address(user.get("billing_address"), "billing_address")
+    billing_fields = customers.address_fields(user.get("billing_address"), "billing_address")
     billing = (
         customers.match_address(customer, billing_fields, actor=actor) if billing_fields else None
     )
@@ -532,24 +532,6 @@ def _plan(line: Line) -> tuple[str, dict[str, Any]]:
             raise ValueError("renewal_behavior must be a short string such as autorenew")
         plan["renewal_behavior"] = renewal
     return kind, plan
-
-
-def _address(value: Any, label: str) -> dict[str, str | None] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise bad(f"{label} must be an object")
-    fields = {
-        key: pw.text(value, key, f"{label}.{key}", limit=customers.ADDRESS_LIMITS.get(key, 200))
-        for key in customers.ADDRESS_FIELDS
-    }
-    if not any(fields.values()):
-        return None
-    if fields.get("country_code"):
-        fields["country_code"] = fields["country_code"].upper()
-        if not re.fullmatch(r"[A-Z]{2}", fields["country_code"]):
-            raise bad(f"{label}.country_code must be a two-letter country code such as US")
-    return fields
 
 
 def _payment(merchant: Merchant, value: Any) -> dict[str, Any]:

@@ -21,12 +21,13 @@ API_PREFIXES = (
     "/addresses",
     "/payments",
     "/merchant/",
+    "/customer/",
 )
 
 
 # Endpoints whose contract has its own error shape (contracts §5.4, §5.5).
 PURCHASE_POST = "api.subscription_create"
-PLAIN_TEXT = ("api.subscription_verify",)
+PLAIN_TEXT = ("api.subscription_verify", "api.update_payment_default")
 
 
 def wants_json() -> bool:

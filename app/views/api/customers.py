@@ -1,4 +1,5 @@
-"""Customer update APIs (contracts §7): Set Contact Details (§7.1, T9).
+"""Customer update APIs (contracts §7): Set Contact Details (§7.1, T9) and the legacy default
+payment update (§7.2).
 
 ``PATCH /customers/<merchant_user_id>/set_contact_details`` (with or without the trailing
 slash), authenticated by the signed JSON ``Authorization`` header (its ``sig_field`` the
@@ -13,7 +14,7 @@ from flask import g, jsonify, request
 
 from app.extensions import sqlite_writer_lock
 from app.integrations import wire
-from app.services import contact_details, customers
+from app.services import contact_details, customers, payment_updates
 from app.services.errors import NotFound, ValidationError
 from app.views.api import bp
 from app.views.api.auth import customer_or_key_required
@@ -35,3 +36,13 @@ def set_contact_details(user_id: str):
             g.merchant.id, g.merchant.public_id, customer, body, actor=g.actor
         )
     return jsonify({"phone_number": customer.phone_number, "email": customer.email})
+
+
+@bp.post("/customer/update_payment_default")
+@bp.post("/customer/update_payment_default/")
+def update_payment_default():
+    """The legacy default-payment update (contracts §7.2): authenticated inside its body,
+    answered in plain text (``services.payment_updates``)."""
+    with sqlite_writer_lock():
+        answer = payment_updates.update(request.get_data())
+    return answer.text, answer.status, {"Content-Type": "text/plain; charset=utf-8"}

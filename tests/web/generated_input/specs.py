@@ -274,7 +274,10 @@ SPECS = {
     ),
     "api.subscription_detail": Spec(),
     "api.customer_detail": Spec(),
-    "api.set_contact_details": Spec(),  # a JSON body: generated in test_set_contact_details
+    "api.set_contact_details": Spec(),
+    "api.update_payment_default": Spec(
+        form={"update_request": "text"}
+    ),  # a JSON body: generated in test_set_contact_details
     "api.order_detail": Spec(),
     "api.subscription_response": Spec(),
     "api.subscription_create": Spec(form={"create_request": "create_request"}),
