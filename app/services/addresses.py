@@ -1,11 +1,13 @@
-"""A subscriber adds a shipping address (contracts §4.3 ``POST /addresses/create/``), and may
-ship one subscription or all of them there at once.
+"""A customer's addresses: a subscriber or the store adds one (contracts §4.3
+``POST /addresses/create/``) or changes one (``PATCH /addresses/<id>/update/``), and may ship one
+subscription or all of them there at once.
 
-``create`` checks every field and names each bad one (ValidationError with ``fields``); the
-text is trimmed and its spacing collapsed, the country code upper-cased. An address identical
-to one the customer already has (the checkout's fingerprint: case and spacing ignored) is that
-address, not a twin; a new one records ``address.create``. ``ship_to_new`` creates the address
-and applies it in one transaction: refused anywhere, nothing is written.
+``create`` (and ``update``, for the fields it is given) checks every field and names each bad
+one (ValidationError with ``fields``); the text is trimmed and its spacing collapsed, the
+country code upper-cased. An address identical to one the customer already has (the checkout's
+fingerprint: case and spacing ignored) is that address, not a twin; a new one records
+``address.create``, a change ``address.update``. ``ship_to_new`` creates the address and
+applies it in one transaction: refused anywhere, nothing is written.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from app.extensions import db
 from app.models import Address, Customer
 from app.services import customers, events, shipping_payment
 from app.services import subscriber_scope as scope
-from app.services.errors import DomainError, NotFound, ValidationError
+from app.services.errors import Conflict, DomainError, NotFound, ValidationError
 
 # field: (label, longest); the first six are required.
 FIELDS = {
@@ -87,6 +89,52 @@ def create(
         )
     if commit:
         db.session.commit()
+    return address
+
+
+def update(
+    merchant_id: int,
+    customer_id: int | None,
+    public_id: Any,
+    fields: Mapping[str, Any],
+    *,
+    actor: events.Actor,
+) -> Address:
+    """Change the fields given of one of the customer's live addresses (the others kept);
+    every field checked as at ``create``. Conflict when it would become identical to another
+    of the customer's addresses (use that one instead)."""
+    address = scope.address(merchant_id, customer_id, public_id)
+    before = {key: getattr(address, key) for key in customers.ADDRESS_FIELDS}
+    merged = {key: fields[key] if key in fields else before.get(key) for key in FIELDS}
+    values = clean(merged)
+    row = {key: values.get(key) for key in customers.ADDRESS_FIELDS}
+    digest = customers.fingerprint(row)
+    twin = db.session.scalar(
+        select(Address.public_id).where(
+            Address.customer_id == address.customer_id,
+            Address.fingerprint == digest,
+            Address.live.is_(True),
+            Address.id != address.id,
+        )
+    )
+    if twin is not None:
+        raise Conflict(f"The customer has that address already: {twin}.")
+    for key, value in row.items():
+        setattr(address, key, value)
+    address.fingerprint = digest
+    old, new = events.diff(before, row)
+    if new or old:
+        events.record(
+            merchant_id,
+            "address.update",
+            actor,
+            object_type="address",
+            object_id=address.public_id,
+            customer_id=address.customer_id,
+            before=old,
+            after=new,
+        )
+    db.session.commit()
     return address
 
 

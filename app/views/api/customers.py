@@ -1,5 +1,6 @@
-"""Customer update APIs (contracts §7): Set Contact Details (§7.1, T9) and the legacy default
-payment update (§7.2).
+"""Customer update APIs (contracts §7): Set Contact Details (§7.1, T9), the legacy default
+payment update (§7.2), and a customer's addresses and payment methods over REST (either scope:
+the Storefront scope reaches its own customer's only).
 
 ``PATCH /customers/<merchant_user_id>/set_contact_details`` (with or without the trailing
 slash), authenticated by the signed JSON ``Authorization`` header (its ``sig_field`` the
@@ -14,7 +15,13 @@ from flask import g, jsonify, request
 
 from app.extensions import sqlite_writer_lock
 from app.integrations import wire
-from app.services import contact_details, customers, payment_updates
+from app.services import (
+    addresses,
+    contact_details,
+    customers,
+    payment_methods,
+    payment_updates,
+)
 from app.services.errors import NotFound, ValidationError
 from app.views.api import bp
 from app.views.api.auth import customer_or_key_required
@@ -46,3 +53,57 @@ def update_payment_default():
     with sqlite_writer_lock():
         answer = payment_updates.update(request.get_data())
     return answer.text, answer.status, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+# -- addresses and payment methods (contracts §7.2's REST alternatives, §4.3) ------------------
+
+
+def _json_body() -> dict:
+    try:
+        body = wire.loads(request.get_data() or b"{}", max_depth=4, label="The body")
+    except wire.WireError as exc:
+        raise ValidationError(str(exc), fields={"non_field_errors": str(exc)}) from None
+    if not isinstance(body, dict):
+        raise ValidationError(
+            "The body must be a JSON object.",
+            fields={"non_field_errors": "The body must be a JSON object."},
+        )
+    return body
+
+
+@bp.post("/addresses/create/")
+@customer_or_key_required
+def address_create():
+    body = _json_body()
+    customer = payment_methods.customer_for(g.merchant.id, g.customer_id, body.get("customer"))
+    with sqlite_writer_lock():
+        address = addresses.create(g.merchant.id, customer.id, body, actor=g.actor)
+    return jsonify(customers.address_dict(address)), 201
+
+
+@bp.patch("/addresses/<public_id>/update/")
+@customer_or_key_required
+def address_update(public_id: str):
+    body = _json_body()
+    with sqlite_writer_lock():
+        address = addresses.update(g.merchant.id, g.customer_id, public_id, body, actor=g.actor)
+    return jsonify(customers.address_dict(address))
+
+
+@bp.post("/payments/create/")
+@customer_or_key_required
+def payment_create():
+    body = _json_body()
+    customer = payment_methods.customer_for(g.merchant.id, g.customer_id, body.get("customer"))
+    with sqlite_writer_lock():
+        payment = payment_methods.create(g.merchant, customer, body, actor=g.actor)
+    return jsonify(customers.payment_dict(payment)), 201
+
+
+@bp.patch("/payments/<public_id>/update/")
+@customer_or_key_required
+def payment_update(public_id: str):
+    body = _json_body()
+    with sqlite_writer_lock():
+        payment = payment_methods.update(g.merchant, g.customer_id, public_id, body, actor=g.actor)
+    return jsonify(customers.payment_dict(payment))

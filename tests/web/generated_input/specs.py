@@ -274,10 +274,13 @@ SPECS = {
     ),
     "api.subscription_detail": Spec(),
     "api.customer_detail": Spec(),
-    "api.set_contact_details": Spec(),
-    "api.update_payment_default": Spec(
-        form={"update_request": "text"}
-    ),  # a JSON body: generated in test_set_contact_details
+    "api.set_contact_details": Spec(),  # a JSON body: generated in test_set_contact_details
+    "api.update_payment_default": Spec(form={"update_request": "text"}),
+    # JSON bodies: their cases are in test_api_addresses_payments.
+    "api.address_create": Spec(),
+    "api.address_update": Spec(),
+    "api.payment_create": Spec(),
+    "api.payment_update": Spec(),
     "api.order_detail": Spec(),
     "api.subscription_response": Spec(),
     "api.subscription_create": Spec(form={"create_request": "create_request"}),
