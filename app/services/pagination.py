@@ -1,4 +1,12 @@
-"""Keyset pages over any query, with opaque cursors (``app.integrations.cursors``).
+"""Pages over any query, in the two modes of the REST API (contracts §8.3).
+
+* **Cursor** (``keyset``; the API's ``X-OG-API-VERSION: 2``): keyset pages with opaque
+  cursors (``app.integrations.cursors``), no count.
+* **Page numbers** (``numbered``; Ordergroove's older default): ``page`` N of ``size`` rows in
+  key order, with the total ``count``. Rows added meanwhile shift later pages: the cursor mode
+  is the one that never skips or repeats a row.
+
+``paginate`` picks by the ``PageRequest``.
 
 A page is the rows after (or before) a row's key in key order, so a page never skips or
 repeats a row when others are added between two calls. Cursors are sealed per list and
@@ -15,12 +23,12 @@ from datetime import date
 from typing import Any, Generic, TypeVar
 
 from flask import current_app
-from sqlalchemy import Date, Select, and_, or_
+from sqlalchemy import Date, Select, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.extensions import db
 from app.integrations import cursors, wire
-from app.services.errors import ValidationError
+from app.services.errors import NotFound, ValidationError
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 100
@@ -32,6 +40,52 @@ class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
     previous_cursor: str | None
+    # Page-number mode only: the total, this page's number, and whether others follow.
+    count: int | None = None
+    number: int | None = None
+    has_next: bool = False
+
+    @property
+    def numbered(self) -> bool:
+        return self.number is not None
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """What a list request asks for: a cursor page (``page`` None), or page ``page``."""
+
+    size: int = 10
+    cursor: str | None = None
+    page: int | None = None
+
+
+def paginate(
+    query: Select, key: Key, *, scope: str, request: PageRequest, descending: bool = False
+) -> Page:
+    """``keyset`` or ``numbered``, as ``request`` asks."""
+    if request.page is None:
+        return keyset(
+            query,
+            key,
+            scope=scope,
+            cursor=request.cursor,
+            size=request.size,
+            descending=descending,
+        )
+    return numbered(query, key, page=request.page, size=request.size, descending=descending)
+
+
+def numbered(query: Select, key: Key, *, page: int, size: int, descending: bool = False) -> Page:
+    """Page ``page`` (from 1) of ``size`` rows in ``key`` order, with the total count. A page
+    past the last is NotFound ("Invalid page.", as Django REST framework answers)."""
+    keys = key if isinstance(key, tuple) else (key,)
+    size = max(1, min(size, MAX_PAGE_SIZE))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if page > 1 and (page - 1) * size >= total:
+        raise NotFound("Invalid page.")
+    order = [k.desc() if descending else k.asc() for k in keys]
+    items = list(db.session.scalars(query.order_by(*order).offset((page - 1) * size).limit(size)))
+    return Page(items, None, None, count=total, number=page, has_next=page * size < total)
 
 
 def keyset(

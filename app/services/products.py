@@ -58,13 +58,11 @@ def _filtered(merchant_id: int, filters: dict[str, Any]) -> Select:
 
 
 def page(
-    merchant_id: int, filters: dict[str, Any], *, cursor: str | None, size: int = 10
+    merchant_id: int, filters: dict[str, Any], request: pagination.PageRequest
 ) -> pagination.Page[Product]:
-    """One keyset page in product-row order; cursors survive inserts between calls."""
+    """One page in product-row order (a cursor page survives inserts between calls)."""
     query = _filtered(merchant_id, filters).options(selectinload(Product.groups))
-    return pagination.keyset(
-        query, Product.id, scope=f"products:{merchant_id}", cursor=cursor, size=size
-    )
+    return pagination.paginate(query, Product.id, scope=f"products:{merchant_id}", request=request)
 
 
 def count(merchant_id: int, filters: dict[str, Any]) -> int:

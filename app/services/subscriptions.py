@@ -216,15 +216,34 @@ def get(merchant_id: int, public_id: str) -> Subscription:
     return sub
 
 
+LIST_STATUSES = {"active": (True, False), "paused": (True, True), "cancelled": (False, None)}
+
+
 def page(
-    merchant_id: int, *, customer_id: int | None, cursor: str | None, size: int
+    merchant_id: int,
+    *,
+    customer_id: int | None,
+    request: pagination.PageRequest,
+    status: str | None = None,
+    updated_start: datetime | None = None,
+    updated_end: datetime | None = None,
 ) -> pagination.Page[Subscription]:
-    """The merchant's subscriptions (of one customer when given), oldest first, a page."""
+    """The merchant's subscriptions (of one customer when given), oldest first, a page;
+    ``status`` one of ``LIST_STATUSES``, ``updated_*`` bounds on when each last changed."""
     query = select(Subscription).where(Subscription.merchant_id == merchant_id)
     if customer_id is not None:
         query = query.where(Subscription.customer_id == customer_id)
-    return pagination.keyset(
-        query, Subscription.id, scope=f"subscriptions:{merchant_id}", cursor=cursor, size=size
+    if status is not None:
+        live, paused = LIST_STATUSES[status]
+        query = query.where(Subscription.live.is_(live))
+        if paused is not None:
+            query = query.where(Subscription.paused.is_(paused))
+    if updated_start is not None:
+        query = query.where(Subscription.updated_at >= updated_start)
+    if updated_end is not None:
+        query = query.where(Subscription.updated_at <= updated_end)
+    return pagination.paginate(
+        query, Subscription.id, scope=f"subscriptions:{merchant_id}", request=request
     )
 
 

@@ -58,6 +58,16 @@ def flag(name: str) -> bool | None:
     raise _refuse(name, "Use true or false.")
 
 
+def choice(name: str, choices) -> str | None:
+    """``?name=`` as one of ``choices``; None when absent or empty."""
+    raw = request.args.get(name, "")
+    if raw == "":
+        return None
+    if raw not in choices:
+        raise _refuse(name, f"Use one of: {', '.join(choices)}.")
+    return raw
+
+
 def text(name: str, *, limit: int = 200) -> str:
     """``?name=`` as text of at most ``limit`` characters ("" when absent)."""
     raw = request.args.get(name, "")

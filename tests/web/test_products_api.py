@@ -28,8 +28,11 @@ def load(app, merchant, *products: str) -> None:
     assert run.status == "succeeded", run.error
 
 
-def get(client, path: str, key: str):
-    return client.get(path, headers={"x-api-key": key})
+def get(client, path: str, key: str, version: str | None = None):
+    headers = {"x-api-key": key}
+    if version:
+        headers["X-OG-API-VERSION"] = version
+    return client.get(path, headers=headers)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +87,7 @@ def test_cursor_pages_walk_forward_and_back_without_gaps(app, client, merchant, 
     seen, url = [], "/products/?page_size=10"
     pages = []
     while url:
-        body = get(client, url, key).get_json()
+        body = get(client, url, key, version="2").get_json()
         assert "count" not in body
         pages.append(body)
         seen += [p["product_id"] for p in body["results"]]
@@ -92,9 +95,27 @@ def test_cursor_pages_walk_forward_and_back_without_gaps(app, client, merchant, 
     assert seen == [f"P{i:02d}" for i in range(25)]
     assert [len(p["results"]) for p in pages] == [10, 10, 5]
     assert pages[0]["previous"] is None and pages[1]["previous"]
-    back = get(client, pages[2]["previous"], key).get_json()
+    back = get(client, pages[2]["previous"], key).get_json()  # a cursor alone: cursor mode
     assert [p["product_id"] for p in back["results"]] == [f"P{i:02d}" for i in range(10, 20)]
     assert "page_size=10" in pages[0]["next"]
+
+
+def test_without_the_version_header_pages_are_numbered_with_a_count(app, client, merchant, key):
+    load(app, merchant, *(feedkit.product_xml(f"P{i:02d}") for i in range(25)))
+    seen, url, counts = [], "/products/?page_size=10&in_stock=true", []
+    while url:
+        body = get(client, url, key).get_json()
+        counts.append(body["count"])
+        seen += [p["product_id"] for p in body["results"]]
+        url = body["next"]
+    assert seen == [f"P{i:02d}" for i in range(25)] and counts == [25, 25, 25]
+    last = get(client, "/products/?page=3&page_size=10", key).get_json()
+    assert last["next"] is None and "page=2" in last["previous"]
+    assert "page_size=10" in last["previous"]
+    past = get(client, "/products/?page=4&page_size=10", key)
+    assert (past.status_code, past.get_json()) == (404, {"detail": "Invalid page."})
+    bad = get(client, "/products/?page=0", key)
+    assert bad.status_code == 400 and "page" in bad.get_json()
 
 
 def test_default_page_size_is_ten(app, client, merchant, key):

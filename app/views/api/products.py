@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify, request, url_for
+from flask import g, jsonify
 
 from app.services import products
 from app.views import params
-from app.views.api import bp
+from app.views.api import bp, paging
 from app.views.api.auth import api_key_required
 
 
@@ -19,22 +19,8 @@ def product_list():
         updated_start=params.moment("updated_start"),
         updated_end=params.moment("updated_end"),
     )
-    result = products.page(
-        g.merchant.id, filters, cursor=request.args.get("cursor") or None, size=params.page_size()
-    )
-    return jsonify(
-        {
-            "next": _link(result.next_cursor),
-            "previous": _link(result.previous_cursor),
-            "results": [products.to_dict(p) for p in result.items],
-        }
-    )
-
-
-def _link(cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    return url_for("api.product_list", cursor=cursor, _external=True, **params.others("cursor"))
+    result = products.page(g.merchant.id, filters, paging.page_request())
+    return jsonify(paging.body("api.product_list", result, products.to_dict))
 
 
 @bp.get("/products/<path:product_id>/")

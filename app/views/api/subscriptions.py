@@ -1,9 +1,9 @@
 """Read API: subscriptions, customers and orders (contracts §4.3), in both scopes (see
-``auth``): the Storefront scope reads only its own customer's."""
+``auth``): the Storefront scope reads only its own customer's. Lists page as ``paging`` says."""
 
 from __future__ import annotations
 
-from flask import g, jsonify, request, url_for
+from flask import g, jsonify, request
 from sqlalchemy import select
 
 from app.extensions import db
@@ -12,7 +12,7 @@ from app.services import customers, subscriptions
 from app.services import subscriber_scope as scope
 from app.services.errors import NotFound
 from app.views import params
-from app.views.api import bp
+from app.views.api import bp, paging
 from app.views.api.auth import customer_or_key_required
 
 
@@ -26,34 +26,24 @@ def subscription_detail(public_id: str):
 @bp.get("/subscriptions/")
 @customer_or_key_required
 def subscription_list():
-    """``?customer=<merchant user id>``; cursor pages of ``page_size`` (default 10, max 100)."""
+    """Filters ``customer`` (merchant user id), ``status`` (active, paused, cancelled),
+    ``updated_start`` and ``updated_end``; pages as ``paging`` says."""
     user_id, customer_id = request.args.get("customer"), None
     if user_id is not None:
         customer = customers.get_by_user_id(g.merchant.id, user_id)
         customer_id = customer.id if customer else -1  # an unknown customer has none
     if g.customer_id is not None:  # Storefront scope: its own customer, whatever was asked
         customer_id = g.customer_id if customer_id in (None, g.customer_id) else -1
+    status = params.choice("status", subscriptions.LIST_STATUSES)
     result = subscriptions.page(
         g.merchant.id,
         customer_id=customer_id,
-        cursor=request.args.get("cursor") or None,
-        size=params.page_size(),
+        request=paging.page_request(),
+        status=status,
+        updated_start=params.moment("updated_start"),
+        updated_end=params.moment("updated_end"),
     )
-    return jsonify(
-        {
-            "next": _link(result.next_cursor),
-            "previous": _link(result.previous_cursor),
-            "results": [subscriptions.subscription_dict(s) for s in result.items],
-        }
-    )
-
-
-def _link(cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    return url_for(
-        "api.subscription_list", cursor=cursor, _external=True, **params.others("cursor")
-    )
+    return jsonify(paging.body("api.subscription_list", result, subscriptions.subscription_dict))
 
 
 @bp.get("/customers/<path:user_id>/")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, request, url_for
 
-from app.services import products
+from app.services import pagination, products
 from app.services.errors import ValidationError
 from app.views import htmx
 from app.views.console.auth import actor, login_required
@@ -26,7 +26,9 @@ def _list_ctx():
     show = request.args.get("show", "")
     filters = {**FILTERS.get(show, {}), "search": request.args.get("q", "")}
     result = products.page(
-        g.merchant.id, filters, cursor=request.args.get("cursor") or None, size=25
+        g.merchant.id,
+        filters,
+        pagination.PageRequest(size=25, cursor=request.args.get("cursor") or None),
     )
     return {
         "result": result,

@@ -56,6 +56,7 @@ PRODUCT_FILTERS = {
     "updated_start": "date",
     "updated_end": "date",
     "page_size": "int",
+    "page": "int",
     "cursor": "cursor",
     "eligible": "flag",
     "in_stock": "flag",
@@ -270,7 +271,15 @@ SPECS = {
     "api.product_list": Spec(query=PRODUCT_FILTERS),
     "api.product_detail": Spec(),
     "api.subscription_list": Spec(
-        query={"customer": "customer", "page_size": "int", "cursor": "int"}
+        query={
+            "customer": "customer",
+            "page_size": "int",
+            "page": "int",
+            "cursor": "int",
+            "status": "text",
+            "updated_start": "date",
+            "updated_end": "date",
+        }
     ),
     "api.subscription_detail": Spec(),
     "api.customer_detail": Spec(),
