@@ -25,6 +25,8 @@ class Customer(db.Model):
     last_name: Mapped[str | None] = mapped_column(String(200))
     live: Mapped[bool] = mapped_column(Boolean, default=True)
     extra_data: Mapped[dict] = mapped_column(JSON, default=dict)  # the store's, as sent
+    locale: Mapped[str | None] = mapped_column(String(16))  # e.g. "en-us" (contracts §7.3)
+    price_code: Mapped[str | None] = mapped_column(String(64))  # the store's, kept as sent
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -237,6 +237,8 @@ def customer_dict(customer: Customer) -> dict[str, Any]:
         "email": customer.email,
         "phone_number": customer.phone_number,
         "extra_data": customer.extra_data or {},
+        "locale": customer.locale,
+        "price_code": customer.price_code,
         "live": customer.live,
         "created": customer.created_at.isoformat(),
         "updated": customer.updated_at.isoformat(),

@@ -1,6 +1,7 @@
 """Customer update APIs (contracts §7): Set Contact Details (§7.1, T9), the legacy default
-payment update (§7.2), and a customer's addresses and payment methods over REST (either scope:
-the Storefront scope reaches its own customer's only).
+payment update (§7.2), a customer's addresses and payment methods over REST, and customers
+(§7.3: list, create, update). Either scope (the Storefront scope reaches its own customer
+only), but creating a customer takes the Application scope.
 
 ``PATCH /customers/<merchant_user_id>/set_contact_details`` (with or without the trailing
 slash), authenticated by the signed JSON ``Authorization`` header (its ``sig_field`` the
@@ -18,13 +19,15 @@ from app.integrations import wire
 from app.services import (
     addresses,
     contact_details,
+    customer_records,
     customers,
     payment_methods,
     payment_updates,
 )
 from app.services.errors import NotFound, ValidationError
-from app.views.api import bp
-from app.views.api.auth import customer_or_key_required
+from app.views import params
+from app.views.api import bp, paging
+from app.views.api.auth import api_key_required, customer_or_key_required
 
 
 @bp.patch("/customers/<user_id>/set_contact_details")
@@ -107,3 +110,43 @@ def payment_update(public_id: str):
     with sqlite_writer_lock():
         payment = payment_methods.update(g.merchant, g.customer_id, public_id, body, actor=g.actor)
     return jsonify(customers.payment_dict(payment))
+
+
+# -- customers (contracts §7.3) ----------------------------------------------------------------
+
+
+@bp.get("/customers/")
+@customer_or_key_required
+def customer_list():
+    """The merchant's customers, oldest first (the Storefront scope: its own); filters
+    ``updated_start`` and ``updated_end``; pages as ``paging`` says."""
+    result = customer_records.page(
+        g.merchant.id,
+        customer_id=g.customer_id,
+        request=paging.page_request(),
+        updated_start=params.moment("updated_start"),
+        updated_end=params.moment("updated_end"),
+    )
+    return jsonify(paging.body("api.customer_list", result, customers.customer_dict))
+
+
+@bp.post("/customers/create/")
+@api_key_required
+def customer_create():
+    body = _json_body()
+    with sqlite_writer_lock():
+        customer = customer_records.create(g.merchant.id, body, actor=g.actor)
+    return jsonify(customers.customer_dict(customer)), 201
+
+
+@bp.patch("/customers/<user_id>/update")
+@bp.patch("/customers/<user_id>/update/")
+@customer_or_key_required
+def customer_update(user_id: str):
+    customer = customers.get_by_user_id(g.merchant.id, user_id)
+    if customer is None or g.customer_id not in (None, customer.id):
+        raise NotFound()
+    body = _json_body()
+    with sqlite_writer_lock():
+        customer_records.update(customer, body, actor=g.actor)
+    return jsonify(customers.customer_dict(customer))

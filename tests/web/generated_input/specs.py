@@ -290,6 +290,17 @@ SPECS = {
     "api.address_update": Spec(),
     "api.payment_create": Spec(),
     "api.payment_update": Spec(),
+    "api.customer_list": Spec(
+        query={
+            "page": "int",
+            "page_size": "int",
+            "cursor": "cursor",
+            "updated_start": "date",
+            "updated_end": "date",
+        }
+    ),
+    "api.customer_create": Spec(),  # JSON: cases in test_api_customers
+    "api.customer_update": Spec(),
     "api.order_detail": Spec(),
     "api.subscription_response": Spec(),
     "api.subscription_create": Spec(form={"create_request": "create_request"}),
