@@ -22,6 +22,7 @@ API_PREFIXES = (
     "/payments",
     "/merchant/",
     "/customer/",
+    "/events",
 )
 
 

@@ -7,6 +7,7 @@ bp = Blueprint("api", __name__)
 from app.views.api import (  # noqa: E402, F401  (routes register on bp)
     actions,
     customers,
+    events,
     orders,
     products,
     purchases,

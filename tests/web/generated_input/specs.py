@@ -300,6 +300,19 @@ SPECS = {
         }
     ),
     "api.customer_create": Spec(),  # JSON: cases in test_api_customers
+    "api.event_list": Spec(
+        query={
+            "type": "text",
+            "object_type": "text",
+            "object_id": "text",
+            "customer": "customer",
+            "created_start": "date",
+            "created_end": "date",
+            "page": "int",
+            "page_size": "int",
+            "cursor": "cursor",
+        }
+    ),
     "api.customer_update": Spec(),
     "api.order_detail": Spec(),
     "api.subscription_response": Spec(),
