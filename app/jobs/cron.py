@@ -19,11 +19,13 @@ from app.jobs.mail import deliver_pending
 from app.jobs.notices import send_notices
 from app.jobs.placement import ingest_batch_responses
 from app.jobs.placement import schedule as schedule_placement
+from app.jobs.webhooks import deliver_pending as deliver_webhooks
 
 HEARTBEAT_SECONDS = 15
 FEED_SCHEDULE = "0,30 * * * *"  # on the hour and the half-hour
 PLACEMENT_SCHEDULE = "0 * * * *"  # every hour on the hour; each merchant from its own hour on
 MAIL_SCHEDULE = "* * * * *"  # every minute
+WEBHOOK_SCHEDULE = "* * * * *"  # every minute
 BATCH_RESPONSE_SCHEDULE = "*/5 * * * *"  # every five minutes
 NOTICES_SCHEDULE = "20 * * * *"  # hourly; each merchant from its own NOTICE_HOUR on
 
@@ -54,6 +56,17 @@ cron.register(
     queue_name="default",
     cron=MAIL_SCHEDULE,
     name="mail",
+    job_timeout=600,
+    ttl=60,
+    result_ttl=60,
+)
+# Webhooks: the sweep fans the event log out and sends what is due; one not started within a
+# minute is superseded by the next (services.webhook_delivery).
+cron.register(
+    deliver_webhooks,
+    queue_name="default",
+    cron=WEBHOOK_SCHEDULE,
+    name="webhooks",
     job_timeout=600,
     ttl=60,
     result_ttl=60,

@@ -13,6 +13,7 @@ from app.models.placement import BatchFile, Outcome, PlacementAttempt, Placement
 from app.models.product import Product, ProductGroup
 from app.models.purchase import PurchaseRequest
 from app.models.subscription import Subscription
+from app.models.webhook import WebhookDelivery, WebhookTarget
 
 __all__ = [
     "Address",
@@ -42,4 +43,6 @@ __all__ = [
     "SftpAccount",
     "StaffUser",
     "Subscription",
+    "WebhookDelivery",
+    "WebhookTarget",
 ]

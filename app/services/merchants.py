@@ -179,14 +179,16 @@ def _card_names(value: Any) -> dict[str, str] | None:
     return names or None
 
 
-def _endpoint(value: Any) -> str | None:
+def check_endpoint(value: Any) -> str | None:
+    """An https URL of the merchant's (http only for localhost), or None when empty;
+    ValueError says what is wrong (the order endpoint, webhook targets)."""
     text = str(value or "").strip()
     if not text:
         return None
     parts = urlsplit(text)
     local = parts.hostname in LOCAL_HOSTS
     if parts.scheme != "https" and not (parts.scheme == "http" and local):
-        raise ValueError("The order endpoint must be an https:// URL (http only for localhost).")
+        raise ValueError("The URL must be an https:// URL (http only for localhost).")
     if not parts.hostname or parts.username or parts.password or len(text) > 500:
         raise ValueError(
             "Enter a full URL without credentials, e.g. https://shop.example/og/orders."
@@ -222,7 +224,7 @@ _CHECKS = {
     "name": _name,
     "timezone": _timezone,
     "placement_hour": _hour,
-    "order_endpoint_url": _endpoint,
+    "order_endpoint_url": check_endpoint,
     "allowed_origins": _origins,
     "placement_mode": _mode,
     "order_timeout_seconds": _bounded(1, 120, "a number of seconds from 1 to 120"),

@@ -23,6 +23,7 @@ API_PREFIXES = (
     "/merchant/",
     "/customer/",
     "/events",
+    "/webhook_targets",
 )
 
 

@@ -12,4 +12,5 @@ from app.views.api import (  # noqa: E402, F401  (routes register on bp)
     products,
     purchases,
     subscriptions,
+    webhooks,
 )

@@ -61,7 +61,7 @@ def update_payment_default():
 # -- addresses and payment methods (contracts §7.2's REST alternatives, §4.3) ------------------
 
 
-def _json_body() -> dict:
+def json_body() -> dict:
     try:
         body = wire.loads(request.get_data() or b"{}", max_depth=4, label="The body")
     except wire.WireError as exc:
@@ -77,7 +77,7 @@ def _json_body() -> dict:
 @bp.post("/addresses/create/")
 @customer_or_key_required
 def address_create():
-    body = _json_body()
+    body = json_body()
     customer = payment_methods.customer_for(g.merchant.id, g.customer_id, body.get("customer"))
     with sqlite_writer_lock():
         address = addresses.create(g.merchant.id, customer.id, body, actor=g.actor)
@@ -87,7 +87,7 @@ def address_create():
 @bp.patch("/addresses/<public_id>/update/")
 @customer_or_key_required
 def address_update(public_id: str):
-    body = _json_body()
+    body = json_body()
     with sqlite_writer_lock():
         address = addresses.update(g.merchant.id, g.customer_id, public_id, body, actor=g.actor)
     return jsonify(customers.address_dict(address))
@@ -96,7 +96,7 @@ def address_update(public_id: str):
 @bp.post("/payments/create/")
 @customer_or_key_required
 def payment_create():
-    body = _json_body()
+    body = json_body()
     customer = payment_methods.customer_for(g.merchant.id, g.customer_id, body.get("customer"))
     with sqlite_writer_lock():
         payment = payment_methods.create(g.merchant, customer, body, actor=g.actor)
@@ -106,7 +106,7 @@ def payment_create():
 @bp.patch("/payments/<public_id>/update/")
 @customer_or_key_required
 def payment_update(public_id: str):
-    body = _json_body()
+    body = json_body()
     with sqlite_writer_lock():
         payment = payment_methods.update(g.merchant, g.customer_id, public_id, body, actor=g.actor)
     return jsonify(customers.payment_dict(payment))
@@ -133,7 +133,7 @@ def customer_list():
 @bp.post("/customers/create/")
 @api_key_required
 def customer_create():
-    body = _json_body()
+    body = json_body()
     with sqlite_writer_lock():
         customer = customer_records.create(g.merchant.id, body, actor=g.actor)
     return jsonify(customers.customer_dict(customer)), 201
@@ -146,7 +146,7 @@ def customer_update(user_id: str):
     customer = customers.get_by_user_id(g.merchant.id, user_id)
     if customer is None or g.customer_id not in (None, customer.id):
         raise NotFound()
-    body = _json_body()
+    body = json_body()
     with sqlite_writer_lock():
         customer_records.update(customer, body, actor=g.actor)
     return jsonify(customers.customer_dict(customer))

@@ -300,6 +300,13 @@ SPECS = {
         }
     ),
     "api.customer_create": Spec(),  # JSON: cases in test_api_customers
+    # Webhook configuration: JSON bodies, cases in test_webhooks.
+    "api.webhook_target_create": Spec(),
+    "api.webhook_target_list": Spec(),
+    "api.webhook_target_update": Spec(),
+    "api.webhook_target_filter": Spec(),
+    "api.webhook_target_key": Spec(),
+    "api.webhook_target_rotate": Spec(),
     "api.event_list": Spec(
         query={
             "type": "text",
