@@ -27,7 +27,7 @@ from typing import Any
 
 from app.extensions import db
 from app.models import Customer
-from app.services import events
+from app.services import customers, events
 from app.services.errors import PermissionDenied, ValidationError
 
 MAX_EMAIL = 254
@@ -41,7 +41,6 @@ PHONE_RE = re.compile(r"\+?[0-9 ().-]+")
 
 
 def set_contact_details(
-    merchant_id: int,
     merchant_public_id: str,
     customer: Customer,
     body: Any,
@@ -73,21 +72,7 @@ def set_contact_details(
             errors["phone_number"] = str(exc)
     if errors:
         raise ValidationError("Please correct the fields.", fields=errors)
-    before = {k: getattr(customer, k) for k in given}
-    for key, value in given.items():
-        setattr(customer, key, value)
-    old, new = events.diff(before, given)
-    if new or old:
-        events.record(
-            merchant_id,
-            "customer.set_contact_details",
-            actor,
-            object_type="customer",
-            object_id=customer.public_id,
-            customer_id=customer.id,
-            before=old,
-            after=new,
-        )
+    customers.change(customer, given, "customer.set_contact_details", actor)
     db.session.commit()
     return customer
 

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.integrations import wire
 from app.models import Customer
-from app.services import contact_details, events, pagination
+from app.services import contact_details, customers, events, pagination
 from app.services.errors import ValidationError
 
 LOCALE_RE = re.compile(r"[a-z]{2,3}(?:[-_][a-z0-9]{2,8}){0,3}", re.IGNORECASE)
@@ -100,21 +100,7 @@ def update(customer: Customer, body: Mapping[str, Any], *, actor: events.Actor) 
     values = _settings(body, errors)
     if errors:
         raise ValidationError("Please correct the fields.", fields=errors)
-    before = {key: getattr(customer, key) for key in values}
-    for key, value in values.items():
-        setattr(customer, key, value)
-    old, new = events.diff(before, values)
-    if new or old:
-        events.record(
-            customer.merchant_id,
-            "customer.update",
-            actor,
-            object_type="customer",
-            object_id=customer.public_id,
-            customer_id=customer.id,
-            before=old,
-            after=new,
-        )
+    customers.change(customer, values, "customer.update", actor)
     db.session.commit()
     return customer
 

@@ -82,14 +82,20 @@ def match_customer(
             after={"user_id": user_id, **given},
         )
         return customer
-    before = {k: getattr(customer, k) for k in given}
-    for key, value in given.items():
+    change(customer, given, "customer.update", actor)
+    return customer
+
+
+def change(customer: Customer, values: Mapping[str, Any], type_: str, actor: events.Actor) -> None:
+    """Set ``values`` on the customer and record what changed (nothing changed: no event)."""
+    before = {key: getattr(customer, key) for key in values}
+    for key, value in values.items():
         setattr(customer, key, value)
-    old, new = events.diff(before, given)
-    if new:
+    old, new = events.diff(before, dict(values))
+    if new or old:
         events.record(
-            merchant_id,
-            "customer.update",
+            customer.merchant_id,
+            type_,
             actor,
             object_type="customer",
             object_id=customer.public_id,
@@ -97,7 +103,6 @@ def match_customer(
             before=old,
             after=new,
         )
-    return customer
 
 
 def address_fields(value: Any, label: str) -> dict[str, str | None] | None:

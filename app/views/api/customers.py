@@ -42,9 +42,7 @@ def set_contact_details(user_id: str):
     except wire.WireError as exc:
         raise ValidationError(str(exc), fields={"non_field_errors": str(exc)}) from None
     with sqlite_writer_lock():
-        contact_details.set_contact_details(
-            g.merchant.id, g.merchant.public_id, customer, body, actor=g.actor
-        )
+        contact_details.set_contact_details(g.merchant.public_id, customer, body, actor=g.actor)
     return jsonify({"phone_number": customer.phone_number, "email": customer.email})
 
 
