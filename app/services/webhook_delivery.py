@@ -153,22 +153,6 @@ def attempt(delivery_id: int, *, now: datetime | None = None) -> str:
     return "retry"
 
 
-def resend(merchant_id: int, delivery_id: int) -> None:
-    """Queue a delivery again now (the console's "Resend"), whatever it came to."""
-    delivery = db.session.scalar(
-        select(WebhookDelivery)
-        .join(WebhookTarget)
-        .where(WebhookDelivery.id == delivery_id, WebhookTarget.merchant_id == merchant_id)
-    )
-    if delivery is None:
-        from app.services.errors import NotFound
-
-        raise NotFound()
-    if delivery.status != "sending":
-        delivery.status, delivery.next_attempt_at, delivery.attempts = "queued", utcnow(), 0
-    db.session.commit()
-
-
 def payload(event: Event) -> dict[str, Any]:
     """The body of contracts §8.4: id, type, created (unix), data.object, context, snapshot."""
     shown = event_log.event_dict(event)
@@ -191,21 +175,6 @@ def payload(event: Event) -> dict[str, Any]:
         "context": {"actor": shown["actor"]},
         "snapshot": {},
     }
-
-
-def deliveries(
-    merchant_id: int, *, limit: int = 50
-) -> list[tuple[WebhookDelivery, Event, WebhookTarget]]:
-    """The merchant's latest deliveries, newest first (the console)."""
-    rows = db.session.execute(
-        select(WebhookDelivery, Event, WebhookTarget)
-        .join(WebhookTarget, WebhookDelivery.target_id == WebhookTarget.id)
-        .join(Event, WebhookDelivery.event_id == Event.id)
-        .where(WebhookTarget.merchant_id == merchant_id)
-        .order_by(WebhookDelivery.id.desc())
-        .limit(limit)
-    )
-    return [tuple(row) for row in rows]
 
 
 def _due(now: datetime) -> tuple:
