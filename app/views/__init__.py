@@ -5,14 +5,13 @@ from __future__ import annotations
 from flask import Flask, redirect, url_for
 
 from app.extensions import csrf
-from app.views import api, boundary, console, errors, ratelimits, security, storefront
+from app.views import api, boundary, console, errors, security, storefront
 
 
 def register_blueprints(app: Flask) -> None:
     boundary.register_converters(app)
     boundary.init_app(app)
     csrf.exempt(api.bp)  # server-to-server: authenticated by key or signature, not cookies
-    ratelimits.limit_api(api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(console.bp)
     csrf.exempt(storefront.bp)  # cross-origin, cookie-less: guarded by origin, not CSRF tokens
