@@ -79,18 +79,7 @@ def create(merchant_id: int, body: Mapping[str, Any], *, actor: events.Actor) ->
     if errors:
         raise ValidationError("Please correct the fields.", fields=errors)
     values = {k: v for k, v in values.items() if v is not None}
-    customer = Customer(merchant_id=merchant_id, merchant_user_id=user_id, **values)
-    db.session.add(customer)
-    db.session.flush()
-    events.record(
-        merchant_id,
-        "customer.create",
-        actor,
-        object_type="customer",
-        object_id=customer.public_id,
-        customer_id=customer.id,
-        after={"user_id": user_id, **{k: v for k, v in values.items() if k != "extra_data"}},
-    )
+    customer = customers.add(merchant_id, user_id, values, actor=actor)
     db.session.commit()
     return customer
 

@@ -69,20 +69,27 @@ def match_customer(
     if extra_data:
         given["extra_data"] = extra_data
     if customer is None:
-        customer = Customer(merchant_id=merchant_id, merchant_user_id=user_id, **given)
-        db.session.add(customer)
-        db.session.flush()
-        events.record(
-            merchant_id,
-            "customer.create",
-            actor,
-            object_type="customer",
-            object_id=customer.public_id,
-            customer_id=customer.id,
-            after={"user_id": user_id, **given},
-        )
-        return customer
+        return add(merchant_id, user_id, given, actor=actor)
     change(customer, given, "customer.update", actor)
+    return customer
+
+
+def add(
+    merchant_id: int, user_id: str, values: Mapping[str, Any], *, actor: events.Actor
+) -> Customer:
+    """A new customer with ``values``, flushed, and its ``customer.create`` event."""
+    customer = Customer(merchant_id=merchant_id, merchant_user_id=user_id, **values)
+    db.session.add(customer)
+    db.session.flush()
+    events.record(
+        merchant_id,
+        "customer.create",
+        actor,
+        object_type="customer",
+        object_id=customer.public_id,
+        customer_id=customer.id,
+        after={"user_id": user_id, **values},
+    )
     return customer
 
 

@@ -22,7 +22,7 @@ from app.integrations import purchase_wire as pw
 from app.models import Customer, Merchant, PaymentMethod
 from app.services import cards, customers, events
 from app.services import subscriber_scope as scope
-from app.services.errors import Conflict, NotFound, ValidationError
+from app.services.errors import Conflict, ValidationError
 
 NO_CARD_NUMBERS = "Send the payment gateway's token_id, never a card number."
 
@@ -102,21 +102,3 @@ def _billing(body: Mapping[str, Any]) -> dict[str, str | None] | None:
         return customers.address_fields(body.get("billing_address"), "billing_address")
     except pw.Unusable as exc:
         raise ValidationError(str(exc), fields={"billing_address": str(exc)}) from None
-
-
-def customer_for(merchant_id: int, customer_id: int | None, named: Any) -> Customer:
-    """The customer a create is for: the Storefront scope's own (a body naming another is
-    refused as not found), else the body's ``customer`` (a merchant user id)."""
-    if customer_id is not None:
-        customer = db.session.get(Customer, customer_id) if customer_id > 0 else None
-        if customer is None or named not in (None, "", customer.merchant_user_id):
-            raise NotFound()
-        return customer
-    if not isinstance(named, str) or not named:
-        raise ValidationError(
-            "customer is required.", fields={"customer": "The customer's merchant user id."}
-        )
-    customer = customers.get_by_user_id(merchant_id, named)
-    if customer is None:
-        raise ValidationError("Unknown customer.", fields={"customer": "No customer with that id."})
-    return customer

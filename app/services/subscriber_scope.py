@@ -21,7 +21,16 @@ from sqlalchemy import select
 from app.domain.frequency import Frequency
 from app.extensions import db
 from app.integrations import wire
-from app.models import Address, Merchant, Order, OrderItem, PaymentMethod, Product, Subscription
+from app.models import (
+    Address,
+    Customer,
+    Merchant,
+    Order,
+    OrderItem,
+    PaymentMethod,
+    Product,
+    Subscription,
+)
 from app.models.types import utcnow
 from app.services import merchants
 from app.services.errors import Conflict, NotFound, ValidationError
@@ -68,6 +77,31 @@ def item(merchant_id: int, customer_id: int | None, public_id: Any) -> OrderItem
     found = db.session.scalar(query)
     if found is None:
         raise NotFound()
+    return found
+
+
+def customer(merchant_id: int, customer_id: int | None, named: Any) -> Customer:
+    """The customer a create is for (an address, a payment method): the Storefront scope's
+    own (a body naming another is refused as not found), else the body's ``customer`` (a
+    merchant user id), which the Application scope must name."""
+    if customer_id is not None:
+        found = db.session.get(Customer, customer_id) if customer_id > 0 else None
+        if found is None or found.merchant_id != merchant_id:
+            raise NotFound()
+        if named not in (None, "", found.merchant_user_id):
+            raise NotFound()
+        return found
+    if not isinstance(named, str) or not named:
+        raise ValidationError(
+            "customer is required.", fields={"customer": "The customer's merchant user id."}
+        )
+    found = db.session.scalar(
+        select(Customer).where(
+            Customer.merchant_id == merchant_id, Customer.merchant_user_id == named
+        )
+    )
+    if found is None:
+        raise ValidationError("Unknown customer.", fields={"customer": "No customer with that id."})
     return found
 
 

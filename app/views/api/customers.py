@@ -24,6 +24,7 @@ from app.services import (
     payment_methods,
     payment_updates,
 )
+from app.services import subscriber_scope as scope
 from app.services.errors import NotFound, ValidationError
 from app.views import params
 from app.views.api import bp, paging
@@ -76,7 +77,7 @@ def json_body() -> dict:
 @customer_or_key_required
 def address_create():
     body = json_body()
-    customer = payment_methods.customer_for(g.merchant.id, g.customer_id, body.get("customer"))
+    customer = scope.customer(g.merchant.id, g.customer_id, body.get("customer"))
     with sqlite_writer_lock():
         address = addresses.create(g.merchant.id, customer.id, body, actor=g.actor)
     return jsonify(customers.address_dict(address)), 201
@@ -95,7 +96,7 @@ def address_update(public_id: str):
 @customer_or_key_required
 def payment_create():
     body = json_body()
-    customer = payment_methods.customer_for(g.merchant.id, g.customer_id, body.get("customer"))
+    customer = scope.customer(g.merchant.id, g.customer_id, body.get("customer"))
     with sqlite_writer_lock():
         payment = payment_methods.create(g.merchant, customer, body, actor=g.actor)
     return jsonify(customers.payment_dict(payment)), 201
